@@ -1,0 +1,2 @@
+// Puppeteer must never download its own browser: the product drives Debian's chromium.
+module.exports = { skipDownload: true };

@@ -1,0 +1,17 @@
+/** Jest runs the TypeScript sources through swc; `npm run typecheck` is the type gate. */
+const swc = ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': swc,
+    // PGlite's CommonJS build loads node built-ins with `await import()`, which Jest's VM refuses without
+    // --experimental-vm-modules; compiling it through swc turns those into require().
+    '/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': swc,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

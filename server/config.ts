@@ -1,0 +1,199 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { Jwk } from './launch/app-keys';
+import { projectRoot } from './project-root';
+
+/**
+ * One validated configuration object, read once from the environment. The app refuses to start on a bad or
+ * missing value rather than running half-configured: in production every secret must come from configuration.
+ */
+
+const vendorSchema = z.enum(['epic', 'oracle', 'generic']);
+export type Vendor = z.infer<typeof vendorSchema>;
+
+/** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
+const tenantSchema = z.object({
+  /** Short stable id used in logs and records, e.g. `sandbox`, `epic-prod`. */
+  id: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  /** Name shown to people. */
+  name: z.string().min(1).max(100),
+  /** The FHIR base URL exactly as the EHR sends it as `iss` (normalised before comparison). */
+  iss: z.url(),
+  vendor: vendorSchema,
+  /** The client_id this EHR issued to the app. */
+  clientId: z.string().min(1).max(200),
+  /**
+   * Origins the EHR's authorization and token endpoints may live on. Discovery results outside these origins are
+   * refused (RFC 9700 §4.4 mix-up defence). Defaults to the origin of `iss`.
+   */
+  authOrigins: z.array(z.url()).optional(),
+  /** Origins allowed to frame the app (CSP frame-ancestors), e.g. the EHR's web client. */
+  frameOrigins: z.array(z.url()).default([]),
+});
+export type TenantConfig = z.infer<typeof tenantSchema> & { authOrigins: string[] };
+
+const envSchema = z.object({
+  ITDD_ENV: z.enum(['sandbox', 'production']).default('sandbox'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  APP_BASE_URL: z.url().optional(),
+  SANDBOX: z.enum(['on', 'off']).optional(),
+  SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+  SANDBOX_BASE_URL: z.url().optional(),
+  SMART_CLIENT_ID: z.string().min(1).default('itdd-consent'),
+  EHR_TENANTS: z.string().optional(),
+  APP_PRIVATE_JWK: z.string().optional(),
+  TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().optional(),
+  LAUNCH_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),
+  LAUNCH_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export interface AppConfig {
+  env: 'sandbox' | 'production';
+  host: string;
+  port: number;
+  /** Public origin of the app, no trailing slash (e.g. `https://itdd.example.org`). */
+  appBaseUrl: string;
+  sandbox: { enabled: boolean; port: number; baseUrl: string };
+  tenants: TenantConfig[];
+  /** Scopes requested at authorization: SMART v2 spellings, minimum necessary. */
+  scopes: string;
+  clientId: string;
+  /** Private signing JWK (RS384/ES384) for private_key_jwt; sandbox generates one in `dataDir` when absent. */
+  appPrivateJwk: Jwk | undefined;
+  /** 32-byte key (base64) that seals tokens at rest; sandbox generates one in `dataDir` when absent. */
+  tokenEncryptionKey: string | undefined;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  launchIdleMs: number;
+  launchMaxMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
+export const DEFAULT_SCOPES = [
+  'launch',
+  'openid',
+  'fhirUser',
+  'online_access',
+  'patient/Patient.r',
+  'patient/Encounter.r',
+  'patient/Condition.rs',
+  'patient/MedicationRequest.rs',
+  'patient/MedicationStatement.rs',
+  'patient/Medication.r',
+  'patient/AllergyIntolerance.rs',
+  'patient/Observation.rs',
+  'patient/Procedure.rs',
+  'patient/Device.rs',
+  'patient/DocumentReference.cr',
+  'user/Practitioner.r',
+].join(' ');
+
+function parseTenants(raw: string | undefined): TenantConfig[] {
+  if (raw === undefined || raw.trim() === '') {
+    return [];
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error('EHR_TENANTS is not valid JSON (expected an array of tenants)');
+  }
+  const tenants = z.array(tenantSchema).parse(json);
+  return tenants.map((t) => ({ ...t, authOrigins: t.authOrigins ?? [new URL(t.iss).origin] }));
+}
+
+function parseJwk(raw: string | undefined): Jwk | undefined {
+  if (raw === undefined || raw.trim() === '') {
+    return undefined;
+  }
+  try {
+    return JSON.parse(raw) as Jwk;
+  } catch {
+    throw new Error('APP_PRIVATE_JWK is not valid JSON');
+  }
+}
+
+/** The sandbox EHR as a tenant: always generic, framed by its own simulator page. */
+export function sandboxTenant(sandboxBaseUrl: string, clientId: string): TenantConfig {
+  return {
+    id: 'sandbox',
+    name: 'Sandbox EHR (synthetic patients)',
+    iss: `${sandboxBaseUrl}/fhir`,
+    vendor: 'generic',
+    clientId,
+    authOrigins: [sandboxBaseUrl],
+    frameOrigins: [sandboxBaseUrl],
+  };
+}
+
+/**
+ * Builds the configuration from an environment (process.env by default) and checks the production rules.
+ * @param env - the variables to read; tests pass their own.
+ * @returns the typed, validated configuration.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const e = envSchema.parse(env);
+  const tenants = parseTenants(e.EHR_TENANTS);
+  const sandboxEnabled = e.SANDBOX === undefined ? tenants.length === 0 : e.SANDBOX === 'on';
+  const appBaseUrl = (e.APP_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const sandboxBaseUrl = (e.SANDBOX_BASE_URL ?? `http://localhost:${e.SANDBOX_PORT}`).replace(/\/+$/, '');
+  if (sandboxEnabled) {
+    tenants.unshift(sandboxTenant(sandboxBaseUrl, e.SMART_CLIENT_ID));
+  }
+  const config: AppConfig = {
+    env: e.ITDD_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    appBaseUrl,
+    sandbox: { enabled: sandboxEnabled, port: e.SANDBOX_PORT, baseUrl: sandboxBaseUrl },
+    tenants,
+    scopes: DEFAULT_SCOPES,
+    clientId: e.SMART_CLIENT_ID,
+    appPrivateJwk: parseJwk(e.APP_PRIVATE_JWK),
+    tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(projectRoot(), e.DATA_DIR ?? '.data'),
+    launchIdleMs: e.LAUNCH_IDLE_MINUTES * 60_000,
+    launchMaxMs: e.LAUNCH_MAX_HOURS * 3_600_000,
+    logLevel: e.LOG_LEVEL,
+  };
+  assertProductionReady(config);
+  return config;
+}
+
+/** Production never runs on generated secrets, plain HTTP or the sandbox. */
+function assertProductionReady(config: AppConfig): void {
+  if (config.env !== 'production') {
+    return;
+  }
+  const problems: string[] = [];
+  if (config.sandbox.enabled) {
+    problems.push('the sandbox EHR must be off (SANDBOX=off)');
+  }
+  if (config.tenants.length === 0) {
+    problems.push('EHR_TENANTS must list at least one EHR');
+  }
+  if (!config.appBaseUrl.startsWith('https://')) {
+    problems.push('APP_BASE_URL must be https');
+  }
+  if (config.tenants.some((t) => !t.iss.startsWith('https://'))) {
+    problems.push('every tenant iss must be https');
+  }
+  if (config.appPrivateJwk === undefined) {
+    problems.push('APP_PRIVATE_JWK is required');
+  }
+  if (config.tokenEncryptionKey === undefined || Buffer.from(config.tokenEncryptionKey, 'base64').length !== 32) {
+    problems.push('TOKEN_ENCRYPTION_KEY must be 32 bytes, base64');
+  }
+  if (config.databaseUrl === undefined) {
+    problems.push('DATABASE_URL is required');
+  }
+  if (problems.length > 0) {
+    throw new Error(`Refusing to start in production: ${problems.join('; ')}`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The product's one error type. Everything that goes wrong on purpose is an AppError: it carries the HTTP status,
+ * a stable machine code, and a message that is safe to show a clinician (never PHI, never a token, never a stack).
+ * The single error handler in `app.ts` turns it into a page or a JSON body.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'too_many_requests'
+  | 'bad_gateway'
+  | 'gateway_timeout'
+  | 'internal';
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  too_many_requests: 429,
+  bad_gateway: 502,
+  gateway_timeout: 504,
+  internal: 500,
+};
+
+export interface AppErrorOptions {
+  /** What the person can do about it (shown under the message). */
+  hint?: string;
+  /** Structured, PHI-free details for API callers (e.g. the names of missing checklist items). */
+  details?: Record<string, unknown>;
+  /** The underlying cause, kept for the operational log only. */
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.status = STATUS_BY_CODE[code];
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+export const badRequest = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('bad_request', message, options);
+export const unauthorized = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('unauthorized', message, options);
+export const forbidden = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('forbidden', message, options);
+export const notFound = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('not_found', message, options);
+export const unprocessable = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('unprocessable', message, options);
+export const badGateway = (message: string, options?: AppErrorOptions): AppError =>
+  new AppError('bad_gateway', message, options);

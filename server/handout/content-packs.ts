@@ -1,0 +1,226 @@
+/**
+ * Loading, validating, choosing and scoring the content packs in `content/`.
+ *
+ * Packs are read once and kept: they are static data shipped with the app. A pack that fails its schema is a
+ * deployment error, reported as an `internal` AppError naming the file (never served half-valid).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ZodType } from 'zod';
+import { AppError, badRequest, notFound, unprocessable } from '../errors';
+import { projectRoot } from '../project-root';
+import { checklistSchema } from './checklist-schema';
+import type { Checklist } from './checklist-schema';
+import { handoutPackSchema, seedFactsSchema } from './content-schema';
+import type { Block, HandoutPack, Readability, ReadabilityScores, Review, SeedFact } from './content-schema';
+import { fleschKincaidFromStats, smogFromStats, textStats } from './readability';
+
+/** The language every deployment has, and the fallback when the patient's language has no pack. */
+export const FALLBACK_LANGUAGE = 'en';
+
+const HANDOUT_FILE = /^itdd-pump-handout\.([a-z]{2,3})\.json$/;
+
+export interface HandoutPackSummary {
+  readonly id: string;
+  readonly version: string;
+  readonly language: string;
+  readonly title: string;
+  readonly reviewStatus: Review['status'];
+}
+
+export interface PackChoice {
+  readonly pack: HandoutPack;
+  /** True when the patient's language has no pack: print the English pack with the interpreter notice. */
+  readonly interpreterNeeded: boolean;
+}
+
+export function contentDir(): string {
+  return path.join(projectRoot(), 'content');
+}
+
+export function handoutPackPath(language: string): string {
+  return path.join(contentDir(), 'handout', `itdd-pump-handout.${language}.json`);
+}
+
+/**
+ * The primary subtag of a BCP 47 tag, lower case ("es-MX" → "es", "EN_us" → "en"); undefined when the value is not
+ * a language tag at all (e.g. free text "Spanish" from a chart is not guessed at).
+ */
+export function primaryLanguageSubtag(tag: string): string | undefined {
+  const primary = tag.trim().split(/[-_]/)[0]?.toLowerCase() ?? '';
+  return /^[a-z]{2,3}$/.test(primary) ? primary : undefined;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw notFound(`Content file ${path.basename(file)} does not exist.`, { cause });
+    }
+    throw new AppError('internal', `Content file ${path.basename(file)} cannot be read.`, { cause });
+  }
+}
+
+function parseContent<T>(schema: ZodType<T>, file: string): T {
+  const result = schema.safeParse(readJson(file));
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new AppError('internal', `Content file ${path.basename(file)} is not valid.`, { details: { issues } });
+  }
+  return result.data;
+}
+
+const cache = new Map<string, unknown>();
+
+/** Freezes parsed content so that no caller can change a pack another request is about to print. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function cached<T>(key: string, load: () => T): T {
+  if (!cache.has(key)) {
+    cache.set(key, deepFreeze(load()));
+  }
+  return cache.get(key) as T;
+}
+
+function requireLanguage(language: string): string {
+  const primary = primaryLanguageSubtag(language);
+  if (primary === undefined) {
+    throw badRequest('That is not a language tag.', { hint: 'Use a BCP 47 tag such as "en" or "es-MX".' });
+  }
+  return primary;
+}
+
+/** The handout pack written in `language` (a BCP 47 tag; only its primary subtag counts). */
+export function loadHandoutPack(language: string): HandoutPack {
+  const primary = requireLanguage(language);
+  return cached(`handout:${primary}`, () => {
+    const file = handoutPackPath(primary);
+    const pack = parseContent(handoutPackSchema, file);
+    if (pack.language !== primary) {
+      throw new AppError('internal', `Content file ${path.basename(file)} declares language "${pack.language}".`);
+    }
+    return pack;
+  });
+}
+
+/** Every handout pack shipped, by language. */
+export function listHandoutPacks(): readonly HandoutPackSummary[] {
+  return cached('handout-list', () => {
+    const files = fs.readdirSync(path.join(contentDir(), 'handout'));
+    const languages = files.flatMap((file) => HANDOUT_FILE.exec(file)?.[1] ?? []).sort();
+    return languages.map((language) => {
+      const pack = loadHandoutPack(language);
+      return { id: pack.id, version: pack.version, language, title: pack.title, reviewStatus: pack.review.status };
+    });
+  });
+}
+
+/** The consent-discussion checklist in `language` (clinician-facing; English is the one shipped). */
+export function loadChecklist(language: string): Checklist {
+  const primary = requireLanguage(language);
+  const file = path.join(contentDir(), 'checklist', `itdd-consent-checklist.${primary}.json`);
+  return cached(`checklist:${primary}`, () => parseContent(checklistSchema, file));
+}
+
+/** The benefits, risks, advice and references of the seed page that every handout must cover. */
+export function loadSeedFacts(): SeedFact[] {
+  const file = path.join(contentDir(), 'seed-facts.json');
+  return cached('seed-facts', () => parseContent(seedFactsSchema, file));
+}
+
+export interface PackChoiceOptions {
+  /** Production: skip packs whose review status is not `approved` (ARCHITECTURE.md §4). */
+  readonly approvedOnly?: boolean;
+}
+
+/**
+ * Which language's pack to print, from the packs on offer (pure; `pickPackForLanguage` loads it). `es-MX` gets the
+ * Spanish pack; a language with no (usable) pack gets English and `interpreterNeeded: true`, because a qualified
+ * interpreter must then go through it (research §2.4, 45 CFR 92.201). No language on record gets English without
+ * the notice — the checklist still asks for the preferred language.
+ */
+export function choosePackLanguage(
+  available: readonly HandoutPackSummary[],
+  bcp47Code: string | undefined,
+  options: PackChoiceOptions = {},
+): { language: string; interpreterNeeded: boolean } {
+  const usable = new Set(
+    available.filter((p) => !options.approvedOnly || p.reviewStatus === 'approved').map((p) => p.language),
+  );
+  if (!usable.has(FALLBACK_LANGUAGE)) {
+    throw unprocessable('No approved patient handout is available.', {
+      hint: 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
+    });
+  }
+  const requested = bcp47Code?.trim();
+  const primary = requested ? primaryLanguageSubtag(requested) : undefined;
+  if (primary !== undefined && usable.has(primary)) {
+    return { language: primary, interpreterNeeded: false };
+  }
+  return { language: FALLBACK_LANGUAGE, interpreterNeeded: Boolean(requested) && primary !== FALLBACK_LANGUAGE };
+}
+
+/** The pack for the patient's language (see `choosePackLanguage`). */
+export function pickPackForLanguage(bcp47Code: string | undefined, options: PackChoiceOptions = {}): PackChoice {
+  const { language, interpreterNeeded } = choosePackLanguage(listHandoutPacks(), bcp47Code, options);
+  return { pack: loadHandoutPack(language), interpreterNeeded };
+}
+
+/**
+ * The running text of a block that readability is scored on: its lead-in label, then the paragraph, each list item
+ * or each fill-in label as a segment. The bibliography is not prose and is not scored.
+ */
+export function blockSegments(block: Block): string[] {
+  const label = block.label === undefined ? [] : [block.label];
+  switch (block.type) {
+    case 'paragraph':
+      return [...label, block.text];
+    case 'list':
+      return [...label, ...block.items];
+    case 'fill-in':
+      return [...label, ...block.fields.map((f) => f.label)];
+    case 'citation-list':
+      return label;
+  }
+}
+
+/** Every string of the pack that can be printed for the patient (never clinician notes). */
+export function patientTexts(pack: HandoutPack): string[] {
+  return [
+    pack.title,
+    ...pack.notices.map((n) => n.text),
+    ...pack.sections.flatMap((s) => [s.heading, ...s.blocks.flatMap(blockSegments)]),
+    ...pack.citations.map((c) => c.text),
+  ];
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function scoreSegments(segments: readonly string[]): ReadabilityScores {
+  const stats = textStats(segments);
+  const fkgl = round1(fleschKincaidFromStats(stats));
+  return { fkgl, smog: round1(smogFromStats(stats)), words: stats.words, sentences: stats.sentences };
+}
+
+/**
+ * FKGL and SMOG for each section (all its blocks, tailored ones included: the worst case the patient can get),
+ * each notice, and the sections together. Headings are not sentences and are left out.
+ */
+export function scorePack(pack: Pick<HandoutPack, 'language' | 'sections' | 'notices'>): Readability {
+  const sectionSegments = pack.sections.map((s) => [s.id, s.blocks.flatMap(blockSegments)] as const);
+  return {
+    formula: pack.language === FALLBACK_LANGUAGE ? 'fkgl-smog' : 'english-formulas-indicative-only',
+    overall: scoreSegments(sectionSegments.flatMap(([, segments]) => segments)),
+    sections: Object.fromEntries(sectionSegments.map(([id, segments]) => [id, scoreSegments(segments)])),
+    notices: Object.fromEntries(pack.notices.map((n) => [n.id, scoreSegments([n.text])])),
+  };
+}

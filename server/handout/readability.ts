@@ -1,0 +1,109 @@
+/**
+ * Readability scores for patient text: Flesch-Kincaid Grade Level (FKGL) and SMOG.
+ *
+ * Why two formulas: the health-literacy literature asks for more than one, and they fail differently — FKGL
+ * rewards short sentences, SMOG punishes long words (research/peers-and-clinical-facts.md §2.3). Our target is
+ * grade 6 or below, and never above grade 8 for any section.
+ *
+ * Text comes in segments. A segment is a paragraph, a list item or a form label; each segment ends a sentence even
+ * without a full stop, because a printed list item is read as one unit (this is how PEMAT and most readability
+ * tools treat bulleted text).
+ *
+ * Formulas:
+ * - FKGL = 0.39 × (words / sentences) + 11.8 × (syllables / words) − 15.59
+ *   (Kincaid, Fishburne, Rogers & Chissom, 1975, Naval Technical Training Command report 8-75).
+ * - SMOG = 1.043 × √(polysyllables × 30 / sentences) + 3.1291, polysyllables = words of 3 or more syllables
+ *   (McLaughlin, "SMOG grading: a new readability formula", J Reading 1969;12(8):639-646; the 30-sentence
+ *   normalisation lets it score texts shorter than 30 sentences).
+ */
+import { countSyllables } from './syllables';
+
+export { countSyllables } from './syllables';
+
+export interface TextStats {
+  readonly words: number;
+  readonly sentences: number;
+  readonly syllables: number;
+  /** Words of three or more syllables (SMOG's count). */
+  readonly polysyllables: number;
+}
+
+/** Text to score: one string, or several segments that each end a sentence (list items, labels). */
+export type ScoredText = string | readonly string[];
+
+/** A word: letters or digits, joined by inner apostrophes or hyphens ("don't", "follow-up"), or a number ("1.5"). */
+const WORD = /[\p{L}\p{N}]+(?:(?:['’-]|(?<=\p{N})[.,](?=\p{N}))[\p{L}\p{N}]+)*/gu;
+
+/** A sentence ends at . ! or ? (runs of them count once) followed by a space, a closing mark or the end. */
+const SENTENCE_END = /[.!?]+(?=[\s"'”’)\]]|$)/g;
+
+function sentencesInSegment(segment: string, wordCount: number): number {
+  if (wordCount === 0) {
+    return 0;
+  }
+  const ends = segment.match(SENTENCE_END)?.length ?? 0;
+  const trailing = segment.trim().replace(/["'”’)\]]+$/u, '');
+  const closedByPunctuation = /[.!?]$/.test(trailing);
+  return closedByPunctuation ? ends : ends + 1;
+}
+
+function wordSyllables(word: string): number {
+  // A hyphenated word is one word for the formulas, spoken as its parts ("follow-up" = fol-low-up).
+  return word.split(/[-]/).reduce((total, part) => total + countSyllables(part), 0);
+}
+
+function segmentStats(segment: string): TextStats {
+  const words = segment.match(WORD) ?? [];
+  const syllableCounts = words.map(wordSyllables);
+  return {
+    words: words.length,
+    sentences: sentencesInSegment(segment, words.length),
+    syllables: syllableCounts.reduce((a, b) => a + b, 0),
+    polysyllables: syllableCounts.filter((count) => count >= 3).length,
+  };
+}
+
+function asSegments(text: ScoredText): readonly string[] {
+  return typeof text === 'string' ? [text] : text;
+}
+
+/** Counts words, sentences, syllables and polysyllables over the segments. */
+export function textStats(text: ScoredText): TextStats {
+  return asSegments(text)
+    .map(segmentStats)
+    .reduce<TextStats>(
+      (sum, s) => ({
+        words: sum.words + s.words,
+        sentences: sum.sentences + s.sentences,
+        syllables: sum.syllables + s.syllables,
+        polysyllables: sum.polysyllables + s.polysyllables,
+      }),
+      { words: 0, sentences: 0, syllables: 0, polysyllables: 0 },
+    );
+}
+
+/** FKGL from counts. Empty text scores 0 (there is nothing hard to read). */
+export function fleschKincaidFromStats(stats: TextStats): number {
+  if (stats.words === 0 || stats.sentences === 0) {
+    return 0;
+  }
+  return 0.39 * (stats.words / stats.sentences) + 11.8 * (stats.syllables / stats.words) - 15.59;
+}
+
+/** SMOG from counts. Empty text scores 0. */
+export function smogFromStats(stats: TextStats): number {
+  if (stats.sentences === 0) {
+    return 0;
+  }
+  return 1.043 * Math.sqrt((stats.polysyllables * 30) / stats.sentences) + 3.1291;
+}
+
+/** Flesch-Kincaid Grade Level of the text. */
+export function fleschKincaidGrade(text: ScoredText): number {
+  return fleschKincaidFromStats(textStats(text));
+}
+
+/** SMOG grade of the text, normalised to 30 sentences. */
+export function smogGrade(text: ScoredText): number {
+  return smogFromStats(textStats(text));
+}

@@ -1,0 +1,33 @@
+import type { RequestHandler } from 'express';
+
+/**
+ * Security headers, each with its reason. Not helmet's defaults: an EHR frames this app, so framing is allowed for
+ * the configured EHR origins only (CSP frame-ancestors supersedes X-Frame-Options, which cannot name origins).
+ */
+export function securityHeaders(frameAncestors: readonly string[]): RequestHandler {
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'", // no inline script: chart data can never become code
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors 'self' ${frameAncestors.join(' ')}`.trim(),
+  ].join('; ');
+  return (_req, res, next) => {
+    res.set({
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff', // no MIME sniffing of served files
+      'Referrer-Policy': 'no-referrer', // launch and callback URLs must not leak to other sites
+      'Cross-Origin-Resource-Policy': 'same-origin', // our assets are for our pages only
+      'Cross-Origin-Opener-Policy': 'same-origin-allow-popups', // EHRs may keep window handles to the app
+      'Permissions-Policy': 'camera=(), microphone=(), geolocation=()', // the app needs none of these
+      'Strict-Transport-Security': 'max-age=31536000; includeSubDomains', // ignored on http://localhost
+    });
+    res.removeHeader('X-Powered-By');
+    next();
+  };
+}

@@ -1,0 +1,169 @@
+import crypto from 'node:crypto';
+import type { AppConfig, TenantConfig } from '../config';
+import { AppError, badRequest } from '../errors';
+import type { Logger } from '../log';
+import { scrub } from '../log';
+import type { LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
+import type { AppSigningKey } from './app-keys';
+import type { ClientState } from './fhirclient-bridge';
+import { authorizeWithFhirclient, exchangeCodeWithFhirclient } from './fhirclient-bridge';
+import { verifyIdToken } from './id-token';
+import { isOnAllowedOrigin } from './iss-allowlist';
+import { launchFailed, relaunchNeeded } from './launch-errors';
+import { parseTokenResponse } from './token-response';
+
+/**
+ * The SMART launch as a story: begin (allow-listed iss → discovery → PKCE → authorize URL), then complete
+ * (single-use state bound to this browser → code exchange → id_token verified → launch session stored).
+ * See https://hl7.org/fhir/smart-app-launch/STU2.2/app-launch.html
+ */
+export interface LaunchDeps {
+  config: AppConfig;
+  store: LaunchSessionStore;
+  signingKey: AppSigningKey;
+  logger: Logger;
+}
+
+export interface BeginInput {
+  tenant: TenantConfig;
+  /** The EHR's opaque launch token; absent for a standalone launch. */
+  launch: string | undefined;
+  browserSessionId: string;
+}
+
+const STANDALONE_SCOPES = ['launch/patient'];
+
+function scopesFor(config: AppConfig, launch: string | undefined): string {
+  const base = config.scopes.split(' ').filter((s) => launch !== undefined || s !== 'launch');
+  return (launch === undefined ? [...base, ...STANDALONE_SCOPES] : base).join(' ');
+}
+
+export const redirectUriOf = (config: AppConfig): string => `${config.appBaseUrl}/callback`;
+export const jwksUrlOf = (config: AppConfig): string => `${config.appBaseUrl}/.well-known/jwks.json`;
+
+/** Starts an authorization and returns the EHR URL to send the browser to. */
+export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<string> {
+  const { config, store, logger } = deps;
+  const stateKey = crypto.randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG (spec: ≥ 122)
+  let result: { url: string; state: ClientState };
+  try {
+    result = await authorizeWithFhirclient({
+      appBaseUrl: config.appBaseUrl,
+      iss: input.tenant.iss,
+      launch: input.launch,
+      clientId: input.tenant.clientId,
+      scope: scopesFor(config, input.launch),
+      redirectUri: redirectUriOf(config),
+      stateKey,
+      discoveryTimeoutMs: 5000,
+    });
+  } catch (error) {
+    logger.warn('launch.discovery_failed', { tenant: input.tenant.id, error: scrub(String(error)) });
+    throw launchFailed('The app could not read the EHR\'s sign-in settings.', 'discovery_failed', error);
+  }
+  const { state } = result;
+  // Mix-up defence (RFC 9700 §4.4): the endpoints discovery returned must belong to this tenant.
+  for (const endpoint of [state.authorizeUri, state.tokenUri]) {
+    if (endpoint === undefined || !isOnAllowedOrigin(endpoint, input.tenant.authOrigins)) {
+      logger.warn('launch.endpoint_not_pinned', { tenant: input.tenant.id });
+      throw launchFailed('The EHR\'s sign-in settings point somewhere unexpected, so the app stopped.', 'endpoint_not_pinned');
+    }
+  }
+  await store.savePending({ state: stateKey, browserSessionId: input.browserSessionId, tenantId: input.tenant.id, clientState: state });
+  logger.info('launch.authorize_redirect', { tenant: input.tenant.id, kind: input.launch === undefined ? 'standalone' : 'ehr' });
+  return result.url;
+}
+
+export interface CallbackInput {
+  browserSessionId: string | undefined;
+  state: string | undefined;
+  code: string | undefined;
+  error: string | undefined;
+  errorDescription: string | undefined;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Completes the authorization on the redirect URL; returns the new launch session. */
+export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Promise<LaunchSession> {
+  const { config, store, logger } = deps;
+  if (input.state === undefined) {
+    throw badRequest('The sign-in answer from the EHR carried no state, so it cannot be trusted.', {
+      hint: 'Launch the app again from the patient\'s chart.',
+      details: { reason: 'state_missing' },
+    });
+  }
+  const pending = input.browserSessionId === undefined ? undefined : await store.takePending(input.state, input.browserSessionId);
+  if (pending === undefined) {
+    logger.warn('launch.state_rejected', {});
+    throw relaunchNeeded('This sign-in link is not valid here: it was already used, has expired, or belongs to another browser window.', 'state_invalid');
+  }
+  const tenant = config.tenants.find((t) => t.id === pending.tenantId);
+  if (tenant === undefined) {
+    throw relaunchNeeded('The EHR this launch came from is no longer configured.', 'tenant_gone');
+  }
+  if (input.error !== undefined) {
+    logger.warn('launch.ehr_error', { tenant: tenant.id, error: scrub(input.error, 40) });
+    throw new AppError('forbidden', `The EHR did not authorize the app (${scrub(input.error, 40)}).`, {
+      hint: input.errorDescription === undefined ? 'Launch the app again from the chart if this was a mistake.' : `The EHR said: ${scrub(input.errorDescription, 200)}`,
+      details: { reason: 'ehr_denied', error: scrub(input.error, 40) },
+    });
+  }
+  if (input.code === undefined) {
+    throw badRequest('The sign-in answer from the EHR carried no authorization code.', { details: { reason: 'code_missing' } });
+  }
+  const exchanged = await exchangeCode(deps, pending.clientState as ClientState, input.code, tenant);
+  const tokens = parseTokenResponse(exchanged.tokenResponse ?? {});
+  const identity = await verifyIdToken(tokens.idToken ?? '', tenant, tenant.clientId);
+  const session = await store.create({
+    launchId: crypto.randomBytes(24).toString('base64url'),
+    browserSessionId: pending.browserSessionId,
+    tenantId: tenant.id,
+    fhirBaseUrl: exchanged.serverUrl.replace(/\/+$/, ''),
+    patientId: tokens.patientId,
+    ...(tokens.encounterId === undefined ? {} : { encounterId: tokens.encounterId }),
+    ...(identity.fhirUser === undefined ? {} : { fhirUser: identity.fhirUser }),
+    userSub: identity.subject,
+    context: { ...tokens.context, tokenUri: exchanged.tokenUri ?? '', userName: identity.name ?? '' },
+    tokens: tokens.tokens satisfies LaunchTokens,
+    csrfToken: crypto.randomBytes(32).toString('base64url'),
+  });
+  logger.info('launch.completed', { tenant: tenant.id, launch: session.launchId.slice(0, 8) });
+  return session;
+}
+
+async function exchangeCode(deps: LaunchDeps, state: ClientState, code: string, tenant: TenantConfig): Promise<ClientState> {
+  if (tokenIdTokenMissing(state)) {
+    throw relaunchNeeded('The launch was set up without identity scopes.', 'scope_missing');
+  }
+  try {
+    return await withDeadline(
+      exchangeCodeWithFhirclient({
+        appBaseUrl: deps.config.appBaseUrl,
+        state,
+        code,
+        privateJwk: deps.signingKey.privateJwk,
+        jwksUrl: jwksUrlOf(deps.config),
+      }),
+      15_000,
+      'token exchange',
+    );
+  } catch (error) {
+    deps.logger.warn('launch.token_exchange_failed', { tenant: tenant.id, error: scrub(String(error)) });
+    throw launchFailed('The EHR did not hand over access for this launch (its token service failed).', 'token_exchange_failed', error);
+  }
+}
+
+function tokenIdTokenMissing(state: ClientState): boolean {
+  return !(state.scope ?? '').split(' ').includes('openid');
+}

@@ -1,0 +1,68 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { Router } from 'express';
+import { badRequest, notFound } from '../errors';
+import { singleParam } from '../http/params';
+import { browserSessionId, ensureBrowserSession } from './browser-session';
+import { tenantForIss } from './iss-allowlist';
+import type { LaunchDeps } from './launch-service';
+import { beginLaunch, completeLaunch } from './launch-service';
+
+/**
+ * SMART launch routes. Handlers only read input, call the launch service and redirect.
+ *   GET /launch?iss&launch   EHR launch (what launch.html forwards to)
+ *   GET /standalone?tenant   standalone launch (patient picked at the EHR)
+ *   GET /callback            redirect_uri
+ *   GET /.well-known/jwks.json   the app's public keys (private_key_jwt)
+ */
+function ehrLaunchHandler(deps: LaunchDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const iss = singleParam(req, 'iss');
+    const launch = singleParam(req, 'launch');
+    if (iss === undefined || launch === undefined) {
+      throw badRequest('This page must be opened from a patient\'s chart in the EHR.', {
+        hint: `The launch is missing ${iss === undefined ? 'the EHR address (iss)' : 'the launch context (launch)'}. Open the patient's chart and launch ITDD Consent from there.`,
+        details: { reason: iss === undefined ? 'iss_missing' : 'launch_missing' },
+      });
+    }
+    const tenant = tenantForIss(deps.config.tenants, iss);
+    const browserSession = ensureBrowserSession(req, res);
+    const url = await beginLaunch(deps, { tenant, launch, browserSessionId: browserSession });
+    res.redirect(303, url);
+  };
+}
+
+function standaloneHandler(deps: LaunchDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const tenantId = singleParam(req, 'tenant', 40);
+    const tenant = deps.config.tenants.find((t) => t.id === tenantId);
+    if (tenant === undefined) {
+      throw notFound('There is no EHR with that name in this app\'s configuration.', { details: { reason: 'tenant_unknown' } });
+    }
+    const browserSession = ensureBrowserSession(req, res);
+    res.redirect(303, await beginLaunch(deps, { tenant, launch: undefined, browserSessionId: browserSession }));
+  };
+}
+
+function callbackHandler(deps: LaunchDeps): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const session = await completeLaunch(deps, {
+      browserSessionId: browserSessionId(req),
+      state: singleParam(req, 'state', 512),
+      code: singleParam(req, 'code', 4096),
+      error: singleParam(req, 'error', 200),
+      errorDescription: singleParam(req, 'error_description', 1000),
+    });
+    res.redirect(303, `/app/${session.launchId}`);
+  };
+}
+
+export function launchRoutes(deps: LaunchDeps): Router {
+  const router = Router();
+  router.get('/launch', ehrLaunchHandler(deps));
+  router.get('/standalone', standaloneHandler(deps));
+  router.get('/callback', callbackHandler(deps));
+  router.get('/.well-known/jwks.json', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=3600').json({ keys: [deps.signingKey.publicJwk] });
+  });
+  return router;
+}

@@ -1,0 +1,79 @@
+import type { LaunchTokens } from '../store/launch-sessions';
+import { relaunchNeeded } from './launch-errors';
+
+/**
+ * Reads an EHR token response defensively (security-reliability §6 C3, C5): the patient must be in context and look
+ * like a FHIR id, the token must be a Bearer token, and a missing lifetime is taken as short. Launch parameters that
+ * are not secrets are kept as the launch context.
+ */
+export interface ParsedTokenResponse {
+  tokens: LaunchTokens;
+  idToken: string | undefined;
+  patientId: string;
+  encounterId: string | undefined;
+  context: {
+    needPatientBanner: boolean;
+    grantedScope: string;
+    intent?: string;
+    smartStyleUrl?: string;
+    tenant?: string;
+  };
+}
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const DEFAULT_LIFETIME_S = 300;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * SMART says `need_patient_banner` is a boolean; Epic sends the string "false". Anything but an explicit false
+ * keeps the banner, because hiding who the patient is must be deliberate.
+ */
+export function needsPatientBanner(value: unknown): boolean {
+  return !(value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'));
+}
+
+export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now()): ParsedTokenResponse {
+  const accessToken = str(raw.access_token);
+  if (accessToken === undefined) {
+    throw relaunchNeeded('The EHR sent no access token.', 'token_missing');
+  }
+  if (str(raw.token_type)?.toLowerCase() !== 'bearer') {
+    throw relaunchNeeded('The EHR sent a token of an unexpected type.', 'token_type');
+  }
+  const patientId = str(raw.patient);
+  if (patientId === undefined || !FHIR_ID.test(patientId)) {
+    throw relaunchNeeded('The EHR did not say which patient this launch is for, so the app will not guess.', 'patient_missing');
+  }
+  const encounter = str(raw.encounter);
+  const expiresIn = typeof raw.expires_in === 'number' && raw.expires_in > 0 ? raw.expires_in : DEFAULT_LIFETIME_S;
+  const scope = str(raw.scope) ?? '';
+  const idToken = str(raw.id_token);
+  if (idToken === undefined) {
+    throw relaunchNeeded('The EHR did not say who is signed in (no identity token).', 'id_token_missing');
+  }
+  const refreshToken = str(raw.refresh_token);
+  const intent = str(raw.intent);
+  const smartStyleUrl = str(raw.smart_style_url);
+  const tenant = str(raw.tenant);
+  return {
+    tokens: {
+      accessToken,
+      ...(refreshToken === undefined ? {} : { refreshToken }),
+      idToken,
+      tokenType: 'Bearer',
+      scope,
+      expiresAt: new Date(now + expiresIn * 1000),
+    },
+    idToken,
+    patientId,
+    encounterId: encounter !== undefined && FHIR_ID.test(encounter) ? encounter : undefined,
+    context: {
+      needPatientBanner: needsPatientBanner(raw.need_patient_banner),
+      grantedScope: scope.slice(0, 4000),
+      ...(intent === undefined ? {} : { intent: intent.slice(0, 100) }),
+      ...(smartStyleUrl === undefined ? {} : { smartStyleUrl: smartStyleUrl.slice(0, 500) }),
+      ...(tenant === undefined ? {} : { tenant: tenant.slice(0, 100) }),
+    },
+  };
+}

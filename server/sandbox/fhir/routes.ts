@@ -1,0 +1,53 @@
+import express from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
+import type { CapabilityStatement } from '@medplum/fhirtypes';
+import type { SandboxContext } from '../context';
+import { fhirError } from '../errors';
+import { requireAccessToken } from './bearer';
+import { buildCapabilityStatement } from './capability';
+import { handleCreate } from './create';
+import { handleRead } from './read';
+import { FHIR_JSON } from './respond';
+import { handleSearch } from './search';
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const BODY_LIMIT = '10mb';
+
+/** Unknown types and malformed ids are 404 before any scope logic runs. */
+function checkTarget(ctx: SandboxContext): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, _res, next) => {
+    const { type, id, vid } = req.params as Record<string, string | undefined>;
+    if (type === undefined || !ctx.servedTypes.has(type)) {
+      throw fhirError('not_found', 'This server does not serve that resource type.', 'not-supported');
+    }
+    if ((id !== undefined && !FHIR_ID.test(id)) || (vid !== undefined && !FHIR_ID.test(vid))) {
+      throw fhirError('not_found', 'Not found.', 'not-found');
+    }
+    next();
+  };
+}
+
+/**
+ * The FHIR R4 server at `/fhir`: public `metadata`, everything else behind a bearer token and the SMART scopes.
+ * Only read (and vread), search-type and create are served; other interactions answer 405.
+ */
+export function fhirRoutes(ctx: SandboxContext): Router {
+  const router = express.Router();
+  let capability: CapabilityStatement | undefined;
+  router.get('/metadata', (_req, res) => {
+    capability ??= buildCapabilityStatement({ ...ctx, resourceTypes: ctx.servedTypes });
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.type(FHIR_JSON).send(JSON.stringify(capability));
+  });
+  router.use(requireAccessToken(ctx));
+  const target = checkTarget(ctx);
+  const json = express.json({ type: ['application/json', 'application/fhir+json'], limit: BODY_LIMIT });
+  router.get('/:type', target, (req, res) => handleSearch(ctx, req, res));
+  router.post('/:type', target, json, (req, res) => handleCreate(ctx, req, res));
+  router.get('/:type/:id', target, (req, res) => handleRead(ctx, req, res));
+  router.get('/:type/:id/_history/:vid', target, (req, res) => handleRead(ctx, req, res));
+  router.use(() => {
+    throw fhirError('bad_request', 'This interaction is not supported by the sandbox FHIR server.', 'not-supported', 405);
+  });
+  return router;
+}

@@ -1,0 +1,89 @@
+import { isOk } from '@medplum/core';
+import type { Bundle, BundleLink } from '@medplum/fhirtypes';
+import type { Request, Response } from 'express';
+import type { SandboxContext } from '../context';
+import { fhirError } from '../errors';
+import { assertPatientSearch, canSee, decideAccess } from './access';
+import type { Access } from './access';
+import { grantOf } from './bearer';
+import { callRouter, queryOf, resourceUrl, sendFhir, sendOutcome } from './respond';
+
+/** Paging: FHIR leaves page sizes to the server; these are ours (default 50, at most 200 per page). */
+const DEFAULT_COUNT = 50;
+const MAX_COUNT = 200;
+const MAX_OFFSET = 100_000;
+
+interface Page {
+  count: number;
+  offset: number;
+}
+
+function integerParam(params: URLSearchParams, name: string, fallback: number, max: number): number {
+  const values = params.getAll(name);
+  if (values.length === 0) {
+    return fallback;
+  }
+  const value = values[0];
+  if (values.length > 1 || !/^\d{1,9}$/.test(value) || Number(value) > max) {
+    throw fhirError('bad_request', `${name} must be a whole number from 0 to ${max}.`, 'invalid');
+  }
+  return Number(value);
+}
+
+function pageOf(params: URLSearchParams): Page {
+  const count = Math.min(integerParam(params, '_count', DEFAULT_COUNT, Number.MAX_SAFE_INTEGER), MAX_COUNT);
+  return { count, offset: integerParam(params, '_offset', 0, MAX_OFFSET) };
+}
+
+function pageUrl(ctx: SandboxContext, type: string, params: URLSearchParams, page: Page): string {
+  const copy = new URLSearchParams(params);
+  copy.set('_count', String(page.count));
+  copy.set('_offset', String(page.offset));
+  return `${ctx.fhirBaseUrl}/${type}?${copy.toString()}`;
+}
+
+/** `self`, `next` and `previous` links: Medplum's MemoryRepository adds none, and apps must page (Oracle reviews check). */
+function pagingLinks(ctx: SandboxContext, type: string, params: URLSearchParams, page: Page, total: number): BundleLink[] {
+  const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx, type, params, page) }];
+  if (page.offset + page.count < total) {
+    links.push({ relation: 'next', url: pageUrl(ctx, type, params, { ...page, offset: page.offset + page.count }) });
+  }
+  if (page.offset > 0) {
+    const previous = Math.max(0, page.offset - page.count);
+    links.push({ relation: 'previous', url: pageUrl(ctx, type, params, { ...page, offset: previous }) });
+  }
+  return links;
+}
+
+/** Absolute `fullUrl`s, and `_include`d/`_revinclude`d resources the token may not see dropped. */
+function finishBundle(ctx: SandboxContext, bundle: Bundle, access: Access, links: BundleLink[]): Bundle {
+  const entry = (bundle.entry ?? [])
+    .filter((e) => e.resource !== undefined && (e.search?.mode === 'match' || canSee(e.resource, access)))
+    .map((e) => ({ fullUrl: resourceUrl(ctx, e.resource as NonNullable<typeof e.resource>), ...e }));
+  return { resourceType: 'Bundle', type: 'searchset', total: bundle.total ?? 0, link: links, entry };
+}
+
+/** `GET /fhir/:type?…`: scope and patient checks, the simulated failure, then Medplum's search with our paging. */
+export async function handleSearch(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
+  const type = req.params.type as string;
+  const grant = grantOf(res);
+  const params = queryOf(req.originalUrl);
+  const access = decideAccess(grant, type, 'search');
+  if (access.patient !== undefined) {
+    assertPatientSearch(type, params, access.patient);
+  }
+  if (grant.context.simulation.failingTypes.includes(type)) {
+    throw fhirError('internal', `Simulated failure searching ${type}.`, 'exception');
+  }
+  const page = pageOf(params);
+  const query = new URLSearchParams(params);
+  query.set('_count', String(page.count));
+  query.set('_offset', String(page.offset));
+  const [outcome, bundle] = await callRouter(ctx, 'GET', `${type}?${query.toString()}`);
+  if (!isOk(outcome) || bundle?.resourceType !== 'Bundle') {
+    sendOutcome(res, outcome);
+    return;
+  }
+  const links = pagingLinks(ctx, type, params, page, bundle.total ?? 0);
+  sendFhir(res, 200, finishBundle(ctx, bundle, access, links));
+}

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import express from 'express';
+import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { loadFhirDefinitions } from '../../fhir-resources/fhir-definitions';
+import { notFound } from '../errors';
+import { projectRoot } from '../project-root';
+import { authorizeRoutes } from './auth/authorize';
+import { ClientKeyResolver } from './auth/client-keys';
+import { discoveryRoutes } from './auth/discovery';
+import { tokenRoutes } from './auth/token';
+import type { SandboxContext } from './context';
+import { loadSandboxData } from './data/loader';
+import type { SandboxData } from './data/loader';
+import { sandboxErrorHandler } from './errors';
+import { fhirRoutes } from './fhir/routes';
+import { securityHeaders } from './html';
+import { loadOrCreateSigningKey } from './keys';
+import { simulatorRoutes } from './simulator/routes';
+import { createSandboxState } from './state';
+import type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+
+export type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+
+export interface Sandbox {
+  /** Mount or listen it yourself. */
+  app: express.Express;
+  /** `${baseUrl}/fhir`: the `iss` of every launch. */
+  fhirBaseUrl: string;
+  /** For tests to inspect what was written. */
+  repo: MemoryRepository;
+  patients: SandboxPatient[];
+}
+
+/** Types the FHIR server serves even when no synthetic record uses them yet (the app reads or writes them). */
+const ALWAYS_SERVED = [
+  'Patient', 'Encounter', 'Condition', 'MedicationRequest', 'MedicationStatement', 'Medication',
+  'AllergyIntolerance', 'Observation', 'Procedure', 'Device', 'DocumentReference', 'Practitioner',
+  'PractitionerRole', 'Organization', 'Location', 'Provenance',
+];
+
+function checkOptions(options: SandboxOptions): void {
+  const base = new URL(options.baseUrl);
+  if (!/^https?:$/.test(base.protocol) || base.origin !== options.baseUrl) {
+    throw new Error('Sandbox baseUrl must be an origin such as http://localhost:4001 (no path, no trailing slash)');
+  }
+  if (options.clients.length === 0) {
+    throw new Error('Sandbox needs at least one registered client');
+  }
+  const ids = new Set(options.clients.map((c) => c.clientId));
+  if (ids.size !== options.clients.length) {
+    throw new Error('Sandbox client ids must be unique');
+  }
+  for (const client of options.clients) {
+    [client.launchUrl, ...client.redirectUris].forEach((u) => new URL(u));
+  }
+}
+
+/** Origins the sandbox pages may frame and send forms to: every registered app's. */
+function appOrigins(clients: SandboxClient[]): string[] {
+  return clients.flatMap((c) => [c.launchUrl, ...c.redirectUris]).map((u) => new URL(u).origin);
+}
+
+function buildContext(options: SandboxOptions, repo: MemoryRepository, data: SandboxData): SandboxContext {
+  const clock = options.clock ?? Date.now;
+  const fhirBaseUrl = `${options.baseUrl}/fhir`;
+  return {
+    baseUrl: options.baseUrl,
+    fhirBaseUrl,
+    authorizeUrl: `${options.baseUrl}/auth/authorize`,
+    tokenUrl: `${options.baseUrl}/auth/token`,
+    jwksUrl: `${options.baseUrl}/auth/jwks`,
+    styleUrl: `${options.baseUrl}/smart-style.json`,
+    clients: new Map(options.clients.map((c) => [c.clientId, c])),
+    appClient: options.clients.find((c) => c.public !== true) ?? (options.clients[0]),
+    repo,
+    router: new FhirRouter(),
+    data,
+    servedTypes: new Set([...ALWAYS_SERVED, ...data.resourceTypes]),
+    state: createSandboxState(clock),
+    signingKey: loadOrCreateSigningKey(options.keyDir),
+    clientKeys: new ClientKeyResolver(clock),
+    clock,
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3600,
+  };
+}
+
+/**
+ * Builds the embedded sandbox EHR: a strict SMART App Launch 2.2 authorization server, a FHIR R4 server on
+ * Medplum's in-memory repository loaded with the synthetic patients, and an EHR simulator page. It lives on its
+ * own origin so the app's launch, token and FHIR security are exercised exactly as against a real EHR.
+ */
+export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  checkOptions(options);
+  loadFhirDefinitions();
+  const repo = new MemoryRepository();
+  const data = await loadSandboxData(repo, options.dataDir ?? path.join(projectRoot(), 'fhir-resources'));
+  const ctx = buildContext(options, repo, data);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders(appOrigins(options.clients)));
+  app.use(discoveryRoutes(ctx));
+  app.use(authorizeRoutes(ctx));
+  app.use(tokenRoutes(ctx));
+  app.use('/fhir', fhirRoutes(ctx));
+  app.use(simulatorRoutes(ctx));
+  app.use(() => {
+    throw notFound('There is no such page in the sandbox EHR.');
+  });
+  app.use(sandboxErrorHandler);
+  return { app, fhirBaseUrl: ctx.fhirBaseUrl, repo, patients: data.patients };
+}

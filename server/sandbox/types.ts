@@ -1,0 +1,102 @@
+import type { Vendor } from '../config';
+
+/** Milliseconds since the epoch. Injected so tests can move time (code and token expiry) without sleeping. */
+export type Clock = () => number;
+
+/** An app registered with the sandbox EHR, the way a real EHR's app registration records it. */
+export interface SandboxClient {
+  clientId: string;
+  /** Exact match required at `/auth/authorize` and `/auth/token` (SMART: "fixed, fully-specified redirect_uri"). */
+  redirectUris: string[];
+  /** Where the simulator sends EHR launches: `${launchUrl}?iss=...&launch=...`. */
+  launchUrl: string;
+  /** private_key_jwt: the app's public JWKS URL (fetched with a 5 s deadline, no redirects, cached 5 min). */
+  jwksUrl?: string;
+  /** Or the public keys inline (tests). */
+  jwks?: { keys: JsonWebKey[] };
+  /** A public client: no client authentication, `client_id` in the token request body. */
+  public?: boolean;
+}
+
+export interface SandboxOptions {
+  /** Public origin of the sandbox, e.g. `http://localhost:4001` (no trailing slash). */
+  baseUrl: string;
+  clients: SandboxClient[];
+  /** The id_token signing key (RS256) is generated here at first start (0600 file) and reused after. */
+  keyDir: string;
+  /** Folder with `practitioners.json` (or `sandbox/practitioners.json`) and `patients/index.json`. */
+  dataDir?: string;
+  /** Default 3600 (SMART: "SHOULD have a valid lifetime no greater than one hour"). */
+  accessTokenLifetimeSeconds?: number;
+  /** Time source for expiry checks; defaults to `Date.now`. */
+  clock?: Clock;
+}
+
+/** One synthetic patient the simulator can open, as listed in `patients/index.json`. */
+export interface SandboxPatient {
+  patientId: string;
+  /** The index's encounter first, then any other encounters in the patient's bundle. */
+  encounterIds: string[];
+  /** Display name, or `(no name)`. */
+  name: string;
+  scenario: string;
+}
+
+/** A sandbox user (a Practitioner in `practitioners.json`). */
+export interface SandboxPractitioner {
+  id: string;
+  name: string;
+}
+
+/** Faults the simulator can inject, each mirroring a failure a real EHR produces. */
+export const SIMULATED_FAULTS = [
+  'none',
+  'access_denied',
+  'token_failure',
+  'id_token_bad_signature',
+  'id_token_wrong_audience',
+] as const;
+export type SimulatedFault = (typeof SIMULATED_FAULTS)[number];
+
+/** `need_patient_banner` as sent: boolean true/false, or the string "false" the way Epic sends it. */
+export const BANNER_SETTINGS = ['true', 'false', 'string-false'] as const;
+export type BannerSetting = (typeof BANNER_SETTINGS)[number];
+
+/** How a launch should behave; kept with the launch and every token issued from it. */
+export interface Simulation {
+  vendor: Vendor;
+  banner: BannerSetting;
+  fault: SimulatedFault;
+  /** Resource types removed from the granted scopes: the app's reads of them get 403. */
+  deniedTypes: string[];
+  /** Resource types whose searches answer 500. */
+  failingTypes: string[];
+  embed: boolean;
+}
+
+export const DEFAULT_SIMULATION: Simulation = {
+  vendor: 'generic',
+  banner: 'true',
+  fault: 'none',
+  deniedTypes: [],
+  failingTypes: [],
+  embed: false,
+};
+
+/** Who and what a launch is about. */
+export interface LaunchContext {
+  patient: string;
+  encounter?: string;
+  user: string;
+  simulation: Simulation;
+}
+
+/** What an access token or a refresh token stands for. */
+export interface Grant {
+  clientId: string;
+  /** The granted scopes (what the token response's `scope` says). */
+  scopes: string[];
+  context: LaunchContext;
+  /** Whether the grant came from an EHR launch (encounter context is only sent then). */
+  ehrLaunch: boolean;
+}

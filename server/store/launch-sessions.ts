@@ -1,0 +1,213 @@
+import type { Db } from './db';
+import type { SealedBox } from './sealed-box';
+import { AppError, notFound } from '../errors';
+import {
+  clientStateContext,
+  pendingFromRow,
+  sealTokens,
+  sessionFromRow,
+  type PendingRow,
+  type SessionRow,
+} from './launch-session-rows';
+
+/**
+ * Server-side SMART launch state (BFF: tokens never reach the browser — ARCHITECTURE.md §7). Two records:
+ * - a pending authorization between the redirect to the EHR and the callback: the OAuth `state`, bound to the
+ *   browser session that started it and usable once (SMART App Launch STU2.2 §App protection, RFC 9700 §2.1);
+ * - a launch session after the callback: one per chart launch, so two charts open side by side never share tokens,
+ *   with an idle timeout and an absolute lifetime (ASVS 5.0 7.3.1 / 7.3.2; config passes 30 min / 8 h).
+ * EHR tokens and fhirclient's state (with the PKCE verifier) are sealed before they reach the database.
+ */
+export interface PendingAuthorization {
+  state: string;
+  browserSessionId: string;
+  tenantId: string;
+  /** fhirclient's stored state, including the PKCE verifier: sealed at rest. */
+  clientState: unknown;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface LaunchTokens {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  tokenType: string;
+  scope: string;
+  expiresAt: Date;
+}
+
+export interface LaunchSession {
+  launchId: string;
+  browserSessionId: string;
+  tenantId: string;
+  fhirBaseUrl: string;
+  patientId: string;
+  encounterId?: string;
+  fhirUser?: string;
+  userSub?: string;
+  /** Non-secret launch context (need_patient_banner, tenant, intent, smart_style_url, granted scope). */
+  context: Record<string, unknown>;
+  /** Sealed in the database. */
+  tokens: LaunchTokens;
+  csrfToken: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+export interface LaunchSessionStoreOptions {
+  /** A session unused this long ends. */
+  idleMs: number;
+  /** A session ends this long after it began, however busy. */
+  maxMs: number;
+  /** How long the EHR login may take between redirect and callback; default 10 minutes. */
+  pendingMs?: number;
+  /** The clock; tests pass their own. */
+  now?: () => Date;
+}
+
+const DEFAULT_PENDING_MS = 10 * 60_000;
+
+/** Caller-generated random keys: bounded so a bug (empty id) or an oversized value is refused, not stored. */
+function assertKey(value: string, what: string): void {
+  if (value.length < 16 || value.length > 256) {
+    throw new AppError('internal', `The ${what} must be 16-256 characters`);
+  }
+}
+
+export class LaunchSessionStore {
+  private readonly pendingMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SealedBox,
+    private readonly options: LaunchSessionStoreOptions,
+  ) {
+    this.pendingMs = options.pendingMs ?? DEFAULT_PENDING_MS;
+    this.now = options.now ?? ((): Date => new Date());
+  }
+
+  /**
+   * Records (or, for the same browser session, rewrites) the state of an authorization in flight. The expiry is set
+   * at first save and never extended. A state already held by another browser session is refused.
+   */
+  async savePending(p: Omit<PendingAuthorization, 'createdAt' | 'expiresAt'>): Promise<void> {
+    assertKey(p.state, 'state');
+    assertKey(p.browserSessionId, 'browser session id');
+    const createdAt = this.now();
+    const expiresAt = new Date(createdAt.getTime() + this.pendingMs);
+    const sealed = this.box.seal(p.clientState, clientStateContext(p.state));
+    const rows = await this.db.query(
+      `INSERT INTO pending_authorizations
+         (state, browser_session_id, tenant_id, client_state_sealed, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (state) DO UPDATE SET client_state_sealed = EXCLUDED.client_state_sealed
+         WHERE pending_authorizations.browser_session_id = EXCLUDED.browser_session_id
+           AND pending_authorizations.tenant_id = EXCLUDED.tenant_id
+       RETURNING state`,
+      [p.state, p.browserSessionId, p.tenantId, sealed, createdAt, expiresAt],
+    );
+    if (rows.length === 0) {
+      throw new AppError('conflict', 'This sign-in is already in progress elsewhere', {
+        hint: 'Launch the app again from the chart.',
+      });
+    }
+  }
+
+  /**
+   * Consumes a pending authorization (single use, atomic: one DELETE … RETURNING, so two callbacks racing with the
+   * same state cannot both succeed). A state presented by another browser session is not consumed, so an attacker
+   * who learns it cannot burn the victim's sign-in.
+   * @returns undefined when unknown, bound to another browser session, already taken or expired.
+   */
+  async takePending(state: string, browserSessionId: string): Promise<PendingAuthorization | undefined> {
+    const rows = await this.db.query<PendingRow>(
+      `DELETE FROM pending_authorizations WHERE state = $1 AND browser_session_id = $2 RETURNING *`,
+      [state, browserSessionId],
+    );
+    const row = rows[0];
+    if (row === undefined || row.expires_at.getTime() <= this.now().getTime()) {
+      return undefined;
+    }
+    return pendingFromRow(this.box, row);
+  }
+
+  /** Reads a pending authorization without consuming it (fhirclient reads its state before it writes it). */
+  async peekPending(state: string, browserSessionId: string): Promise<PendingAuthorization | undefined> {
+    const rows = await this.db.query<PendingRow>(
+      `SELECT * FROM pending_authorizations WHERE state = $1 AND browser_session_id = $2 AND expires_at > $3`,
+      [state, browserSessionId, this.now()],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : pendingFromRow(this.box, row);
+  }
+
+  /** Starts a launch session; its absolute lifetime is counted from now. */
+  async create(s: Omit<LaunchSession, 'createdAt' | 'lastSeenAt' | 'expiresAt'>): Promise<LaunchSession> {
+    assertKey(s.launchId, 'launch id');
+    assertKey(s.browserSessionId, 'browser session id');
+    const createdAt = this.now();
+    const expiresAt = new Date(createdAt.getTime() + this.options.maxMs);
+    const rows = await this.db.query<SessionRow>(
+      `INSERT INTO launch_sessions (launch_id, browser_session_id, tenant_id, fhir_base_url, patient_id, encounter_id,
+         fhir_user, user_sub, context, tokens_sealed, csrf_token, created_at, last_seen_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+       RETURNING *`,
+      [s.launchId, s.browserSessionId, s.tenantId, s.fhirBaseUrl, s.patientId, s.encounterId ?? null,
+        s.fhirUser ?? null, s.userSub ?? null, JSON.stringify(s.context), sealTokens(this.box, s.launchId, s.tokens),
+        s.csrfToken, createdAt, expiresAt],
+    );
+    return sessionFromRow(this.box, rows[0]);
+  }
+
+  /**
+   * Returns a live session of this browser session and marks it used (sliding the idle timeout).
+   * @returns undefined when missing, owned by another browser session, idle too long or past its lifetime.
+   */
+  async get(launchId: string, browserSessionId: string): Promise<LaunchSession | undefined> {
+    const now = this.now();
+    const idleCutoff = new Date(now.getTime() - this.options.idleMs);
+    const rows = await this.db.query<SessionRow>(
+      `UPDATE launch_sessions SET last_seen_at = $3
+       WHERE launch_id = $1 AND browser_session_id = $2 AND expires_at > $3 AND last_seen_at > $4
+       RETURNING *`,
+      [launchId, browserSessionId, now, idleCutoff],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : sessionFromRow(this.box, row);
+  }
+
+  /** Replaces the tokens after a refresh (the refresh token may have rotated: the old one is discarded). */
+  async updateTokens(launchId: string, tokens: LaunchTokens): Promise<void> {
+    const rows = await this.db.query(
+      `UPDATE launch_sessions SET tokens_sealed = $2 WHERE launch_id = $1 RETURNING launch_id`,
+      [launchId, sealTokens(this.box, launchId, tokens)],
+    );
+    if (rows.length === 0) {
+      throw notFound('This launch has ended', { hint: 'Launch the app again from the chart.' });
+    }
+  }
+
+  /** Ends a launch session (logout); its tokens are gone with the row. */
+  async delete(launchId: string): Promise<void> {
+    await this.db.query('DELETE FROM launch_sessions WHERE launch_id = $1', [launchId]);
+  }
+
+  /**
+   * Deletes expired pending authorizations and sessions that are idle or past their lifetime (ASVS 5.0 7.4.1:
+   * ended sessions are invalidated in the backend, not just refused).
+   * @returns how many records were deleted.
+   */
+  async purgeExpired(now: Date = this.now()): Promise<number> {
+    const idleCutoff = new Date(now.getTime() - this.options.idleMs);
+    const rows = await this.db.query<{ deleted: number }>(
+      `WITH pending AS (DELETE FROM pending_authorizations WHERE expires_at <= $1 RETURNING 1),
+            sessions AS (DELETE FROM launch_sessions WHERE expires_at <= $1 OR last_seen_at <= $2 RETURNING 1)
+       SELECT ((SELECT count(*) FROM pending) + (SELECT count(*) FROM sessions))::int AS deleted`,
+      [now, idleCutoff],
+    );
+    return rows[0]?.deleted ?? 0;
+  }
+}
