@@ -2,6 +2,8 @@ import path from 'node:path';
 import express from 'express';
 import type { AppConfig } from './config';
 import { clinicianRoutes } from './clinician/routes';
+import { consentRoutes } from './consent/routes';
+import type { DiscussionStore } from './consent/discussion-store';
 import { createErrorHandler } from './http/error-handler';
 import { html, renderPage } from './http/html';
 import { notFound } from './errors';
@@ -17,6 +19,7 @@ import type { LaunchSessionStore } from './store/launch-sessions';
 export interface AppDeps {
   config: AppConfig;
   store: LaunchSessionStore;
+  discussions: DiscussionStore;
   signingKey: AppSigningKey;
   logger: Logger;
 }
@@ -76,6 +79,15 @@ export function createApp(deps: AppDeps): express.Express {
         jwksUrl: jwksUrlOf(config),
         logger,
       },
+    }),
+  );
+  app.use(
+    consentRoutes({
+      store: deps.store,
+      discussions: deps.discussions,
+      appBaseUrl: config.appBaseUrl,
+      approvedPacksOnly: config.env === 'production',
+      tokens: { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger },
     }),
   );
   app.use((_req, _res, next) => {

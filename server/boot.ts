@@ -4,11 +4,13 @@ import path from 'node:path';
 import type { AppConfig } from './config';
 import { loadConfig } from './config';
 import { createApp } from './app';
+import { DiscussionStore } from './consent/discussion-store';
 import type { AppSigningKey } from './launch/app-keys';
 import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
 import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
+import type { Sandbox } from './sandbox';
 import { createSandbox } from './sandbox';
 import type { Db } from './store/db';
 import { openDb } from './store/db';
@@ -28,6 +30,8 @@ export interface RunningSystem {
   appUrl: string;
   sandboxUrl: string | undefined;
   db: Db;
+  /** Tokens the embedded sandbox EHR has issued (empty without the sandbox); tests scan for leaks with it. */
+  sandboxSecrets(): string[];
   close(): Promise<void>;
 }
 
@@ -81,7 +85,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     ...(config.databaseUrl === undefined ? { dataDir: path.join(config.dataDir, 'pglite') } : { databaseUrl: config.databaseUrl }),
   });
   const key = encryptionKeyFor(config);
-  const store = new LaunchSessionStore(db, createSealedBox({ current: { id: deriveKeyId(key), key } }), {
+  const box = createSealedBox({ current: { id: deriveKeyId(key), key } });
+  const store = new LaunchSessionStore(db, box, {
     idleMs: config.launchIdleMs,
     maxMs: config.launchMaxMs,
   });
@@ -91,9 +96,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     store.purgeExpired().catch(() => logger.warn('store.purge_failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
-  appServer.on('request', createApp({ config, store, signingKey, logger }));
+  appServer.on('request', createApp({ config, store, discussions: new DiscussionStore(db, box), signingKey, logger }));
+  let sandbox: Sandbox | undefined;
   if (sandboxServer !== undefined) {
-    const sandbox = await createSandbox({
+    sandbox = await createSandbox({
       baseUrl: config.sandbox.baseUrl,
       keyDir: path.join(config.dataDir, 'secrets'),
       clients: [
@@ -113,6 +119,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     appUrl: config.appBaseUrl,
     sandboxUrl: sandboxServer === undefined ? undefined : config.sandbox.baseUrl,
     db,
+    sandboxSecrets: () => sandbox?.issuedSecrets() ?? [],
     async close(): Promise<void> {
       clearInterval(purge);
       await Promise.all([closeServer(appServer), sandboxServer === undefined ? Promise.resolve() : closeServer(sandboxServer)]);

@@ -4,7 +4,7 @@ import { chartEntries, referenceTo, type EntryFilter } from './chart-entries';
 import { cleanText, fhirDateTime, finiteNumber, isRecord, listOf, recordOf, SHORT_MAX } from './chart-text';
 import type { FhirOutcome } from './fhir-http';
 import { isAbsoluteUrl, parseRelativeReference } from './fhir-url';
-import type { MedicationFact, MedicationResolution, StructuredDosage } from './patient-context';
+import type { IngredientStrength, MedicationFact, MedicationResolution, StructuredDosage } from './patient-context';
 
 /**
  * Medication orders and statements. Which drug it is can sit in three places: an inline CodeableConcept, a
@@ -75,6 +75,7 @@ interface MedicationIdentity {
   display: string;
   codings: CodingFact[];
   ingredientCodings: CodingFact[];
+  ingredientStrengths?: IngredientStrength[];
   resolution: MedicationResolution;
 }
 
@@ -113,8 +114,33 @@ function fromMedication(medication: Medication | undefined, resolution: Medicati
     display: conceptDisplay(medication.code) ?? fallback ?? UNKNOWN_MEDICATION,
     codings: codingsOf(medication.code),
     ingredientCodings: listOf(medication.ingredient, 20).flatMap((ingredient) => codingsOf(recordOf(ingredient).itemCodeableConcept)),
+    ingredientStrengths: listOf(medication.ingredient, 20)
+      .map(strengthOf)
+      .filter((strength): strength is IngredientStrength => strength !== undefined),
     resolution,
   };
+}
+
+/** A quantity with a finite, non-negative value (https://hl7.org/fhir/R4/datatypes.html#Quantity); else undefined. */
+function quantityOf(value: unknown): { value: number; unit?: string } | undefined {
+  const quantity = recordOf(value);
+  const number = finiteNumber(quantity.value);
+  return number !== undefined && number >= 0
+    ? { value: number, unit: cleanText(quantity.unit, SHORT_MAX) ?? cleanText(quantity.code, SHORT_MAX) }
+    : undefined;
+}
+
+/** `Medication.ingredient[].strength` (a Ratio); undefined when it has no usable numerator. */
+function strengthOf(value: unknown): IngredientStrength | undefined {
+  const ingredient = recordOf(value);
+  const strength = recordOf(ingredient.strength);
+  const numerator = quantityOf(strength.numerator);
+  if (numerator === undefined) {
+    return undefined;
+  }
+  const denominator = quantityOf(strength.denominator);
+  const concept = ingredient.itemCodeableConcept;
+  return { codings: codingsOf(concept), display: conceptDisplay(concept), numerator, ...(denominator && { denominator }) };
 }
 
 function dosagesOf(value: unknown): Pick<MedicationFact, 'dosages' | 'route' | 'routeCodings'> {
@@ -145,5 +171,8 @@ function dosageOf(value: unknown): StructuredDosage {
     periodUnit: typeof repeat.periodUnit === 'string' && PERIOD_UNITS.has(repeat.periodUnit) ? repeat.periodUnit : undefined,
     asNeeded: dosage.asNeededBoolean === true || isRecord(dosage.asNeededCodeableConcept),
     route: conceptDisplay(dosage.route),
+    rate: listOf(dosage.doseAndRate, 5)
+      .map((doseAndRate) => quantityOf(recordOf(doseAndRate).rateQuantity))
+      .find((rate) => rate !== undefined),
   };
 }

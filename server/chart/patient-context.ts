@@ -68,6 +68,16 @@ export interface StructuredDosage {
   periodUnit?: string;
   asNeeded: boolean;
   route?: string;
+  /** `doseAndRate[].rateQuantity` (continuous infusions, e.g. an intrathecal pump's mcg/day). */
+  rate?: { value: number; unit?: string };
+}
+
+/** A `Medication.ingredient[]` strength (e.g. 10 mg per 1 tablet), so a dose in tablets can be turned into mg. */
+export interface IngredientStrength {
+  codings: CodingFact[];
+  display?: string;
+  numerator: { value: number; unit?: string };
+  denominator?: { value: number; unit?: string };
 }
 
 /** How the medication's identity was found (F7). */
@@ -82,6 +92,8 @@ export interface MedicationFact {
   codings: CodingFact[];
   /** `Medication.ingredient[].itemCodeableConcept` codes, when the medication was a resource. */
   ingredientCodings: CodingFact[];
+  /** Ingredients that state a numeric strength, when the medication was a resource. */
+  ingredientStrengths?: IngredientStrength[];
   resolution: MedicationResolution;
   /** Route of the first dosage (e.g. "Oral", "Intrathecal"). */
   route?: string;

@@ -1,13 +1,10 @@
 import type { RequestHandler } from 'express';
 import { Router } from 'express';
 import { html, renderPage } from '../http/html';
-import { createFhirHttp } from '../chart/fhir-http';
-import { readChart } from '../chart/read-chart';
-import { buildPatientContext } from '../chart/patient-context';
 import { describeReadState } from '../chart/read-labels';
+import { loadPatientContext } from './chart-service';
 import type { ChartReadName } from '../chart/read-chart';
 import type { AccessTokenDeps } from '../launch/access-token';
-import { createAccessTokenProvider } from '../launch/access-token';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 
@@ -35,18 +32,7 @@ const shellHandler: RequestHandler = (_req, res) => {
 function contextHandler(deps: ClinicianDeps): RequestHandler {
   return async (_req, res) => {
     const launch = launchOf(res);
-    const tokens = createAccessTokenProvider(deps.tokens, launch);
-    const http = createFhirHttp({
-      baseUrl: launch.fhirBaseUrl,
-      getAccessToken: () => tokens.getAccessToken(),
-      onUnauthorized: () => tokens.refreshAfterUnauthorized(),
-    });
-    const reads = await readChart(http, {
-      patientId: launch.patientId,
-      ...(launch.encounterId === undefined ? {} : { encounterId: launch.encounterId }),
-      ...(launch.fhirUser === undefined ? {} : { fhirUser: launch.fhirUser }),
-    });
-    const context = buildPatientContext(reads, new Date());
+    const context = await loadPatientContext(deps.tokens, launch);
     const readNotes = (Object.entries(context.reads) as [ChartReadName, (typeof context.reads)[ChartReadName]][])
       .filter(([, state]) => state.state !== 'ok')
       .map(([name, state]) => ({ read: name, state: state.state, text: describeReadState(name, state) }));

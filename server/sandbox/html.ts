@@ -38,7 +38,8 @@ export function renderErrorPage(status: number, message: string): string {
 }
 
 /**
- * Security headers for every sandbox response. `frame-src` allows the app's origin (the embedded launch),
+ * Security headers for every sandbox response. `frame-src` allows the app's origin (the embedded launch) and the
+ * sandbox itself (inside the frame the app redirects to the sandbox's authorize endpoint and back),
  * `form-action` the registered app origins (forms end in redirects to them), and `frame-ancestors 'self'`
  * lets the sandbox frame its own pages but nobody else frame them.
  */
@@ -51,7 +52,7 @@ export function securityHeaders(appOrigins: string[]): (req: Request, res: Respo
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",
-    `frame-src ${origins}`,
+    `frame-src 'self' ${origins}`,
     "frame-ancestors 'self'",
     `form-action 'self' ${origins}`,
   ].join('; ');

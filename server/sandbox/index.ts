@@ -29,6 +29,8 @@ export interface Sandbox {
   /** For tests to inspect what was written. */
   repo: MemoryRepository;
   patients: SandboxPatient[];
+  /** The tokens this EHR has issued so far (for leak tests: none may appear in the app's pages or logs). */
+  issuedSecrets(): string[];
 }
 
 /** Types the FHIR server serves even when no synthetic record uses them yet (the app reads or writes them). */
@@ -107,5 +109,5 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     throw notFound('There is no such page in the sandbox EHR.');
   });
   app.use(sandboxErrorHandler);
-  return { app, fhirBaseUrl: ctx.fhirBaseUrl, repo, patients: data.patients };
+  return { app, fhirBaseUrl: ctx.fhirBaseUrl, repo, patients: data.patients, issuedSecrets: () => [...ctx.state.issuedSecrets] };
 }

@@ -62,6 +62,8 @@ export interface SandboxState {
   refreshTokens: ExpiringStore<RefreshRecord>;
   /** `client_id:jti` of every client assertion seen, remembered for the assertion's life. */
   seenJtis: ExpiringStore<true>;
+  /** Every access, refresh and id token issued (most recent 10 000): the ground truth for token-leak tests. */
+  issuedSecrets: string[];
 }
 
 export function createSandboxState(clock: Clock): SandboxState {
@@ -73,6 +75,7 @@ export function createSandboxState(clock: Clock): SandboxState {
     accessTokens: new ExpiringStore(clock),
     refreshTokens: new ExpiringStore(clock),
     seenJtis: new ExpiringStore(clock, 100_000),
+    issuedSecrets: [],
   };
 }
 

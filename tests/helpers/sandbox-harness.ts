@@ -48,6 +48,8 @@ export interface Harness {
   appKey: AppKey;
   /** Moves the sandbox clock forward (code and token expiry). */
   advance(ms: number): void;
+  /** The sandbox clock, in milliseconds. */
+  now(): number;
   close(): Promise<void>;
 }
 
@@ -71,14 +73,25 @@ export async function startSandbox(options: HarnessOptions = {}): Promise<Harnes
   const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-keys-'));
   const appKey = generateAppKey();
   let offset = 0;
-  const sandbox = await createSandbox({
-    baseUrl,
-    clients: (options.clients ?? defaultClients)(appKey),
-    keyDir,
-    dataDir: FIXTURE_DIR,
-    clock: () => Date.now() + offset,
-    ...(options.accessTokenLifetimeSeconds === undefined ? {} : { accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds }),
-  });
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    fs.rmSync(keyDir, { recursive: true, force: true });
+  };
+  let sandbox: Sandbox;
+  try {
+    sandbox = await createSandbox({
+      baseUrl,
+      clients: (options.clients ?? defaultClients)(appKey),
+      keyDir,
+      dataDir: FIXTURE_DIR,
+      clock: () => Date.now() + offset,
+      ...(options.accessTokenLifetimeSeconds === undefined ? {} : { accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds }),
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
   server.on('request', sandbox.app);
   return {
     sandbox,
@@ -88,11 +101,8 @@ export async function startSandbox(options: HarnessOptions = {}): Promise<Harnes
     advance: (ms) => {
       offset += ms;
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(keyDir, { recursive: true, force: true });
-    },
+    now: () => Date.now() + offset,
+    close,
   };
 }
 
@@ -106,7 +116,7 @@ export interface AssertionOverrides {
 
 /** A private_key_jwt client assertion, as fhirclient builds one (RS384, typ JWT, kid, 2-minute exp, fresh jti). */
 export function clientAssertion(h: Harness, overrides: AssertionOverrides = {}): string {
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(h.now() / 1000);
   const claims = {
     iss: APP_CLIENT_ID,
     sub: APP_CLIENT_ID,

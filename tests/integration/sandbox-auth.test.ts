@@ -31,13 +31,13 @@ afterAll(async () => {
 });
 
 async function verifyIdToken(idToken: string): Promise<JwtPayload> {
-  const jwks = (await (await fetch(`${h.baseUrl}/auth/jwks`)).json()) as { keys: (JsonWebKey & { kid: string })[] };
+  const jwks = (await (await fetch(`${h.baseUrl}/auth/jwks`)).json()) as { keys: (crypto.JsonWebKey & { kid: string })[] };
   const header = jwt.decode(idToken, { complete: true })?.header;
   const jwk = jwks.keys.find((k) => k.kid === header?.kid);
   if (jwk === undefined) {
     throw new Error('kid not in JWKS');
   }
-  const key = crypto.createPublicKey({ key: jwk as crypto.JsonWebKey, format: 'jwk' });
+  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
   return jwt.verify(idToken, key, { algorithms: ['RS256'], issuer: h.sandbox.fhirBaseUrl, audience: APP_CLIENT_ID }) as JwtPayload;
 }
 
@@ -266,7 +266,7 @@ describe('token endpoint: codes and PKCE', () => {
 });
 
 describe('token endpoint: client assertions', () => {
-  const now = (): number => Math.floor(Date.now() / 1000);
+  const now = (): number => Math.floor(h.now() / 1000);
   const cases: [string, (h: Harness) => string][] = [
     ['signed with another key', (hh) => clientAssertion(hh, { key: generateAppKey().privateKey })],
     ['with the wrong aud', (hh) => clientAssertion(hh, { claims: { aud: `${hh.baseUrl}/fhir` } })],

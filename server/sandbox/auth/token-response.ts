@@ -51,6 +51,18 @@ function issueRefreshToken(ctx: SandboxContext, grant: Grant): string {
   return refreshToken;
 }
 
+/** Remembers what was handed out (bounded), so leak tests can search pages, URLs and logs for every real secret. */
+function recordIssued(ctx: SandboxContext, secrets: unknown[]): void {
+  for (const secret of secrets) {
+    if (typeof secret === 'string') {
+      ctx.state.issuedSecrets.push(secret);
+    }
+  }
+  ctx.state.issuedSecrets.splice(0, Math.max(0, ctx.state.issuedSecrets.length - MAX_ISSUED_RECORDED));
+}
+
+const MAX_ISSUED_RECORDED = 10_000;
+
 /**
  * Issues an access token (opaque, 256 bits, kept in memory with its grant), a refresh token when `online_access`
  * or `offline_access` was granted, and an id_token for `openid`. Returns the token response body.
@@ -73,5 +85,6 @@ export function issueTokens(ctx: SandboxContext, grant: Grant, nonce?: string): 
   if (grant.scopes.includes('openid')) {
     body.id_token = signIdToken(ctx, grant, expiresIn, nonce);
   }
+  recordIssued(ctx, [accessToken, refreshToken, body.id_token]);
   return { body, accessToken, ...(refreshToken === undefined ? {} : { refreshToken }) };
 }

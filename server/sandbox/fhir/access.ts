@@ -92,3 +92,14 @@ export function assertPatientSearch(resourceType: string, params: URLSearchParam
 export function patientParamOf(resourceType: string): string | undefined {
   return PATIENT_PARAMS.find((code) => getSearchParameter(resourceType, code)?.target?.includes('Patient') === true);
 }
+
+/** Whether the grant could read this resource directly: a read scope for its type, and its patient if confined. */
+export function grantCanRead(grant: Grant, resource: Resource): boolean {
+  let access: Access;
+  try {
+    access = decideAccess(grant, resource.resourceType, 'read');
+  } catch {
+    return false;
+  }
+  return canSee(resource, access);
+}

@@ -3,8 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { SandboxContext } from '../context';
 import { fhirError } from '../errors';
-import type { Grant } from '../types';
-import { canSee, decideAccess, patientParamOf } from './access';
+import { canSee, decideAccess, grantCanRead, patientParamOf } from './access';
 import type { Access } from './access';
 import { grantOf } from './bearer';
 import { callRouter, resourceUrl, sendFhir, sendOutcome, setVersionHeaders } from './respond';
@@ -50,15 +49,6 @@ function conditionHeader(req: Request, type: string, access: Access): Record<str
   return { 'if-none-exist': params.toString() };
 }
 
-function mayRead(grant: Grant, type: string): boolean {
-  try {
-    decideAccess(grant, type, 'read');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Medplum validates nothing on create; a strict EHR does. 400 with the validator's OperationOutcome. */
 function validationOutcome(resource: Resource): OperationOutcomeError | undefined {
   try {
@@ -95,6 +85,6 @@ export async function handleCreate(ctx: SandboxContext, req: Request, res: Respo
   res.setHeader('Location', resourceUrl(ctx, stored, true));
   setVersionHeaders(res, stored);
   const minimal = /\breturn=minimal\b/.test(req.get('prefer') ?? '');
-  const hideExisting = status === 200 && !mayRead(grant, type);
+  const hideExisting = status === 200 && !grantCanRead(grant, stored);
   sendFhir(res, status, minimal || hideExisting ? undefined : stored);
 }

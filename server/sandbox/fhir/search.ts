@@ -3,8 +3,8 @@ import type { Bundle, BundleLink } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { SandboxContext } from '../context';
 import { fhirError } from '../errors';
-import { assertPatientSearch, canSee, decideAccess } from './access';
-import type { Access } from './access';
+import type { Grant } from '../types';
+import { assertPatientSearch, decideAccess, grantCanRead } from './access';
 import { grantOf } from './bearer';
 import { callRouter, queryOf, resourceUrl, sendFhir, sendOutcome } from './respond';
 
@@ -55,10 +55,10 @@ function pagingLinks(ctx: SandboxContext, type: string, params: URLSearchParams,
   return links;
 }
 
-/** Absolute `fullUrl`s, and `_include`d/`_revinclude`d resources the token may not see dropped. */
-function finishBundle(ctx: SandboxContext, bundle: Bundle, access: Access, links: BundleLink[]): Bundle {
+/** Absolute `fullUrl`s, and `_include`d/`_revinclude`d resources the token could not read directly dropped. */
+function finishBundle(ctx: SandboxContext, bundle: Bundle, grant: Grant, links: BundleLink[]): Bundle {
   const entry = (bundle.entry ?? [])
-    .filter((e) => e.resource !== undefined && (e.search?.mode === 'match' || canSee(e.resource, access)))
+    .filter((e) => e.resource !== undefined && (e.search?.mode === 'match' || grantCanRead(grant, e.resource)))
     .map((e) => ({ fullUrl: resourceUrl(ctx, e.resource as NonNullable<typeof e.resource>), ...e }));
   return { resourceType: 'Bundle', type: 'searchset', total: bundle.total ?? 0, link: links, entry };
 }
@@ -85,5 +85,5 @@ export async function handleSearch(ctx: SandboxContext, req: Request, res: Respo
     return;
   }
   const links = pagingLinks(ctx, type, params, page, bundle.total ?? 0);
-  sendFhir(res, 200, finishBundle(ctx, bundle, access, links));
+  sendFhir(res, 200, finishBundle(ctx, bundle, grant, links));
 }

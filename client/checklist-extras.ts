@@ -1,0 +1,77 @@
+import type { DiscussionView } from './checklist-items';
+import { chartText, el } from './dom';
+
+/**
+ * The tailoring flags behind the checklist (why an item is there, with its source and chart evidence, and the
+ * clinician's option to set one aside with a reason) and the clinician's free-text notes. Chart text is shown with
+ * `chartText` (text only, isolated direction).
+ */
+type Flag = DiscussionView['discussion']['flagsShown'][number];
+type Dismissal = DiscussionView['discussion']['dismissedFlags'][number];
+
+function when(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+function dismissControls(flag: Flag, onDismiss: (flagId: string, reason: string) => void): HTMLElement {
+  const reason = el('input', { type: 'text', maxlength: '500', 'aria-label': `Why set aside: ${flag.title}`, class: 'dismiss-reason' });
+  const confirm = el('button', { type: 'button', class: 'secondary', 'data-action': 'confirm-dismiss' }, 'Set aside');
+  const form = el('div', { class: 'dismiss-form', hidden: '' }, reason, ' ', confirm);
+  const open = el('button', { type: 'button', class: 'secondary', 'data-action': 'dismiss' }, 'Set aside…');
+  open.addEventListener('click', () => {
+    form.hidden = false;
+    open.hidden = true;
+    reason.focus();
+  });
+  confirm.addEventListener('click', () => {
+    if (reason.value.trim() === '') {
+      reason.setAttribute('aria-invalid', 'true');
+      reason.focus();
+      return;
+    }
+    onDismiss(flag.id, reason.value.trim());
+  });
+  return el('div', { class: 'dismiss' }, open, form);
+}
+
+function flagItem(flag: Flag, dismissal: Dismissal | undefined, locked: boolean, onDismiss: (flagId: string, reason: string) => void): HTMLElement {
+  const evidence = flag.evidence.map((e) => el('li', {}, chartText('evidence', e.display)));
+  const state = dismissal === undefined
+    ? null
+    : el('p', { class: 'dismissed' }, 'Set aside: ', el('span', { dir: 'auto' }, dismissal.reason), ` (${when(dismissal.at)})`);
+  return el(
+    'li',
+    { class: `flag ${flag.severity}`, 'data-flag-id': flag.id, 'data-dismissed': String(dismissal !== undefined) },
+    el('strong', {}, flag.title),
+    el('p', {}, flag.reason),
+    el('p', { class: 'source' }, 'Source: ', flag.source.text),
+    evidence.length > 0 ? el('ul', { class: 'evidence' }, ...evidence) : null,
+    state,
+    dismissal === undefined && !locked ? dismissControls(flag, onDismiss) : null,
+  );
+}
+
+export function flagsSection(view: DiscussionView, locked: boolean, onDismiss: (flagId: string, reason: string) => void): HTMLElement {
+  const { flagsShown, dismissedFlags } = view.discussion;
+  const body = flagsShown.length === 0
+    ? el('p', { class: 'none' }, 'No tailoring flags were raised from the chart.')
+    : el('ul', { class: 'flags' }, ...flagsShown.map((f) => flagItem(f, dismissedFlags.find((d) => d.flagId === f.id), locked, onDismiss)));
+  return el('section', { class: 'card checklist-flags', 'data-section': 'flags' }, el('h3', {}, 'Why the handout and checklist are tailored'), body);
+}
+
+export function notesSection(view: DiscussionView, locked: boolean, onAdd: (text: string) => void): HTMLElement {
+  const notes = view.discussion.clinicianNotes.map((n) => el('li', {}, el('span', { dir: 'auto' }, n.text), ` (${when(n.at)})`));
+  const list = notes.length > 0 ? el('ul', { class: 'notes' }, ...notes) : el('p', { class: 'none' }, 'No notes.');
+  if (locked) {
+    return el('section', { class: 'card checklist-notes', 'data-section': 'notes' }, el('h3', {}, 'Notes'), list);
+  }
+  const text = el('textarea', { id: 'note-text', rows: '2', maxlength: '2000', dir: 'auto', 'aria-label': 'New note' });
+  const add = el('button', { type: 'button', id: 'add-note', class: 'secondary' }, 'Add note');
+  add.addEventListener('click', () => {
+    if (text.value.trim() !== '') {
+      onAdd(text.value.trim());
+    }
+  });
+  return el('section', { class: 'card checklist-notes', 'data-section': 'notes' }, el('h3', {}, 'Notes'), list, text, add);
+}

@@ -1,0 +1,56 @@
+/**
+ * The gate every note passes before it may be sent: FHIR R4 structure first (`@medplum/core` `validateResource`,
+ * which checks types, cardinality, formats and invariants but not required code values), then the rules common to
+ * all profiles (`rules.ts`), then the EHR's own (`epic.ts`, `oracle.ts`, `us-core.ts`). The first violation is
+ * reported, naming the element, so a site's analyst can tell which configuration to fix.
+ */
+import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type { DocumentReference } from 'fhir/r4';
+import { AppError } from '../../server/errors';
+import { loadFhirDefinitions } from '../fhir-definitions';
+import { profileSpec } from './profiles';
+import { commonViolation } from './rules';
+import type { Violation, WriteProfile } from './types';
+
+/**
+ * Inline attachments up to 5 MiB: US Core 9 "Writing Clinical Notes" says servers SHALL accept at least that
+ * (research `ehr-writeback.md` §3.2). Medplum's own default is 1 MiB, which a rendered PDF can exceed.
+ */
+export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+
+type MedplumResource = Parameters<typeof validateResource>[0];
+
+/** Medplum's first error, as a violation. Its messages name elements and formats, never values. */
+function structuralViolation(resource: DocumentReference): Violation | undefined {
+  loadFhirDefinitions();
+  try {
+    validateResource(resource as MedplumResource, { base64BinaryMaxBytes: MAX_ATTACHMENT_BYTES });
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof OperationOutcomeError)) {
+      throw error;
+    }
+    const issue = error.outcome.issue?.find((i) => i.severity === 'error' || i.severity === 'fatal') ?? error.outcome.issue?.[0];
+    const field = (issue?.expression?.[0] ?? 'DocumentReference').replace(/^DocumentReference\.?/, '') || 'resource';
+    return { field, why: `is not valid FHIR R4 (${issue?.details?.text ?? 'structure'})` };
+  }
+}
+
+/**
+ * Checks a DocumentReference against one EHR's write profile.
+ * @throws AppError `unprocessable` "The note for <EHR> is not valid: <field> <why>" with `details.field`.
+ */
+export function validateForProfile(profile: WriteProfile, resource: DocumentReference): void {
+  const spec = profileSpec(profile);
+  if (spec === undefined) {
+    throw new AppError('unprocessable', 'The note cannot be checked: the EHR write profile is not known.', {
+      details: { field: 'profile' },
+    });
+  }
+  const violation = structuralViolation(resource) ?? commonViolation(resource, spec) ?? spec.check(resource);
+  if (violation !== undefined) {
+    throw new AppError('unprocessable', `The note for ${spec.ehrName} is not valid: ${violation.field} ${violation.why}`, {
+      details: { field: violation.field, profile },
+    });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A fixed, synthetic discussion for the anticoagulant sandbox patient (`patients/anticoagulant.json`), used to
+ * produce the committed examples in this folder: the golden note text and one DocumentReference per write profile.
+ * `tests/unit/discussion-note.test.ts` and `tests/unit/document-reference.test.ts` prove the committed files equal
+ * what the code produces from this input (run them with `UPDATE_EXAMPLES=1` to rewrite the files after a deliberate
+ * change, then review the diff).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadChecklist, loadHandoutPack } from '../../server/handout/content-packs';
+import type { ChecklistAnswer, ChecklistAnswers } from '../../server/consent/checklist-model';
+import type { Checklist } from '../../server/handout/checklist-schema';
+import { projectRoot } from '../../server/project-root';
+import type { DiscussionNoteInput } from '../discussion-note';
+import { sha256Hex } from '../discussion-note';
+import type { DocumentReferenceInput } from '../document-reference';
+
+export interface ChecklistAnswersFile {
+  checklistId: string;
+  checklistVersion: string;
+  patient: string;
+  encounter: string;
+  clinician: string;
+  /** The content-pack tailoring flags active for this patient (they decide which tailored items apply). */
+  flagsRaised: string[];
+  /** As the consent module stores them (`server/consent/checklist-model.ts`). */
+  answers: ChecklistAnswers;
+}
+
+export const EXAMPLES_DIR = path.join(projectRoot(), 'fhir-resources', 'examples');
+export const EXAMPLE_DISCUSSION_ID = '3f0c1a52-8d5e-4b7a-9c21-6e4f0b9d2a17';
+
+export function loadExampleAnswers(): ChecklistAnswersFile {
+  const file = path.join(EXAMPLES_DIR, 'checklist-answers.example.json');
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as ChecklistAnswersFile;
+}
+
+function answerDisplay(checklist: Checklist, itemId: string, answer: ChecklistAnswer | undefined): string {
+  const item = checklist.items.find((i) => i.id === itemId);
+  const value = answer?.value;
+  if (item?.kind === 'confirm') {
+    return value === true ? 'Confirmed' : 'Not confirmed';
+  }
+  const display = item?.kind === 'choice' ? item.options?.find((o) => o.code === value)?.display : undefined;
+  const text = display ?? String(value ?? '');
+  return answer?.note === undefined ? text : `${text} (${answer.note})`;
+}
+
+/** The human-readable checklist lines the note expects: answered items, in checklist order, with group labels. */
+export function checklistLinesFromAnswers(checklist: Checklist, answers: ChecklistAnswers): DiscussionNoteInput['checklist'] {
+  const groupLabel = new Map(checklist.groups.map((g) => [g.id, g.label]));
+  return checklist.items
+    .filter((item) => Object.hasOwn(answers, item.id))
+    .map((item) => ({
+      group: groupLabel.get(item.group) ?? item.group,
+      text: item.text,
+      answer: answerDisplay(checklist, item.id, answers[item.id]),
+    }));
+}
+
+/** A one-page PDF (valid cross-reference table) standing in for the rendered discussion record and handout. */
+export function minimalPdf(text: string): Buffer {
+  const stream = `BT /F1 12 Tf 72 720 Td (${text.replace(/[()\\]/g, '')}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets = objects.map((object, index) => {
+    const offset = body.length;
+    body += `${index + 1} 0 obj\n${object}\nendobj\n`;
+    return offset;
+  });
+  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)];
+  const trailer = `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${body.length}\n%%EOF\n`;
+  return Buffer.from(`${body}${xref.join('')}${trailer}`, 'latin1');
+}
+
+export const EXAMPLE_PDF = minimalPdf('Intrathecal drug pump: education and consent discussion, with the handout (example)');
+
+export function exampleDiscussionNoteInput(): DiscussionNoteInput {
+  const answers = loadExampleAnswers();
+  const checklist = loadChecklist('en');
+  const handout = loadHandoutPack('en');
+  return {
+    discussionId: EXAMPLE_DISCUSSION_ID,
+    patient: { id: 'anticoagulant-patient', name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },
+    encounterId: 'anticoagulant-encounter',
+    clinician: { reference: answers.clinician, name: 'Elena Rivera, MD' },
+    discussedAt: String(answers.answers['attestation-datetime']?.value),
+    periodStart: '2026-11-24T09:05:00-05:00',
+    periodEnd: '2026-11-24T09:35:00-05:00',
+    handout: {
+      id: handout.id,
+      title: handout.title,
+      version: handout.version,
+      language: handout.language,
+      interpreterNeeded: false,
+      pdfSha256: sha256Hex(EXAMPLE_PDF),
+    },
+    flagsShown: [
+      { id: 'anticoagulant-bleeding', title: 'Bleeding risk: on apixaban (anticoagulant)', audience: 'patient' },
+      { id: 'non-cancer-pain', title: 'Chronic non-cancer pain (failed back surgery syndrome)', audience: 'patient' },
+      {
+        id: 'contrast-allergy',
+        title: 'Contrast-dye allergy recorded',
+        audience: 'clinician',
+        dismissed: { reason: 'No contrast is planned for the trial.' },
+      },
+    ],
+    checklist: checklistLinesFromAnswers(checklist, answers.answers),
+    teachBack: answerDisplay(checklist, 'teach-back', answers.answers['teach-back']),
+    interpreter: { used: false },
+    clinicianNotes: ['Patient prefers to start with the trial; implant to be discussed again after it.'],
+    appVersion: '0.1.0',
+  };
+}
+
+export function exampleDocumentReferenceInput(noteText: string): DocumentReferenceInput {
+  return {
+    discussionId: EXAMPLE_DISCUSSION_ID,
+    patientId: 'anticoagulant-patient',
+    encounterId: 'anticoagulant-encounter',
+    authorReference: 'Practitioner/itdd-dr-rivera',
+    date: '2026-11-24T09:37:12-05:00',
+    periodStart: '2026-11-24T09:05:00-05:00',
+    periodEnd: '2026-11-24T09:35:00-05:00',
+    noteText,
+    pdf: { bytes: EXAMPLE_PDF, title: 'Intrathecal drug pump: education and consent discussion, with the handout', creation: '2026-11-24T09:20:00-05:00', language: 'en' },
+    language: 'en',
+  };
+}

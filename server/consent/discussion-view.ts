@@ -1,0 +1,60 @@
+/**
+ * What the browser gets for a discussion (pure): the record, the checklist items that apply to it and the plain
+ * statement that this records the discussion and is not the legal consent form. Built from the stored record, so
+ * every answer to a save shows exactly what the server will validate at attestation.
+ */
+import type { Checklist, ChecklistItem } from '../handout/checklist-schema';
+import { applicableItems } from './checklist-model';
+import type { Discussion } from './discussion';
+import { activeChecklistFlags } from './discussion';
+
+export type ViewItem = Omit<ChecklistItem, 'seedFacts' | 'sources'>;
+
+export interface DiscussionView {
+  /** From the checklist content: "… It is not the legal consent form …". */
+  statement: string;
+  checklist: {
+    id: string;
+    version: string;
+    title: string;
+    groups: Array<{ id: string; label: string }>;
+    /** The applicable items; follow-up items (`requiredWhen`) are shown by the client when their trigger holds. */
+    items: ViewItem[];
+  };
+  /** Content-pack flags in force (raised and not dismissed). */
+  activeFlags: string[];
+  discussion: Discussion;
+}
+
+/** The item without its seed-fact and citation ids (content bookkeeping the clinician's page does not use). */
+function viewItem(item: ChecklistItem): ViewItem {
+  const view: ViewItem = { id: item.id, group: item.group, text: item.text, required: item.required, kind: item.kind, filledBy: item.filledBy };
+  if (item.options !== undefined) {
+    view.options = item.options;
+  }
+  if (item.appliesWhen !== undefined) {
+    view.appliesWhen = item.appliesWhen;
+  }
+  if (item.requiredWhen !== undefined) {
+    view.requiredWhen = item.requiredWhen;
+  }
+  return view;
+}
+
+export function discussionView(checklist: Checklist, discussion: Discussion): DiscussionView {
+  const activeFlags = activeChecklistFlags(discussion);
+  const items = applicableItems(checklist, activeFlags);
+  const groupIds = new Set(items.map((item) => item.group));
+  return {
+    statement: checklist.statement,
+    checklist: {
+      id: checklist.id,
+      version: checklist.version,
+      title: checklist.title,
+      groups: checklist.groups.filter((g) => groupIds.has(g.id)).map((g) => ({ id: g.id, label: g.label })),
+      items: items.map(viewItem),
+    },
+    activeFlags,
+    discussion,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The discussion record: the unit that is filed to the chart and audited (ARCHITECTURE.md §4 "Discussion record").
+ * It pins what the patient was given (content pack id, version, language), what the clinician was shown (a
+ * snapshot of the tailoring flags with their reasons, sources and chart evidence), what the clinician decided about
+ * them (dismissals with reasons), the checklist answers (teach-back result, interpreter, attestation) and who did
+ * what, when. `version` increases with every change so two windows cannot silently overwrite each other.
+ */
+import type { TailoringFlagId } from '../handout/content-schema';
+import type { FlagAudience, FlagEvidence, FlagSeverity, FlagSource, TailoringFlag } from '../tailoring/types';
+import { activeHandoutFlags } from '../tailoring/engine';
+import type { ChecklistAnswers } from './checklist-model';
+
+/** `draft` while the clinician works; `attested` once signed off (frozen). The filing issue adds filing states. */
+export type DiscussionStatus = 'draft' | 'attested';
+
+/** A tailoring flag as the clinician saw it (copied, so the record does not change when the rules do). */
+export interface ShownFlag {
+  id: string;
+  audience: FlagAudience;
+  severity: FlagSeverity;
+  /** The content-pack flag it raises: tailored handout blocks and checklist items. */
+  handoutFlag?: TailoringFlagId;
+  section?: string;
+  title: string;
+  reason: string;
+  source: FlagSource;
+  evidence: FlagEvidence[];
+}
+
+export interface DismissedFlag {
+  flagId: string;
+  reason: string;
+  /** The clinician's fhirUser. */
+  by: string;
+  /** ISO 8601, the server's clock. */
+  at: string;
+}
+
+export interface ClinicianNote {
+  id: string;
+  text: string;
+  by: string;
+  at: string;
+}
+
+export interface PackRef {
+  id: string;
+  version: string;
+  language: string;
+  title: string;
+}
+
+export interface ChecklistRef {
+  id: string;
+  version: string;
+}
+
+/** Who the draft belongs to: at most one draft per key, so a reload or a relaunch resumes it. */
+export interface DiscussionKey {
+  tenantId: string;
+  patientId: string;
+  encounterId?: string;
+  /** The clinician's fhirUser. */
+  clinician: string;
+}
+
+/** What the server knows at a launch: the chart as read now, the pack chosen now, who is signed in. */
+export interface DiscussionSnapshot {
+  fhirBaseUrl: string;
+  /** The launch that last opened this discussion. */
+  launchId: string;
+  clinicianName?: string;
+  pack: PackRef;
+  checklist: ChecklistRef;
+  /** The patient's language has no pack: the English one is used with a qualified interpreter. */
+  interpreterNeeded: boolean;
+  flagsShown: ShownFlag[];
+  /** Values of the app-filled checklist items; they overwrite whatever was stored for those items. */
+  appAnswers: ChecklistAnswers;
+}
+
+export interface Discussion {
+  id: string;
+  tenantId: string;
+  fhirBaseUrl: string;
+  patientId: string;
+  encounterId?: string;
+  clinician: { fhirUser: string; name?: string };
+  launchId: string;
+  pack: PackRef;
+  checklist: ChecklistRef;
+  interpreterNeeded: boolean;
+  flagsShown: ShownFlag[];
+  dismissedFlags: DismissedFlag[];
+  clinicianNotes: ClinicianNote[];
+  answers: ChecklistAnswers;
+  status: DiscussionStatus;
+  attestedAt?: Date;
+  attestedBy?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+/** Copies what the clinician needs to see of a flag (and nothing the engine may add later). */
+export function shownFlagOf(flag: TailoringFlag): ShownFlag {
+  const shown: ShownFlag = {
+    id: flag.id,
+    audience: flag.audience,
+    severity: flag.severity,
+    title: flag.title,
+    reason: flag.reason,
+    source: { ...flag.source },
+    evidence: flag.evidence.map((e) => ({ reference: e.reference, display: e.display })),
+  };
+  if (flag.handoutFlag !== undefined) {
+    shown.handoutFlag = flag.handoutFlag;
+  }
+  if (flag.section !== undefined) {
+    shown.section = flag.section;
+  }
+  return shown;
+}
+
+/**
+ * The content-pack flags still in force: those the handout prints for the flags shown, less the ones the clinician
+ * dismissed — the engine's own rule (`activeHandoutFlags`), so the checklist asks about exactly the tailored risks
+ * the handout explains. Taken from the record, not a fresh chart read, so what is validated at attestation is what
+ * the clinician was shown.
+ */
+export function activeChecklistFlags(discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags'>): string[] {
+  const shown = { flags: discussion.flagsShown, oralMme: undefined, painType: 'unknown' as const };
+  return activeHandoutFlags(shown, discussion.dismissedFlags.map((d) => d.flagId));
+}

@@ -1,0 +1,172 @@
+import type { RequestHandler, Response } from 'express';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ZodType } from 'zod';
+import { loadPatientContext } from '../clinician/chart-service';
+import { AppError, badRequest } from '../errors';
+import { loadChecklist, pickPackForLanguage } from '../handout/content-packs';
+import type { AccessTokenDeps } from '../launch/access-token';
+import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
+import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
+import { tailor } from '../tailoring/engine';
+import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
+import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
+import type { Discussion } from './discussion';
+import { activeChecklistFlags } from './discussion';
+import { discussionKeyOf, snapshotOf } from './discussion-snapshot';
+import type { DiscussionStore } from './discussion-store';
+import { staleVersion } from './discussion-store';
+import { discussionView } from './discussion-view';
+
+/**
+ * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
+ * Every route needs the launch's browser session; every change also needs the launch's CSRF token. The clinician is
+ * always the launch's `fhirUser` and every time is the server's, whatever the body says.
+ */
+export interface ConsentDeps {
+  store: LaunchSessionStore;
+  discussions: DiscussionStore;
+  tokens: AccessTokenDeps;
+  appBaseUrl: string;
+  /** Production: only approved content packs are handed out (config.env === 'production'). */
+  approvedPacksOnly?: boolean;
+  /** The clock; tests pass their own. */
+  now?: () => Date;
+}
+
+const BASE = '/api/launches/:launchId/discussion';
+/** The checklist is clinician-facing and shipped in English; the handout follows the patient's language. */
+const CHECKLIST_LANGUAGE = 'en';
+const FLAG_ID = /^[a-z0-9]+(?:[-.][a-z0-9]+)*$/;
+
+const version = z.number().int().min(1).max(2_147_483_647);
+const answersBody = z.strictObject({ version, answers: z.unknown() });
+const dismissBody = z.strictObject({ version, reason: z.string().trim().min(1).max(500) });
+const noteBody = z.strictObject({ version, text: z.string().trim().min(1).max(MAX_TEXT_CHARS) });
+const attestBody = z.strictObject({ version });
+
+function bodyOf<T>(schema: ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw badRequest('The request could not be read.', {
+      details: { issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`) },
+    });
+  }
+  return parsed.data;
+}
+
+function respond(res: Response, discussion: Discussion): void {
+  res.set('Cache-Control', 'no-store').json(discussionView(loadChecklist(CHECKLIST_LANGUAGE), discussion));
+}
+
+/**
+ * The discussion this launch shows: the one it has just completed, else the draft of this patient, encounter and
+ * clinician — brought up to date with the chart as read now — else a new draft.
+ */
+async function currentDiscussion(deps: ConsentDeps, launch: LaunchSession): Promise<Discussion> {
+  const key = discussionKeyOf(launch);
+  const latest = await deps.discussions.findLatestInLaunch(key, launch.launchId);
+  if (latest !== undefined && latest.status !== 'draft') {
+    return latest;
+  }
+  const context = await loadPatientContext(deps.tokens, launch);
+  const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, {
+    approvedOnly: deps.approvedPacksOnly === true,
+  });
+  const checklist = loadChecklist(CHECKLIST_LANGUAGE);
+  return deps.discussions.openDraft(key, snapshotOf({ launch, context, tailoring: tailor(context), choice, checklist }));
+}
+
+async function openDraftOf(deps: ConsentDeps, launch: LaunchSession): Promise<Discussion> {
+  const draft = await deps.discussions.findDraft(discussionKeyOf(launch));
+  if (draft === undefined) {
+    throw new AppError('conflict', 'There is no open discussion for this patient.', {
+      hint: 'Reload the page to open it again.',
+      details: { reason: 'no_draft' },
+    });
+  }
+  return draft;
+}
+
+function getHandler(deps: ConsentDeps): RequestHandler {
+  return async (_req, res) => {
+    respond(res, await currentDiscussion(deps, launchOf(res)));
+  };
+}
+
+function answersHandler(deps: ConsentDeps): RequestHandler {
+  return async (req, res) => {
+    const body = bodyOf(answersBody, req.body);
+    const checklist = loadChecklist(CHECKLIST_LANGUAGE);
+    const answers = parseClinicianAnswers(checklist, body.answers);
+    const draft = await openDraftOf(deps, launchOf(res));
+    const merged = keepAppFilled(checklist, answers, draft.answers);
+    respond(res, await deps.discussions.saveAnswers(draft.id, body.version, merged));
+  };
+}
+
+function dismissHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
+  return async (req, res) => {
+    const flagId = req.params.flagId;
+    if (typeof flagId !== 'string' || flagId.length > 100 || !FLAG_ID.test(flagId)) {
+      throw badRequest('That is not a tailoring flag id.');
+    }
+    const body = bodyOf(dismissBody, req.body);
+    const launch = launchOf(res);
+    const draft = await openDraftOf(deps, launch);
+    const dismissal = { flagId, reason: body.reason, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
+    respond(res, await deps.discussions.dismissFlag(draft.id, body.version, dismissal));
+  };
+}
+
+function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
+  return async (req, res) => {
+    const body = bodyOf(noteBody, req.body);
+    const launch = launchOf(res);
+    const draft = await openDraftOf(deps, launch);
+    const note = { text: body.text, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
+    respond(res, await deps.discussions.addNote(draft.id, body.version, note));
+  };
+}
+
+/**
+ * Attestation: the server fills the time, checks every required item against the record as stored and either
+ * freezes it or answers 422 naming what is missing (nothing is changed then, so nothing entered is lost).
+ */
+function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
+  return async (req, res) => {
+    const body = bodyOf(attestBody, req.body);
+    const launch = launchOf(res);
+    const draft = await openDraftOf(deps, launch);
+    if (draft.version !== body.version) {
+      throw staleVersion();
+    }
+    const checklist = loadChecklist(CHECKLIST_LANGUAGE);
+    const attestedAt = now();
+    const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
+    const flags = activeChecklistFlags(draft);
+    const check = validateForAttestation(checklist, answers, flags);
+    if (!check.ok) {
+      const count = check.missing.length + check.invalid.length;
+      throw new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
+        hint: 'Answer the items listed; everything entered so far is saved.',
+        details: { missing: check.missing, invalid: check.invalid },
+      });
+    }
+    const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
+    respond(res, await deps.discussions.attest(draft.id, body.version, attestation));
+  };
+}
+
+export function consentRoutes(deps: ConsentDeps): Router {
+  const router = Router();
+  const now = deps.now ?? ((): Date => new Date());
+  const launch = requireLaunch(deps.store);
+  const csrf = requireCsrf(deps.appBaseUrl);
+  router.get(BASE, launch, getHandler(deps));
+  router.put(`${BASE}/answers`, launch, csrf, answersHandler(deps));
+  router.post(`${BASE}/flags/:flagId/dismiss`, launch, csrf, dismissHandler(deps, now));
+  router.post(`${BASE}/notes`, launch, csrf, noteHandler(deps, now));
+  router.post(`${BASE}/attest`, launch, csrf, attestHandler(deps, now));
+  return router;
+}

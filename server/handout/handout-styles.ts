@@ -1,0 +1,72 @@
+/**
+ * The handout's one inline stylesheet: screen, print and the large-print variant.
+ *
+ * Health-literacy layout (research peers-and-clinical-facts §2.3; AHRQ toolkit tools 11–12): a plain sans-serif
+ * body at 13 pt (the 12–14 pt band), 18 pt in large print (large-print guidance asks 16–18 pt), generous line
+ * spacing, short left-aligned lines, no hyphenation (split words are harder to read) and boxes that set the key
+ * points, cautions and emergencies apart by border and label as well as by tint, so a black-and-white copy keeps
+ * them. Page breaks never split a list item, a box or a write-in line, and a heading never ends a page.
+ *
+ * Everything here is static: no value from the chart is ever interpolated into CSS.
+ */
+
+/** Fonts Debian's fonts-noto-core / fonts-noto-cjk install for the renderer; the last ones are for browser print. */
+const FONT_STACK =
+  '"Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC", "DejaVu Sans", Arial, sans-serif';
+
+const BASE = `
+:root { --body: 13pt; --h1: 20pt; --h2: 16pt; --h3: 13.5pt; --gap: 0.55em; }
+:root.large-print { --body: 18pt; --h1: 26pt; --h2: 22pt; --h3: 19pt; --gap: 0.7em; }
+* { box-sizing: border-box; }
+html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.45; color: #000; background: #fff; }
+body { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }
+h1 { font-size: var(--h1); line-height: 1.2; margin: 0 0 0.3em; }
+h2 { font-size: var(--h2); line-height: 1.25; margin: 1.1em 0 0.4em; padding-bottom: 0.15em; border-bottom: 1.5pt solid #1d4e89; }
+h3 { font-size: var(--h3); margin: 0.9em 0 0.2em; }
+p, ul, ol { margin: 0 0 var(--gap); }
+ul, ol { padding-inline-start: 1.4em; }
+li { margin-bottom: 0.25em; }
+.lead { font-weight: 700; margin-bottom: 0.25em; }
+.copy-facts { margin: 0 0 1em; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 0.2em 1.2em; }
+.copy-facts li { margin: 0; }
+.isolate { unicode-bidi: isolate; }
+`;
+
+const BOXES = `
+.box { border: 1.5pt solid #555; border-radius: 4pt; padding: 0.5em 0.8em; margin: 0 0 0.8em; }
+.box > :last-child { margin-bottom: 0; }
+.key-points { border-color: #1d4e89; background: #eef4fb; }
+.warning { border-width: 2pt; border-inline-start-width: 7pt; border-color: #8a5a00; background: #fff7e0; }
+.emergency { border-width: 3pt; border-color: #a00000; background: #fdeceb; }
+.emergency .lead, .emergency h3 { color: #a00000; }
+.interpreter { border-width: 3pt; border-color: #1d4e89; font-weight: 700; }
+.care-team-notes { border-style: dashed; }
+.care-team-notes p { white-space: pre-line; }
+.draft-banner { border: 3pt solid #a00000; color: #a00000; font-weight: 700; padding: 0.4em 0.8em; margin: 0 0 1em; }
+.draft-mark { position: fixed; top: 40%; left: 0; right: 0; text-align: center; font-size: 72pt; font-weight: 700;
+  color: rgba(160, 0, 0, 0.12); transform: rotate(-30deg); pointer-events: none; z-index: -1; }
+.fill-in .field { display: flex; align-items: flex-end; gap: 0.6em; margin: 0 0 0.9em; }
+.fill-in .field-label { flex: 0 1 auto; }
+.fill-in .field-line { flex: 1 1 8em; border-bottom: 1pt solid #000; min-height: 1.6em; }
+.citations { font-size: 0.85em; }
+.citations .url { overflow-wrap: anywhere; }
+`;
+
+/**
+ * Print: margins that fit both A4 and US Letter (the PDF adds its running header and "Page x of y" footer in the
+ * top and bottom margins), no screen padding, and break rules that keep related lines together.
+ */
+const PRINT = `
+@page { margin: 22mm 17mm 20mm 17mm; }
+@media print {
+  body { max-width: none; padding: 0; }
+  h1, h2, h3, .lead { break-after: avoid; }
+  li, .box, .fill-in .field, .copy-facts, .draft-banner, tr { break-inside: avoid; }
+  section { orphans: 3; widows: 3; }
+  p { orphans: 2; widows: 2; }
+}
+`;
+
+export function handoutCss(): string {
+  return `${BASE}${BOXES}${PRINT}`;
+}

@@ -1,0 +1,37 @@
+/**
+ * The running header and footer Chromium prints in the page margins of the PDF (`page.pdf({ headerTemplate,
+ * footerTemplate })`, https://pptr.dev/api/puppeteer.pdfoptions). The templates are HTML, so the header text —
+ * which carries the patient's and clinician's names — is escaped like any chart value. Chromium fills the
+ * `pageNumber` and `totalPages` spans itself.
+ *
+ * Templates get no page styles and a default font size too small to read, so every size is explicit; the side
+ * padding matches the page margins of the handout stylesheet.
+ */
+import { escapeHtml } from '../http/html';
+import { labelsFor } from './render-labels';
+
+export interface RunningTextOptions {
+  headerText: string;
+  footerText?: string;
+  language: string;
+  largePrint?: boolean;
+}
+
+const FONT = "'Noto Sans', 'Noto Sans Arabic', 'Noto Sans CJK SC', 'DejaVu Sans', sans-serif";
+
+function frame(largePrint: boolean | undefined, inner: string): string {
+  const size = largePrint ? '12pt' : '9pt';
+  return `<div style="width:100%;box-sizing:border-box;padding:0 17mm;font-family:${FONT};font-size:${size};color:#333;display:flex;justify-content:space-between;gap:8mm;">${inner}</div>`;
+}
+
+export function headerTemplate(options: RunningTextOptions): string {
+  const text = escapeHtml(options.headerText.slice(0, 400));
+  return frame(options.largePrint, `<span style="unicode-bidi:isolate;">${text}</span>`);
+}
+
+export function footerTemplate(options: RunningTextOptions): string {
+  const labels = labelsFor(options.language);
+  const left = escapeHtml((options.footerText ?? '').slice(0, 200));
+  const page = `${escapeHtml(labels.page)} <span class="pageNumber"></span> ${escapeHtml(labels.pageOf)} <span class="totalPages"></span>`;
+  return frame(options.largePrint, `<span>${left}</span><span style="white-space:nowrap;">${page}</span>`);
+}

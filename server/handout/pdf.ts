@@ -1,0 +1,273 @@
+/**
+ * PDF rendering from a warm pool of hardened headless Chromium browsers (see `pdf-browser.ts` for the hardening).
+ *
+ * Warm: the browsers and their pages are opened at start, so a render is just `setContent` + `pdf`. Bounded: a
+ * render holds one page; when all are busy callers queue, and past `maxQueue` waiting they get `too_many_requests`
+ * at once rather than a slow answer. Deadlined: each render (queue wait included) has `renderTimeoutMs`; a render
+ * that runs past it fails with `gateway_timeout` and its browser is replaced, because a page stuck that long may
+ * be stuck for good. A browser that crashes or disconnects is replaced too, and so is every browser after
+ * `maxRendersPerBrowser` renders (long-lived renderers grow). No render ever hangs its caller.
+ */
+import { AppError } from '../errors';
+import type { Logger } from '../log';
+import { PooledBrowser } from './pdf-browser';
+import type { PageRenderResult, RenderPage } from './pdf-browser';
+import { footerTemplate, headerTemplate } from './pdf-templates';
+import type { RunningTextOptions } from './pdf-templates';
+
+export interface PdfPoolOptions {
+  /** Browsers kept warm (default 2). */
+  size?: number;
+  /** Pages per browser, i.e. renders one browser runs at once (default 2). */
+  pagesPerBrowser?: number;
+  /** Deadline of one render, queue wait included (default 15 s). */
+  renderTimeoutMs?: number;
+  /** A browser is replaced after this many renders (default 200). */
+  maxRendersPerBrowser?: number;
+  /** Callers allowed to wait for a page; one more is refused (default 20). */
+  maxQueue?: number;
+  logger?: Logger;
+}
+
+export interface PdfRenderOptions extends RunningTextOptions {
+  /** Paper size when the document does not set one (default US Letter). */
+  paper?: 'letter' | 'a4';
+}
+
+interface Lease {
+  browser: PooledBrowser;
+  page: RenderPage;
+}
+
+interface Waiter {
+  grant(lease: Lease): void;
+  fail(error: AppError): void;
+}
+
+const DEFAULTS = { size: 2, pagesPerBrowser: 2, renderTimeoutMs: 15_000, maxRendersPerBrowser: 200, maxQueue: 20 };
+
+export class PdfRenderer {
+  private readonly browsers = new Set<PooledBrowser>();
+  private readonly waiters: Waiter[] = [];
+  private launching = 0;
+  private closed = false;
+
+  private constructor(private readonly options: Required<Omit<PdfPoolOptions, 'logger'>> & { logger?: Logger }) {}
+
+  /** Starts the pool and waits until every browser is up, so the first render is already warm. */
+  static async start(options: PdfPoolOptions = {}): Promise<PdfRenderer> {
+    const renderer = new PdfRenderer({ ...DEFAULTS, ...definedOnly(options) });
+    await Promise.all(Array.from({ length: renderer.options.size }, () => renderer.launchBrowser()));
+    if (renderer.browsers.size === 0) {
+      throw new AppError('internal', 'The PDF renderer could not start Chromium.', {
+        hint: 'Install Debian\'s chromium package (scripts/ensure-chromium.sh) or set CHROMIUM_PATH.',
+      });
+    }
+    return renderer;
+  }
+
+  /** Renders one document to a tagged PDF with the running header and "Page x of y" footer. */
+  async render(html: string, options: PdfRenderOptions): Promise<PageRenderResult> {
+    const deadline = Date.now() + this.options.renderTimeoutMs;
+    const lease = await this.acquire(deadline);
+    try {
+      return await this.renderOn(lease, html, options, deadline);
+    } finally {
+      this.release(lease);
+    }
+  }
+
+  /** Rejects every waiting caller and kills every browser. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiters.splice(0).forEach((w) => w.fail(new AppError('internal', 'The PDF renderer is shutting down.')));
+    await Promise.all([...this.browsers].map((b) => b.kill()));
+    this.browsers.clear();
+  }
+
+  private async renderOn(lease: Lease, html: string, options: PdfRenderOptions, deadline: number): Promise<PageRenderResult> {
+    const remaining = Math.max(1, deadline - Date.now());
+    const work = lease.page.render(html, {
+      tagged: true,
+      printBackground: true,
+      displayHeaderFooter: true,
+      headerTemplate: headerTemplate(options),
+      footerTemplate: footerTemplate(options),
+      preferCSSPageSize: true,
+      format: options.paper ?? 'letter',
+      timeout: remaining,
+    });
+    try {
+      return await withDeadline(work, remaining);
+    } catch (error) {
+      work.catch(() => undefined);
+      const timedOut = isTimeout(error);
+      this.retire(lease.browser, timedOut ? 'render-timeout' : 'render-failed');
+      if (timedOut) {
+        throw timeoutError();
+      }
+      throw new AppError('internal', 'The PDF could not be rendered.', { cause: error });
+    }
+  }
+
+  private acquire(deadline: number): Promise<Lease> {
+    if (this.closed) {
+      return Promise.reject(new AppError('internal', 'The PDF renderer is shut down.'));
+    }
+    const lease = this.freeLease();
+    if (lease) {
+      return Promise.resolve(lease);
+    }
+    if (this.waiters.length >= this.options.maxQueue) {
+      return Promise.reject(
+        new AppError('too_many_requests', 'Too many handouts are being printed right now.', { hint: 'Try again in a few seconds.' }),
+      );
+    }
+    this.ensureCapacity();
+    return new Promise<Lease>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.removeWaiter(waiter);
+        reject(timeoutError());
+      }, Math.max(1, deadline - Date.now()));
+      const waiter: Waiter = {
+        grant: (granted) => {
+          clearTimeout(timer);
+          resolve(granted);
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** A free page on the ready browser with the fewest renders running (spreads load across processes). */
+  private freeLease(): Lease | undefined {
+    const candidates = [...this.browsers].filter((b) => b.state === 'ready' && b.connected && b.idlePages.length > 0);
+    const browser = candidates.sort((a, b) => a.active - b.active)[0];
+    const page = browser?.idlePages.pop();
+    if (!browser || !page) {
+      return undefined;
+    }
+    browser.active += 1;
+    return { browser, page };
+  }
+
+  private release(lease: Lease): void {
+    const { browser } = lease;
+    browser.active -= 1;
+    browser.renders += 1;
+    if (browser.state === 'ready') {
+      browser.idlePages.push(lease.page);
+      if (browser.renders >= this.options.maxRendersPerBrowser) {
+        this.retire(browser, 'recycled');
+      }
+    }
+    if (browser.state === 'draining' && browser.active === 0) {
+      void this.killBrowser(browser);
+    }
+    this.dispatch();
+  }
+
+  /** Hands free pages to waiting callers, oldest first. */
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const lease = this.freeLease();
+      if (!lease) {
+        return;
+      }
+      this.waiters.shift()?.grant(lease);
+    }
+  }
+
+  /** Takes a browser out of service (it finishes what it runs, then is killed) and starts its replacement. */
+  private retire(browser: PooledBrowser, reason: string): void {
+    if (browser.state !== 'ready') {
+      return;
+    }
+    browser.state = 'draining';
+    this.options.logger?.info('pdf.browser_retired', { reason, renders: browser.renders });
+    if (browser.active === 0 || !browser.connected) {
+      void this.killBrowser(browser);
+    }
+    this.ensureCapacity();
+  }
+
+  private async killBrowser(browser: PooledBrowser): Promise<void> {
+    this.browsers.delete(browser);
+    await browser.kill();
+  }
+
+  private ensureCapacity(): void {
+    const serving = [...this.browsers].filter((b) => b.state === 'ready').length;
+    for (let i = serving + this.launching; i < this.options.size && !this.closed; i += 1) {
+      void this.launchBrowser();
+    }
+  }
+
+  private async launchBrowser(): Promise<void> {
+    this.launching += 1;
+    try {
+      const browser = await PooledBrowser.launch(this.options.pagesPerBrowser);
+      if (this.closed) {
+        await browser.kill();
+        return;
+      }
+      this.browsers.add(browser);
+      browser.onDisconnect(() => this.onDisconnect(browser));
+    } catch (error) {
+      this.options.logger?.error('pdf.browser_launch_failed', { error: error instanceof Error ? error.name : 'unknown' });
+    } finally {
+      this.launching -= 1;
+    }
+    this.afterLaunch();
+  }
+
+  private onDisconnect(browser: PooledBrowser): void {
+    if (browser.state === 'gone' || this.closed) {
+      return;
+    }
+    this.options.logger?.warn('pdf.browser_disconnected', { renders: browser.renders });
+    this.retire(browser, 'disconnected');
+  }
+
+  /** Serves waiters from a new browser, or fails them when no browser is up and none is on its way. */
+  private afterLaunch(): void {
+    this.dispatch();
+    const serving = [...this.browsers].some((b) => b.state === 'ready');
+    if (!serving && this.launching === 0) {
+      this.waiters.splice(0).forEach((w) => w.fail(new AppError('internal', 'The PDF renderer could not start Chromium.')));
+    }
+  }
+
+  private removeWaiter(waiter: Waiter): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index !== -1) {
+      this.waiters.splice(index, 1);
+    }
+  }
+}
+
+function timeoutError(): AppError {
+  return new AppError('gateway_timeout', 'The PDF took too long to render.', { hint: 'Try again; if it keeps happening, tell support.' });
+}
+
+/** Our deadline, or puppeteer's own (setContent / pdf `timeout`), which may fire a moment before ours. */
+function isTimeout(error: unknown): boolean {
+  return (error instanceof AppError && error.code === 'gateway_timeout') || (error instanceof Error && error.name === 'TimeoutError');
+}
+
+/** Resolves with `work`, or rejects with `gateway_timeout` after `ms` (the work is abandoned, not awaited). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function definedOnly(options: PdfPoolOptions): Partial<PdfPoolOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,170 @@
+/**
+ * The patient handout as one self-contained HTML document: the content pack × the patient's tailoring flags ×
+ * language × print options. Pure: the same input always gives the same bytes (the PDF's hash is filed with the
+ * discussion record).
+ *
+ * Security (research security-reliability §5.2–5.3): every value from the chart or the clinician is escaped by the
+ * `html` template; names are bidi-isolated (`<bdi dir="auto">`) so an Arabic or Hebrew name cannot reorder the
+ * text around it; the document carries no script and no URL of any kind (inline `<style>` only) and a CSP that
+ * forbids loading anything, so even an escaping bug could not make the PDF renderer fetch a file or a URL.
+ */
+import { badRequest } from '../errors';
+import { html, SafeHtml } from '../http/html';
+import type { HandoutPack, TailoringFlagId } from './content-schema';
+import { handoutCss } from './handout-styles';
+import { renderSection, visibleSections } from './render-blocks';
+import type { RenderLabels } from './render-labels';
+import { formatDiscussionDate, formatFhirDate, labelsFor } from './render-labels';
+
+export interface HandoutRenderInput {
+  /** The pack chosen for the patient's language (`pickPackForLanguage`). */
+  pack: HandoutPack;
+  /** Patient-facing flags after the clinician's dismissals. */
+  activeFlags: TailoringFlagId[];
+  patient: { name?: string; birthDate?: string };
+  clinicianName?: string;
+  /** ISO date of the discussion, printed in the pack language's format. */
+  date: string;
+  /** Print the interpreter notice (the patient's language has no pack). */
+  interpreterNeeded: boolean;
+  largePrint: boolean;
+  /** Free text the clinician added for the patient: printed in its own box, escaped, line breaks kept. */
+  clinicianNotes: string[];
+  /** Print a visible DRAFT mark (the sandbox prints drafts; production refuses them upstream). */
+  draft: boolean;
+}
+
+export type HandoutHeaderInput = Pick<HandoutRenderInput, 'pack' | 'patient' | 'clinicianName' | 'date' | 'draft'>;
+
+/** The meta CSP of the document: nothing may be loaded except inline styles and `data:` images and fonts. */
+export const HANDOUT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+
+const MAX_NAME = 200;
+/** Packs in these languages are set right to left (none ships yet; names are isolated either way). */
+const RTL_LANGUAGES = new Set(['ar', 'fa', 'he', 'ur', 'yi']);
+const MAX_NOTES = 20;
+const MAX_NOTE_LENGTH = 2000;
+
+/** Chart text for one line: control characters become spaces, the length is bounded. */
+function oneLine(value: string | undefined, max: number): string | undefined {
+  const cleaned = value?.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  if (!cleaned) {
+    return undefined;
+  }
+  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
+}
+
+/** First-strong isolate … pop: the plain-text form of `unicode-bidi: isolate`, for the PDF's page header. */
+function isolated(text: string): string {
+  return `\u2068${text}\u2069`;
+}
+
+/**
+ * "Name · born … · date · clinician" for the top of every page. Names are wrapped in bidi isolates so that a
+ * right-to-left name keeps the separators and dates around it in place. A draft pack says so first.
+ */
+export function handoutHeaderText(input: HandoutHeaderInput): string {
+  const language = input.pack.language;
+  const labels = labelsFor(language);
+  const name = oneLine(input.patient.name, MAX_NAME);
+  const birthDate = oneLine(input.patient.birthDate, 40);
+  const clinician = oneLine(input.clinicianName, MAX_NAME);
+  const parts = [
+    input.draft ? labels.draftMark : undefined,
+    name === undefined ? labels.nameLine : isolated(name),
+    birthDate === undefined ? undefined : `${labels.born} ${formatFhirDate(birthDate, language)}`,
+    formatDiscussionDate(input.date, language),
+    clinician === undefined ? undefined : isolated(clinician),
+  ];
+  return parts.filter((part) => part !== undefined).join(' · ');
+}
+
+/** The pack's id, version and language, for the page footer: which reviewed text this copy was printed from. */
+export function handoutFooterText(pack: HandoutPack): string {
+  return `${pack.id} ${pack.version} (${pack.language})`;
+}
+
+function copyFacts(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
+  const language = input.pack.language;
+  const name = oneLine(input.patient.name, MAX_NAME);
+  const birthDate = oneLine(input.patient.birthDate, 40);
+  const clinician = oneLine(input.clinicianName, MAX_NAME);
+  const items = [
+    name === undefined ? html`<li>${labels.nameLine}</li>` : html`<li><bdi dir="auto" class="isolate">${name}</bdi></li>`,
+    birthDate === undefined ? '' : html`<li>${labels.born} ${formatFhirDate(birthDate, language)}</li>`,
+    html`<li>${formatDiscussionDate(input.date, language)}</li>`,
+    clinician === undefined ? '' : html`<li><bdi dir="auto" class="isolate">${clinician}</bdi></li>`,
+  ];
+  return html`<ul class="copy-facts" aria-label="${labels.aboutThisCopy}">${items}</ul>`;
+}
+
+function clinicianNotesBox(notes: readonly string[], labels: RenderLabels): SafeHtml {
+  const kept = notes.map((note) => note.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]+/g, ' ').trim());
+  const nonEmpty = kept.filter((note) => note.length > 0);
+  if (nonEmpty.length === 0) {
+    return html``;
+  }
+  return html`<section class="box care-team-notes" aria-labelledby="h-care-team-notes">
+<h2 id="h-care-team-notes">${labels.clinicianNotes}</h2>
+${nonEmpty.map((note) => html`<p dir="auto">${note}</p>`)}
+</section>
+`;
+}
+
+function checkNotes(notes: readonly string[]): void {
+  if (notes.length > MAX_NOTES || notes.some((note) => note.length > MAX_NOTE_LENGTH)) {
+    throw badRequest(`Notes for the patient are limited to ${MAX_NOTES} notes of ${MAX_NOTE_LENGTH} characters.`);
+  }
+}
+
+function draftMarks(draft: boolean, labels: RenderLabels): SafeHtml {
+  return draft
+    ? html`<div class="draft-mark" aria-hidden="true">${labels.draftMark}</div>
+<p class="draft-banner" role="note">${labels.draftExplanation}</p>
+`
+    : html``;
+}
+
+function interpreterNotice(input: HandoutRenderInput): SafeHtml {
+  const notice = input.pack.notices.find((n) => n.id === 'interpreter-needed');
+  return input.interpreterNeeded && notice !== undefined
+    ? html`<aside class="box interpreter" role="note" data-notice="${notice.id}"><p>${notice.text}</p></aside>
+`
+    : html``;
+}
+
+function body(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
+  const citations = new Map(input.pack.citations.map((citation) => [citation.id, citation]));
+  const [first, ...rest] = visibleSections(input.pack, input.activeFlags).map((visible) => renderSection(visible, citations));
+  return html`<header>
+${draftMarks(input.draft, labels)}<h1>${input.pack.title}</h1>
+${copyFacts(input, labels)}
+</header>
+<main>
+${interpreterNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>`;
+}
+
+/**
+ * The complete handout document. The page title is the pack's title only: PDF metadata carries no patient data.
+ * Throws `bad_request` for a discussion date that is not a real ISO date or for oversized clinician notes.
+ */
+export function renderHandoutHtml(input: HandoutRenderInput): string {
+  checkNotes(input.clinicianNotes);
+  const labels = labelsFor(input.pack.language);
+  const language = input.pack.language;
+  return html`<!doctype html>
+<html lang="${language}" dir="${RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr'}" class="${input.largePrint ? 'large-print' : 'normal-print'}">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${HANDOUT_CSP}">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${input.pack.title}</title>
+<style>${new SafeHtml(handoutCss())}</style>
+</head>
+<body>
+${body(input, labels)}
+</body>
+</html>
+`.value;
+}

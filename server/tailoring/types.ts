@@ -1,0 +1,69 @@
+import type { TailoringFlagId } from '../handout/content-schema';
+
+/**
+ * What the tailoring engine says about one patient. Each flag carries its reason, its source and the chart
+ * resources it rests on, so a clinician can see why the handout changed (ARCHITECTURE §4 "Tailoring flag").
+ */
+export type FlagAudience = 'patient' | 'clinician';
+export type FlagSeverity = 'info' | 'caution' | 'alert';
+
+export interface FlagEvidence {
+  /** The chart resource, e.g. `MedicationRequest/abc` (as read from the EHR). */
+  reference: string;
+  /** What it is, in the chart's words (capped, cleaned; escaped by whoever renders it). */
+  display: string;
+}
+
+export interface FlagSource {
+  /** Citation id in the handout pack, or a short source id for clinician-only facts. */
+  id: string;
+  /** Human-readable citation: organisation/title (year). */
+  text: string;
+  url?: string;
+}
+
+export interface TailoringFlag {
+  /** Stable rule id, e.g. `anticoagulant-bleeding`. */
+  id: string;
+  audience: FlagAudience;
+  severity: FlagSeverity;
+  /** The content-pack flag this raises (patient-facing blocks and checklist items), if any. */
+  handoutFlag?: TailoringFlagId;
+  /** Handout section it changes, if any. */
+  section?: string;
+  /** Short clinician-facing title. */
+  title: string;
+  /** Why it was raised, in plain words for the clinician. */
+  reason: string;
+  source: FlagSource;
+  evidence: FlagEvidence[];
+}
+
+export interface MmeLine {
+  reference: string;
+  display: string;
+  ingredient: string;
+  /** mg of the opioid per day at the prescribed maximum. */
+  mgPerDay: number;
+  /**
+   * What the CDC factor multiplies: mg/day for oral opioids, the patch's mcg/hr for transdermal fentanyl (the CDC
+   * 2022 table gives the fentanyl patch factor per mcg/hr, so `mgPerDay × factor` is not the MME for a patch).
+   */
+  basis: { value: number; unit: 'mg/day' | 'mcg/hr' };
+  factor: number;
+  mmePerDay: number;
+}
+
+export interface OralMme {
+  totalPerDay: number;
+  lines: MmeLine[];
+  /** Opioid orders that could not be converted, and why (no structured dose, non-oral route, unknown factor). */
+  notCounted: Array<{ reference: string; display: string; why: string }>;
+  source: FlagSource;
+}
+
+export interface TailoringResult {
+  flags: TailoringFlag[];
+  oralMme: OralMme | undefined;
+  painType: 'cancer' | 'non-cancer' | 'unknown';
+}

@@ -1,0 +1,208 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Bundle, FhirResource } from 'fhir/r4';
+import type { Browser, Page } from 'puppeteer';
+import { buildPatientContext } from '../../server/chart/patient-context';
+import type { PatientContext } from '../../server/chart/patient-context';
+import { launchBrowser } from '../support/browser';
+import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
+import type { TestSystem } from '../support/system';
+import { startTestSystem } from '../support/system';
+
+/**
+ * The SMART launch end to end in Debian's Chromium: the EHR simulator launches the app (new window, iframe,
+ * standalone), the clinician view shows the patient the bundle describes, two charts in one browser never mix,
+ * and no EHR token ever appears in a page, a URL, a cookie, browser storage or a log line.
+ */
+let system: TestSystem;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+const visitedUrls: string[] = [];
+const pageBodies: string[] = [];
+
+const fixtures = path.join(__dirname, '../../fhir-resources');
+const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8')) as T;
+const index = readJson<Array<{ file: string; patientId: string; encounterId: string }>>('patients/index.json');
+
+/** What the clinician view must show for a patient: the pure mapping of its bundle (itself unit-tested). */
+function expectedContext(patientId: string): PatientContext {
+  const entry = index.find((e) => e.patientId === patientId);
+  if (entry === undefined) {
+    throw new Error(`no synthetic patient ${patientId}`);
+  }
+  const bundle = readJson<Bundle<FhirResource>>(`patients/${entry.file}`);
+  const practitioners = readJson<Bundle<FhirResource>>('sandbox/practitioners.json').entry?.map((e) => e.resource as FhirResource) ?? [];
+  const reads = chartReadsFromBundle(bundle, { patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' }, { extraResources: practitioners });
+  return buildPatientContext(reads, new Date());
+}
+
+function watch(page: Page): void {
+  page.on('request', (request) => visitedUrls.push(request.url()));
+}
+
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
+}
+
+async function openSimulator(options: { patient: string; embed?: boolean; banner?: string }): Promise<Page> {
+  const page = await browser.newPage();
+  watch(page);
+  await page.goto(`${system.sandboxUrl}/`);
+  await page.select('select[name="patient"]', options.patient);
+  if (options.banner !== undefined) {
+    await page.select('select[name="banner"]', options.banner);
+  }
+  if (options.embed === true) {
+    await page.click('input[name="embed"]');
+  }
+  return page;
+}
+
+/** Clicks "Launch ITDD Consent" in the simulator; the app opens in a new window, as an EHR activity would. */
+async function launchInNewWindow(patient: string): Promise<Page> {
+  const simulator = await openSimulator({ patient });
+  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
+  await simulator.click('#launch');
+  const page = (await (await opened).page()) as Page;
+  watch(page);
+  await page.waitForSelector('[data-field="patient-name"], [data-section="banner"]', { timeout: 20_000 });
+  await simulator.close();
+  return page;
+}
+
+async function expectShows(page: Page, expected: PatientContext): Promise<void> {
+  await page.waitForSelector('[data-section="conditions"]');
+  const name = await texts(page, '[data-field="patient-name"]');
+  expect(name).toEqual([expected.patient?.name ?? 'Name not recorded']);
+  expect(await texts(page, '[data-field="birth-date"]')).toEqual([expected.patient?.birthDate ?? 'not recorded']);
+  expect(await texts(page, '[data-field="condition"]')).toEqual(expected.conditions.map((c) => c.display));
+  expect(await texts(page, '[data-field="medication"]')).toEqual(expected.medications.map((m) => m.display));
+  pageBodies.push(await page.content());
+}
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+});
+
+afterAll(async () => {
+  await closeBrowser();
+  await system.close();
+});
+
+describe('EHR launch from the simulator', () => {
+  test.each(['anticoagulant-patient', 'html-hostile-name-patient', 'arabic-rtl-name-patient', 'minimal-data-patient', 'medication-references-patient'])(
+    '%s: the view shows what the chart says',
+    async (patient) => {
+      const page = await launchInNewWindow(patient);
+      await expectShows(page, expectedContext(patient));
+      await page.close();
+    },
+  );
+
+  test('a name made of HTML stays text: no element is injected and nothing runs', async () => {
+    const page = await launchInNewWindow('html-hostile-name-patient');
+    await page.waitForSelector('[data-field="patient-name"]');
+    const name = (await texts(page, '[data-field="patient-name"]'))[0] ?? '';
+    expect(name).toContain('<img src=x onerror=alert(1)>');
+    expect(await page.$$eval('#app img, #app script, #app b', (nodes) => nodes.length)).toBe(0);
+    await page.close();
+  });
+
+  test('an Arabic name is shown right to left', async () => {
+    const page = await launchInNewWindow('arabic-rtl-name-patient');
+    const direction = await page.$eval('[data-field="patient-name"]', (el) => getComputedStyle(el).direction);
+    expect(direction).toBe('rtl');
+    await page.close();
+  });
+
+  test('need_patient_banner "false" (as Epic sends it) hides the banner', async () => {
+    const simulator = await openSimulator({ patient: 'anticoagulant-patient', banner: 'string-false' });
+    const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
+    await simulator.click('#launch');
+    const page = (await (await opened).page()) as Page;
+    await page.waitForSelector('[data-section="conditions"]');
+    expect(await page.$('[data-section="banner"]')).toBeNull();
+    await page.close();
+    await simulator.close();
+  });
+});
+
+describe('launch inside the EHR frame', () => {
+  test('runs inside an iframe, as Epic and PowerChart embed it, and shows the patient', async () => {
+    const page = await openSimulator({ patient: 'spanish-speaker-patient', embed: true });
+    await page.click('#launch');
+    const frameHandle = await page.waitForSelector('iframe#app-frame');
+    const frame = await frameHandle?.contentFrame();
+    if (frame === undefined || frame === null) {
+      throw new Error('no app frame');
+    }
+    await frame.waitForSelector('[data-section="conditions"]', { timeout: 20_000 });
+    const expected = expectedContext('spanish-speaker-patient');
+    expect(await frame.$$eval('[data-field="patient-name"]', (n) => n.map((x) => x.textContent))).toEqual([expected.patient?.name]);
+    expect(await frame.$$eval('[data-field="language"]', (n) => n.map((x) => x.textContent))).toEqual([expected.patient?.preferredLanguage?.display ?? 'es']);
+    await page.close();
+  });
+});
+
+describe('standalone launch', () => {
+  test('from the app home page, the EHR asks for a user and a patient, then the app shows that patient', async () => {
+    const page = await browser.newPage();
+    watch(page);
+    await page.goto(`${system.appUrl}/`);
+    await Promise.all([page.waitForNavigation(), page.click('a[href="/standalone?tenant=sandbox"]')]);
+    expect(page.url().startsWith(`${system.sandboxUrl}/auth/authorize`)).toBe(true);
+    await page.select('select[name="patient"]', 'diabetes-hba1c-patient');
+    await page.select('select[name="user"]', 'itdd-dr-chen');
+    await Promise.all([page.waitForNavigation(), page.click('#approve')]);
+    await page.waitForSelector('[data-section="conditions"]', { timeout: 20_000 });
+    await expectShows(page, expectedContext('diabetes-hba1c-patient'));
+    expect((await texts(page, '[data-field="hba1c"]'))[0]).toMatch(/^8\.1\s*%$/);
+    await page.close();
+  });
+});
+
+describe('two charts in one browser', () => {
+  test('interleaved launches for two patients: each window keeps its own patient, after reloads too', async () => {
+    const first = await launchInNewWindow('anticoagulant-patient');
+    const second = await launchInNewWindow('arabic-rtl-name-patient');
+    await first.reload();
+    await second.reload();
+    await first.waitForSelector('[data-field="patient-name"]');
+    await second.waitForSelector('[data-field="patient-name"]');
+    expect(await texts(first, '[data-field="patient-name"]')).toEqual(['Margaret Ann Ellison']);
+    expect(await texts(second, '[data-field="patient-name"]')).toEqual([expectedContext('arabic-rtl-name-patient').patient?.name]);
+    await first.close();
+    await second.close();
+  });
+});
+
+describe('no EHR token reaches the browser or the logs', () => {
+  test('pages, URLs, cookies, storage and log lines carry no access, refresh or id token', async () => {
+    const page = await launchInNewWindow('cancer-pain-high-dose-opioids-patient');
+    pageBodies.push(await page.content());
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const cookies = (await browser.cookies()).map((c) => `${c.name}=${c.value}`);
+    const scripts = await Promise.all(
+      ['/assets/app.js', '/assets/launch.js'].map(async (p) => (await fetch(`${system.appUrl}${p}`)).text()),
+    );
+    const secrets = system.sandboxSecrets();
+    expect(secrets.length).toBeGreaterThan(5);
+    const haystacks: Array<[string, string[]]> = [
+      ['page', pageBodies],
+      ['url', visitedUrls],
+      ['cookie', cookies],
+      ['storage', [storage]],
+      ['script', scripts],
+      ['log', system.logLines],
+    ];
+    for (const [where, values] of haystacks) {
+      const joined = values.join('\n');
+      for (const secret of secrets) {
+        expect({ where, leaked: joined.includes(secret) }).toEqual({ where, leaked: false });
+      }
+      expect({ where, jwt: /eyJ[\w-]{10,}\.[\w-]{10,}\./.test(joined) }).toEqual({ where, jwt: false });
+    }
+    await page.close();
+  });
+});
