@@ -9,6 +9,8 @@
  *   `<meta http-equiv=refresh>`, an iframe) are answered with an empty 204 so the current document stays put
  *   instead of committing an error page. Only the scheme and host of what was refused are kept: full URLs could
  *   carry PHI;
+ * - no network route at all: Chromium's only proxy is a dead loopback port and no host name resolves, which also
+ *   catches the prefetches and preconnects that request interception never sees;
  * - Chromium talks to us over a pipe, not a DevTools port on localhost that another local process could reach;
  * - the profile is a fresh temporary folder, removed when the browser goes.
  *
@@ -22,6 +24,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, HTTPRequest, Page, PDFOptions } from 'puppeteer';
 import puppeteer from 'puppeteer';
+
+/** The discard port on loopback: a connection there is refused (or, at worst, swallowed) and leaves no host. */
+const DEAD_PROXY = 'http://127.0.0.1:9';
 
 export function chromiumPath(): string {
   return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,6 +50,13 @@ export function chromiumArgs(): string[] {
     '--disable-extensions',
     '--mute-audio',
     '--hide-scrollbars',
+    // No route out, even for what request interception never sees: a `<link rel=prefetch>` is fetched by the
+    // browser process and `preconnect` or a navigation open sockets before the request is paused (both seen in
+    // tests/integration/pdf-security.test.ts without these flags). Everything goes to a proxy where nothing
+    // listens (loopback included: "<-loopback>" drops Chromium's implicit bypass) and no name is ever resolved.
+    `--proxy-server=${DEAD_PROXY}`,
+    '--proxy-bypass-list=<-loopback>',
+    '--host-resolver-rules=MAP * ~NOTFOUND',
   ];
   return process.getuid?.() === 0 ? ['--no-sandbox', ...args] : args;
 }

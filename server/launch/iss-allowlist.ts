@@ -9,6 +9,11 @@ import { badRequest } from '../errors';
 
 /** Lower-cases scheme and host, drops a default port and one trailing slash; refuses what no EHR base carries. */
 export function normalizeIss(raw: string): string | undefined {
+  // Encoded dots and slashes are refused before parsing: the URL parser would resolve them and make a look-alike
+  // equal to a configured base.
+  if (/%2e|%2f|%5c|\\/i.test(raw) || /\/\.\.?(\/|$)/.test(raw)) {
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -19,9 +24,6 @@ export function normalizeIss(raw: string): string | undefined {
     return undefined;
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    return undefined;
-  }
-  if (/%2e|%2f|%5c/i.test(url.pathname) || url.pathname.split('/').includes('..')) {
     return undefined;
   }
   const path = url.pathname.replace(/\/+$/, '');

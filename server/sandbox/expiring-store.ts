@@ -50,12 +50,6 @@ export class ExpiringStore<T> {
     this.entries.delete(key);
   }
 
-  /** Milliseconds left, or 0. */
-  remainingMs(key: string): number {
-    const entry = this.entries.get(key);
-    return entry === undefined ? 0 : Math.max(0, entry.expiresAt - this.clock());
-  }
-
   private evict(): void {
     const now = this.clock();
     for (const [key, entry] of this.entries) {

@@ -65,11 +65,18 @@ async function call(s: Session, method: string, path: string, body?: unknown, op
   return { status: response.status, body: (await response.json()) as ApiBody };
 }
 
+function firstValue(item: ViewItem): boolean | string {
+  if (item.kind === 'confirm') {
+    return true;
+  }
+  return item.kind === 'choice' ? (item.options?.[0]?.code ?? '') : 'Recorded in the test.';
+}
+
 /** What a clinician who ticks everything enters: every shown clinician item, first option of each choice. */
 function completeAnswers(items: ViewItem[]): Record<string, { value: boolean | string }> {
   const answers: Record<string, { value: boolean | string }> = {};
   for (const item of items.filter((i) => i.filledBy !== 'app' && i.requiredWhen === undefined)) {
-    answers[item.id] = { value: item.kind === 'choice' ? (item.options?.[0]?.code ?? '') : item.kind === 'confirm' || 'Recorded in the test.' };
+    answers[item.id] = { value: firstValue(item) };
   }
   return answers;
 }
@@ -84,7 +91,7 @@ describe('the discussion of a launch', () => {
     expect(body.discussion.clinician.fhirUser).toMatch(/Practitioner\/itdd-dr-rivera$/);
     expect(body.discussion.flagsShown.map((f: { id: string }) => f.id)).toContain('antithrombotic-bleeding-risk');
     expect(body.activeFlags).toContain('bleeding-risk');
-    const ids = body.checklist.items.map((i: ViewItem) => i.id);
+    const ids = body.checklist.items.map((i) => i.id);
     expect(ids).toContain('tailored-bleeding');
     expect(ids).not.toContain('tailored-baclofen');
     expect(body.discussion.pack.language).toBe('en');
@@ -101,8 +108,8 @@ describe('the discussion of a launch', () => {
     const refused = await call(s, 'POST', '/attest', { version: view.discussion.version + 1 });
     expect(refused.status).toBe(422);
     expect(refused.body.error).toBe('unprocessable');
-    const missing = refused.body.details.missing as Array<{ id: string; text: string }>;
-    const byId = new Map(view.checklist.items.map((i: ViewItem) => [i.id, i.text]));
+    const missing = refused.body.details?.missing ?? [];
+    const byId = new Map(view.checklist.items.map((i) => [i.id, i.text]));
     for (const id of ['teach-back', 'attestation', 'interpreter-used', 'tailored-bleeding']) {
       expect(missing).toContainEqual({ id, text: byId.get(id) });
     }
@@ -146,7 +153,7 @@ describe('the discussion of a launch', () => {
     const record = attested.body.discussion;
     expect(record.status).toBe('attested');
     expect(record.attestedBy).toBe(view.discussion.clinician.fhirUser);
-    expect(Date.parse(record.attestedAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(record.attestedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
     expect(record.answers['attestation-datetime']).toEqual({ value: record.attestedAt });
     expect(record.answers['teach-back']).toEqual({ value: 'understood' });
     const reload = await call(s, 'GET', '');
@@ -180,7 +187,7 @@ describe('changes are guarded', () => {
     expect((await call(s, 'PUT', '/answers', { version: v, answers: { 'facility-name': { value: 'window one' } } })).status).toBe(200);
     const stale = await call(s, 'PUT', '/answers', { version: v, answers: { 'facility-name': { value: 'window two' } } });
     expect(stale.status).toBe(409);
-    expect(stale.body.details.reason).toBe('stale_version');
+    expect(stale.body.details?.reason).toBe('stale_version');
     expect((await call(s, 'POST', '/attest', { version: v })).status).toBe(409);
     expect((await call(s, 'GET', '')).body.discussion.answers['facility-name']).toEqual({ value: 'window one' });
   });
@@ -193,7 +200,7 @@ describe('changes are guarded', () => {
     expect(saved.body.discussion.answers['handout-version']).toEqual(serverVersion);
     const unknown = await call(s, 'PUT', '/answers', { version: saved.body.discussion.version, answers: { 'no-such-item': { value: true } } });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.details.refused).toEqual([{ id: 'no-such-item', why: 'not an item of this checklist' }]);
+    expect(unknown.body.details?.refused).toEqual([{ id: 'no-such-item', why: 'not an item of this checklist' }]);
     const tooLong = await call(s, 'PUT', '/answers', { version: saved.body.discussion.version, answers: { 'facility-name': { value: 'x'.repeat(2001) } } });
     expect(tooLong.status).toBe(400);
     expect((await call(s, 'PUT', '/answers', { version: 'one', answers: {} })).status).toBe(400);
@@ -204,15 +211,15 @@ describe('flags and notes', () => {
   test('dismissing a flag records who and why and takes its checklist item off; a note is kept', async () => {
     const s = await open('baclofen-pump-patient');
     const { body: view } = await call(s, 'GET', '');
-    const flag = view.discussion.flagsShown.find((f: { handoutFlag?: string }) => f.handoutFlag === 'baclofen-withdrawal');
+    const flag = view.discussion.flagsShown.find((f) => f.handoutFlag === 'baclofen-withdrawal')!;
     expect(flag).toBeDefined();
-    expect(view.checklist.items.map((i: ViewItem) => i.id)).toContain('tailored-baclofen');
+    expect(view.checklist.items.map((i) => i.id)).toContain('tailored-baclofen');
     const dismissed = await call(s, 'POST', `/flags/${flag.id}/dismiss`, { version: view.discussion.version, reason: 'Pump being explanted; no baclofen refills planned.' });
     expect(dismissed.status).toBe(200);
     expect(dismissed.body.discussion.dismissedFlags).toEqual([
       { flagId: flag.id, reason: 'Pump being explanted; no baclofen refills planned.', by: view.discussion.clinician.fhirUser, at: expect.any(String) },
     ]);
-    expect(dismissed.body.checklist.items.map((i: ViewItem) => i.id)).not.toContain('tailored-baclofen');
+    expect(dismissed.body.checklist.items.map((i) => i.id)).not.toContain('tailored-baclofen');
     const unknown = await call(s, 'POST', '/flags/no-such-flag/dismiss', { version: dismissed.body.discussion.version, reason: 'r' });
     expect(unknown.status).toBe(404);
     const noted = await call(s, 'POST', '/notes', { version: dismissed.body.discussion.version, text: 'Wife present for the discussion.' });

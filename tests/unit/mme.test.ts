@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
-import { buildPatientContext, type MedicationFact } from '../../server/chart/patient-context';
+import { buildPatientContext, type MedicationFact, type PatientContext } from '../../server/chart/patient-context';
 import { oralMme } from '../../server/tailoring/mme';
 import { loadTerminology } from '../../server/tailoring/terminology';
 import type { OralMme } from '../../server/tailoring/types';
@@ -26,12 +26,13 @@ function cdcFactor(opioid: string): number {
   return found.factor;
 }
 
-function mmeOfPatient(file: string, patientId: string): OralMme | undefined {
+function contextOf(file: string, patientId: string): PatientContext {
   const dir = path.resolve(__dirname, '../../fhir-resources/patients');
   const bundle = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Bundle;
-  const context = buildPatientContext(chartReadsFromBundle(bundle, { patientId }), new Date('2026-11-25T12:00:00Z'));
-  return oralMme(context, terminology);
+  return buildPatientContext(chartReadsFromBundle(bundle, { patientId }), new Date('2026-11-25T12:00:00Z'));
 }
+
+const mmeOfPatient = (file: string, patientId: string): OralMme | undefined => oralMme(contextOf(file, patientId), terminology);
 
 const mmeOf = (...medications: MedicationFact[]): OralMme | undefined => oralMme(emptyContext({ medications }), terminology);
 const oxycodone = (fields: Partial<MedicationFact> = {}): MedicationFact =>
@@ -58,6 +59,16 @@ describe('oral MME on the synthetic patients', () => {
     expect(mme.lines).toEqual([
       expect.objectContaining({ ingredient: 'hydrocodone', mgPerDay: 10 * 4, mmePerDay: 10 * 4 * cdcFactor('hydrocodone') }),
     ]);
+  });
+
+  test('the chart mapping keeps ingredient strengths and infusion rates', () => {
+    const hydrocodone = contextOf('medication-references.json', 'medication-references-patient').medications.find((m) => m.resolution === 'contained')!;
+    expect(hydrocodone.ingredientStrengths?.map((s) => [s.display, s.numerator, s.denominator])).toEqual([
+      ['hydrocodone', { value: 10, unit: 'mg' }, { value: 1, unit: 'tablet' }],
+      ['acetaminophen', { value: 325, unit: 'mg' }, { value: 1, unit: 'tablet' }],
+    ]);
+    const baclofen = contextOf('baclofen-pump.json', 'baclofen-pump-patient').medications[0];
+    expect(baclofen.dosages[0].rate).toEqual({ value: 250, unit: 'mcg/day' });
   });
 
   test('no opioid in the chart: no MME at all', () => {

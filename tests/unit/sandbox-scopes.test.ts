@@ -1,4 +1,4 @@
-import { grantScopes, hasPatientScope, parseResourceScope, scopesPermitting, splitScopes, wantsRefreshToken } from '../../server/sandbox/auth/scopes';
+import { grantScopes, parseResourceScope, scopesPermitting, splitScopes, wantsRefreshToken } from '../../server/sandbox/auth/scopes';
 
 const perms = (raw: string): string[] => [...(parseResourceScope(raw)?.permissions ?? [])].sort();
 
@@ -70,9 +70,7 @@ describe('scopesPermitting and helpers', () => {
     expect(scopesPermitting(granted, 'Practitioner', 'r').map((s) => s.context)).toEqual(['patient', 'user']);
   });
 
-  it('knows when a patient must be in context and when a refresh token was asked for', () => {
-    expect(hasPatientScope(granted)).toBe(true);
-    expect(hasPatientScope(['user/Observation.rs'])).toBe(false);
+  it('knows when a refresh token was asked for', () => {
     expect(wantsRefreshToken(['online_access'])).toBe(true);
     expect(wantsRefreshToken(['offline_access'])).toBe(true);
     expect(wantsRefreshToken(['openid'])).toBe(false);

@@ -96,11 +96,6 @@ export function scopesPermitting(
     );
 }
 
-/** Whether a patient/ scope was granted: then "the EHR SHALL establish a patient in context" (SMART). */
-export function hasPatientScope(granted: readonly string[]): boolean {
-  return granted.some((raw) => parseResourceScope(raw)?.context === 'patient');
-}
-
 /** A refresh token is issued only when the app asked for one. */
 export function wantsRefreshToken(granted: readonly string[]): boolean {
   return granted.includes('online_access') || granted.includes('offline_access');

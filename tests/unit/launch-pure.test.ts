@@ -1,0 +1,103 @@
+import { loadConfig } from '../../server/config';
+import { escapeHtml, html } from '../../server/http/html';
+import { normalizeIss, tenantForIss } from '../../server/launch/iss-allowlist';
+import { needsPatientBanner, parseTokenResponse } from '../../server/launch/token-response';
+import { scrub } from '../../server/log';
+
+const tenant = loadConfig({}).tenants[0]!;
+
+describe('iss allow-list', () => {
+  test.each([
+    ['http://localhost:4001/fhir', 'http://localhost:4001/fhir'],
+    ['http://LOCALHOST:4001/fhir/', 'http://localhost:4001/fhir'],
+    ['HTTP://localhost:4001/fhir', 'http://localhost:4001/fhir'],
+  ])('%s normalises to %s', (raw, expected) => {
+    expect(normalizeIss(raw)).toBe(expected);
+  });
+
+  test.each([
+    'https://ehr.example@evil.example/fhir',
+    'http://localhost:4001/fhir?x=1',
+    'http://localhost:4001/fhir#frag',
+    'http://localhost:4001/%2e%2e/fhir',
+    'http://localhost:4001/x/../fhir',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'not a url',
+  ])('refuses %s', (raw) => {
+    expect(normalizeIss(raw)).toBeUndefined();
+  });
+
+  test('matches the configured tenant exactly, not by host prefix', () => {
+    expect(tenantForIss([tenant], 'http://localhost:4001/fhir/').id).toBe('sandbox');
+    expect(() => tenantForIss([tenant], 'http://localhost:4001/fhir/other-tenant')).toThrow(/not one the app is set up/);
+    expect(() => tenantForIss([tenant], 'http://localhost:4001')).toThrow();
+  });
+});
+
+describe('token response', () => {
+  const base = { access_token: 'a'.repeat(40), token_type: 'Bearer', expires_in: 600, scope: 'openid', patient: 'p-1', id_token: 'x.y.z' };
+
+  test('need_patient_banner: only an explicit false (boolean or the string Epic sends) hides the banner', () => {
+    expect(needsPatientBanner(false)).toBe(false);
+    expect(needsPatientBanner('false')).toBe(false);
+    expect(needsPatientBanner(' FALSE ')).toBe(false);
+    expect(needsPatientBanner(true)).toBe(true);
+    expect(needsPatientBanner(undefined)).toBe(true);
+    expect(needsPatientBanner('no')).toBe(true);
+  });
+
+  test('keeps tokens apart from the non-secret context', () => {
+    const parsed = parseTokenResponse({ ...base, encounter: 'e-1', need_patient_banner: 'false', refresh_token: 'r' }, 0);
+    expect(parsed.patientId).toBe('p-1');
+    expect(parsed.encounterId).toBe('e-1');
+    expect(parsed.tokens.expiresAt.getTime()).toBe(600_000);
+    expect(JSON.stringify(parsed.context)).not.toContain(base.access_token);
+    expect(parsed.context.needPatientBanner).toBe(false);
+  });
+
+  test.each([
+    [{ ...base, patient: undefined }, /which patient/],
+    [{ ...base, patient: '../Patient/x' }, /which patient/],
+    [{ ...base, token_type: 'mac' }, /unexpected type/],
+    [{ ...base, access_token: undefined }, /no access token/],
+    [{ ...base, id_token: undefined }, /who is signed in/],
+  ])('refuses an unusable response (%#)', (raw, message) => {
+    expect(() => parseTokenResponse(raw as Record<string, unknown>)).toThrow(message);
+  });
+
+  test('a missing lifetime is taken as short (5 minutes)', () => {
+    const parsed = parseTokenResponse({ ...base, expires_in: undefined }, 0);
+    expect(parsed.tokens.expiresAt.getTime()).toBe(300_000);
+  });
+});
+
+describe('log scrubbing and HTML escaping', () => {
+  test('scrub drops query strings, JWTs, bearer values and control characters', () => {
+    const line = scrub('GET /callback?code=abc&state=def token=xyz eyJhbGciOi.eyJzdWIiOi.sig Bearer abc\r\nFAKE');
+    expect(line).not.toMatch(/abc|def|xyz|eyJ/);
+    expect(line).not.toMatch(/[\r\n]/);
+  });
+
+  test('escapeHtml and html`` encode markup and quotes', () => {
+    expect(escapeHtml('<img src=x onerror="a">\'&')).toBe('&lt;img src=x onerror=&quot;a&quot;&gt;&#39;&amp;');
+    expect(html`<p title="${'"x"'}">${'<b>'}</p>`.value).toBe('<p title="&quot;x&quot;">&lt;b&gt;</p>');
+  });
+});
+
+describe('configuration', () => {
+  test('with no configuration the sandbox EHR is the only tenant', () => {
+    const config = loadConfig({});
+    expect(config.sandbox.enabled).toBe(true);
+    expect(config.tenants.map((t) => t.iss)).toEqual(['http://localhost:4001/fhir']);
+  });
+
+  test('production refuses to start on generated secrets, plain HTTP or the sandbox', () => {
+    expect(() => loadConfig({ ITDD_ENV: 'production' })).toThrow(/sandbox EHR must be off.*APP_BASE_URL must be https.*APP_PRIVATE_JWK is required.*TOKEN_ENCRYPTION_KEY.*DATABASE_URL/);
+  });
+
+  test('a malformed tenant list is refused', () => {
+    expect(() => loadConfig({ EHR_TENANTS: '[{"id":"x"}]' })).toThrow();
+    expect(() => loadConfig({ EHR_TENANTS: 'not json' })).toThrow(/not valid JSON/);
+  });
+});
