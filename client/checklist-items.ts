@@ -51,11 +51,11 @@ function choiceControl(item: ViewItem, answer: unknown, handlers: ItemHandlers):
   return el('fieldset', { class: 'choice' }, el('legend', {}, item.text, requiredMark(item)), ...options);
 }
 
+/** Text items are single `input`s (the end-to-end contract is `[data-item-id] input`); the length is bounded. */
 function textControl(item: ViewItem, answer: unknown, handlers: ItemHandlers): HTMLElement {
-  const isDate = item.kind === 'datetime';
-  const input = isDate
+  const input = item.kind === 'datetime'
     ? el('input', { type: 'datetime-local', id: `item-${item.id}`, name: item.id })
-    : el('textarea', { id: `item-${item.id}`, name: item.id, rows: '2', maxlength: String(MAX_TEXT), dir: 'auto' });
+    : el('input', { type: 'text', id: `item-${item.id}`, name: item.id, maxlength: String(MAX_TEXT), dir: 'auto', autocomplete: 'off' });
   input.value = typeof answer === 'string' ? answer : '';
   input.addEventListener('input', () => handlers.onChange(item.id, input.value === '' ? undefined : input.value));
   return el('label', { for: input.id, class: 'text' }, el('span', {}, item.text, requiredMark(item)), input);

@@ -49,6 +49,15 @@ export function languageLabel(code: string, display?: string): string {
   return (name === undefined || name === code ? code : `${name} (${code})`).slice(0, NAME_MAX);
 }
 
+/** The chart's preferred language; a record that could not be read is not reported as "not recorded". */
+function preferredLanguageText(context: PatientContext): string {
+  const preferred = context.patient?.preferredLanguage;
+  if (preferred !== undefined) {
+    return languageLabel(preferred.code, preferred.display);
+  }
+  return context.reads.patient.state === 'ok' ? 'Not recorded in the chart' : 'Unknown: the patient record could not be read';
+}
+
 export interface SnapshotInput {
   launch: LaunchSession;
   context: PatientContext;
@@ -61,12 +70,11 @@ export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
   const { launch, context, tailoring, choice, checklist } = input;
   const { pack } = choice;
   const clinicianName = clinicianNameOf(launch, context);
-  const preferred = context.patient?.preferredLanguage;
   const appAnswers = appFilledAnswers(checklist, {
     handoutTitle: pack.title,
     handoutVersion: pack.version,
     handoutLanguage: languageLabel(pack.language),
-    preferredLanguage: preferred === undefined ? 'Not recorded in the chart' : languageLabel(preferred.code, preferred.display),
+    preferredLanguage: preferredLanguageText(context),
     practitioner: clinicianName ?? launch.fhirUser ?? 'Unknown clinician',
   });
   const snapshot: DiscussionSnapshot = {

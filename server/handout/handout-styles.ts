@@ -43,8 +43,6 @@ const BOXES = `
 .care-team-notes { border-style: dashed; }
 .care-team-notes p { white-space: pre-line; }
 .draft-banner { border: 3pt solid #a00000; color: #a00000; font-weight: 700; padding: 0.4em 0.8em; margin: 0 0 1em; }
-.draft-mark { position: fixed; top: 40%; left: 0; right: 0; text-align: center; font-size: 72pt; font-weight: 700;
-  color: rgba(160, 0, 0, 0.12); transform: rotate(-30deg); pointer-events: none; z-index: -1; }
 .fill-in .field { display: flex; align-items: flex-end; gap: 0.6em; margin: 0 0 0.9em; }
 .fill-in .field-label { flex: 0 1 auto; }
 .fill-in .field-line { flex: 1 1 8em; border-bottom: 1pt solid #000; min-height: 1.6em; }
@@ -67,6 +65,38 @@ const PRINT = `
 }
 `;
 
-export function handoutCss(): string {
-  return `${BASE}${BOXES}${PRINT}`;
+/**
+ * A CSS string literal that cannot break out of itself or of the `<style>` element: every character other than
+ * letters, digits, space, "." and "," is written as a six-digit hex escape (CSS Syntax §4.3.7), so no quote,
+ * backslash, "<" or newline from the chart ever reaches the stylesheet as itself.
+ */
+export function cssString(text: string): string {
+  const escaped = [...text].map((ch) => (/[A-Za-z0-9 .,]/.test(ch) ? ch : `\\${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, '0')}`));
+  return `"${escaped.join('')}"`;
+}
+
+export interface RunningText {
+  header: string;
+  /** "Page" and "of", in the handout's language. */
+  page: string;
+  pageOf: string;
+}
+
+/**
+ * For the browser's own print dialog: the header text and "Page x of y" in the page margins, on every page
+ * (CSS page-margin boxes, Chromium 131+; other browsers print the first-page header only). The PDF leaves these
+ * out, because Chromium's header and footer templates draw the same there and both would print.
+ */
+function marginBoxes(running: RunningText): string {
+  const pages = `${cssString(`${running.page} `)} counter(page) ${cssString(` ${running.pageOf} `)} counter(pages)`;
+  return `
+@page {
+  @top-left { content: ${cssString(running.header)}; font-size: 9pt; color: #333; }
+  @bottom-right { content: ${pages}; font-size: 9pt; color: #333; }
+}
+`;
+}
+
+export function handoutCss(running?: RunningText): string {
+  return `${BASE}${BOXES}${PRINT}${running === undefined ? '' : marginBoxes(running)}`;
 }

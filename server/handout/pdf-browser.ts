@@ -176,6 +176,10 @@ export class PooledBrowser {
     }
   }
 
+  get pid(): number | undefined {
+    return this.chromium.browser.process()?.pid;
+  }
+
   get connected(): boolean {
     return this.chromium.browser.connected;
   }

@@ -34,6 +34,15 @@ export interface PdfRenderOptions extends RunningTextOptions {
   paper?: 'letter' | 'a4';
 }
 
+export interface PdfPoolStats {
+  /** Browsers taking work. */
+  ready: number;
+  rendering: number;
+  waiting: number;
+  /** Process ids of the browsers (diagnostics; tests use them to simulate a crash). */
+  pids: number[];
+}
+
 interface Lease {
   browser: PooledBrowser;
   page: RenderPage;
@@ -75,6 +84,16 @@ export class PdfRenderer {
     } finally {
       this.release(lease);
     }
+  }
+
+  stats(): PdfPoolStats {
+    const browsers = [...this.browsers];
+    return {
+      ready: browsers.filter((b) => b.state === 'ready').length,
+      rendering: browsers.reduce((sum, b) => sum + b.active, 0),
+      waiting: this.waiters.length,
+      pids: browsers.map((b) => b.pid).filter((pid): pid is number => pid !== undefined),
+    };
   }
 
   /** Rejects every waiting caller and kills every browser. */

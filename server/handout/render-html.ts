@@ -32,6 +32,11 @@ export interface HandoutRenderInput {
   clinicianNotes: string[];
   /** Print a visible DRAFT mark (the sandbox prints drafts; production refuses them upstream). */
   draft: boolean;
+  /**
+   * Who draws the running header and page numbers: the browser's print dialog (CSS page-margin boxes, the
+   * default) or the PDF renderer (`pdf`: Chromium's header and footer templates, so the CSS ones are left out).
+   */
+  printTarget?: 'browser' | 'pdf';
 }
 
 export type HandoutHeaderInput = Pick<HandoutRenderInput, 'pack' | 'patient' | 'clinicianName' | 'date' | 'draft'>;
@@ -117,12 +122,10 @@ function checkNotes(notes: readonly string[]): void {
   }
 }
 
-function draftMarks(draft: boolean, labels: RenderLabels): SafeHtml {
-  return draft
-    ? html`<div class="draft-mark" aria-hidden="true">${labels.draftMark}</div>
-<p class="draft-banner" role="note">${labels.draftExplanation}</p>
-`
-    : html``;
+/** A draft says so at the top of the first page and, through the running header, on every page. */
+function draftBanner(draft: boolean, labels: RenderLabels): SafeHtml {
+  return draft ? html`<p class="draft-banner" role="note">${labels.draftExplanation}</p>
+` : html``;
 }
 
 function interpreterNotice(input: HandoutRenderInput): SafeHtml {
@@ -137,7 +140,7 @@ function body(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
   const citations = new Map(input.pack.citations.map((citation) => [citation.id, citation]));
   const [first, ...rest] = visibleSections(input.pack, input.activeFlags).map((visible) => renderSection(visible, citations));
   return html`<header>
-${draftMarks(input.draft, labels)}<h1>${input.pack.title}</h1>
+${draftBanner(input.draft, labels)}<h1>${input.pack.title}</h1>
 ${copyFacts(input, labels)}
 </header>
 <main>
@@ -152,6 +155,7 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
   checkNotes(input.clinicianNotes);
   const labels = labelsFor(input.pack.language);
   const language = input.pack.language;
+  const running = input.printTarget === 'pdf' ? undefined : { header: handoutHeaderText(input), page: labels.page, pageOf: labels.pageOf };
   return html`<!doctype html>
 <html lang="${language}" dir="${RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr'}" class="${input.largePrint ? 'large-print' : 'normal-print'}">
 <head>
@@ -160,7 +164,7 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${input.pack.title}</title>
-<style>${new SafeHtml(handoutCss())}</style>
+<style>${new SafeHtml(handoutCss(running))}</style>
 </head>
 <body>
 ${body(input, labels)}

@@ -101,6 +101,18 @@ describe('the discussion of a launch', () => {
     expect(body.discussion.answers['attestation-datetime']).toBeUndefined();
   });
 
+  test('the handout pack follows the patient\'s language; a language without one records the interpreter need', async () => {
+    const spanish = (await call(await open('spanish-speaker-patient'), 'GET', '')).body.discussion;
+    expect(spanish.pack.language).toBe('es');
+    expect(spanish.interpreterNeeded).toBe(false);
+    expect(spanish.answers['handout-language']).toEqual({ value: 'Spanish (es)' });
+    expect(spanish.answers['preferred-language']?.value).toMatch(/\(es\)$/);
+    const arabic = (await call(await open('arabic-rtl-name-patient'), 'GET', '')).body.discussion;
+    expect(arabic.pack.language).toBe('en');
+    expect(arabic.interpreterNeeded).toBe(true);
+    expect(arabic.answers['preferred-language']?.value).toMatch(/\(ar\)$/);
+  });
+
   test('attesting with items missing is refused with 422 naming them, and nothing changes', async () => {
     const s = await open('anticoagulant-patient');
     const { body: view } = await call(s, 'GET', '');
