@@ -1,5 +1,7 @@
 import type { PatientContext } from '../server/chart/patient-context';
+import { mountChecklist } from './checklist-view';
 import { chartText, el } from './dom';
+import { mountHandout } from './handout-view';
 
 /**
  * The clinician's first view of a launch: patient banner, the chart facts the handout will be tailored on, and
@@ -100,13 +102,44 @@ function render(data: ContextResponse): void {
       root?.replaceChildren(el('p', {}, 'Session ended. Launch again from the chart to continue.'));
     });
   });
+  const encounter = ctx.encounter === undefined
+    ? null
+    : el('p', { class: 'user' }, 'Encounter: ', chartText('encounter', [ctx.encounter.type, ctx.encounter.status, ctx.encounter.periodStart?.slice(0, 10)].filter(Boolean).join(' · ')));
+  const chart = el('div', { id: 'tab-chart', role: 'tabpanel' }, el('div', { class: 'grid' }, ...views, labs), ...(notes === null ? [] : [notes]));
   root?.replaceChildren(
     ...(data.showPatientBanner ? [banner(ctx)] : []),
     user,
-    el('div', { class: 'grid' }, ...views, labs),
-    ...(notes === null ? [] : [notes]),
+    ...(encounter === null ? [] : [encounter]),
+    tabs(chart),
     el('footer', {}, end),
   );
+}
+
+/** Chart, handout and checklist as tabs; the handout and checklist are (re)loaded when opened, so they are current. */
+function tabs(chart: HTMLElement): HTMLElement {
+  const panel = el('div', { id: 'tab-panel' }, chart);
+  const open: Record<string, () => void> = {
+    chart: () => panel.replaceChildren(chart),
+    handout: () => {
+      const container = el('div', { id: 'tab-handout', role: 'tabpanel' });
+      panel.replaceChildren(container);
+      void mountHandout(container, launchId);
+    },
+    checklist: () => {
+      const container = el('div', { id: 'tab-checklist', role: 'tabpanel' });
+      panel.replaceChildren(container);
+      void mountChecklist(container, { launchId, csrfToken });
+    },
+  };
+  const buttons = [['chart', 'Chart'], ['handout', 'Handout'], ['checklist', 'Checklist']].map(([id, label]) => {
+    const button = el('button', { type: 'button', role: 'tab', id: `tab-button-${id}`, class: 'tab', 'aria-selected': String(id === 'chart') }, label ?? '');
+    button.addEventListener('click', () => {
+      document.querySelectorAll('[role="tab"]').forEach((b) => b.setAttribute('aria-selected', String(b === button)));
+      open[id ?? 'chart']?.();
+    });
+    return button;
+  });
+  return el('div', { class: 'tabs' }, el('nav', { role: 'tablist' }, ...buttons), panel);
 }
 
 async function load(): Promise<void> {

@@ -3,6 +3,8 @@ import express from 'express';
 import type { AppConfig } from './config';
 import { clinicianRoutes } from './clinician/routes';
 import { consentRoutes } from './consent/routes';
+import { handoutRoutes } from './handout/routes';
+import type { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
 import type { DiscussionStore } from './consent/discussion-store';
 import { createErrorHandler } from './http/error-handler';
 import { html, renderPage } from './http/html';
@@ -20,6 +22,7 @@ export interface AppDeps {
   config: AppConfig;
   store: LaunchSessionStore;
   discussions: DiscussionStore;
+  pdf: LazyPdfRenderer;
   signingKey: AppSigningKey;
   logger: Logger;
 }
@@ -68,28 +71,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/assets', express.static(path.join(projectRoot(), 'client', 'public'), { index: false }));
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   app.use(launchRoutes(deps));
-  app.use(
-    clinicianRoutes({
-      store: deps.store,
-      appBaseUrl: config.appBaseUrl,
-      tokens: {
-        store: deps.store,
-        signingKey: deps.signingKey,
-        clientId: config.clientId,
-        jwksUrl: jwksUrlOf(config),
-        logger,
-      },
-    }),
-  );
-  app.use(
-    consentRoutes({
-      store: deps.store,
-      discussions: deps.discussions,
-      appBaseUrl: config.appBaseUrl,
-      approvedPacksOnly: config.env === 'production',
-      tokens: { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger },
-    }),
-  );
+  const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
+  const production = config.env === 'production';
+  app.use(clinicianRoutes({ store: deps.store, appBaseUrl: config.appBaseUrl, tokens }));
+  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, tokens }));
+  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, tokens, pdf: deps.pdf, requireApprovedPacks: production }));
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));
   });

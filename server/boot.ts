@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AppConfig } from './config';
 import { loadConfig } from './config';
 import { createApp } from './app';
+import { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
 import { DiscussionStore } from './consent/discussion-store';
 import type { AppSigningKey } from './launch/app-keys';
 import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
@@ -66,6 +67,8 @@ function encryptionKeyFor(config: AppConfig): Buffer {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   logSink?: LogSink;
+  /** Start the Chromium pool now rather than at the first PDF (the server does; most tests do not print). */
+  warmPdf?: boolean;
 }
 
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
@@ -96,7 +99,11 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     store.purgeExpired().catch(() => logger.warn('store.purge_failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
-  appServer.on('request', createApp({ config, store, discussions: new DiscussionStore(db, box), signingKey, logger }));
+  const pdf = new LazyPdfRenderer(logger);
+  if (options.warmPdf === true) {
+    pdf.warm();
+  }
+  appServer.on('request', createApp({ config, store, discussions: new DiscussionStore(db, box), pdf, signingKey, logger }));
   let sandbox: Sandbox | undefined;
   if (sandboxServer !== undefined) {
     sandbox = await createSandbox({
@@ -122,6 +129,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     sandboxSecrets: () => sandbox?.issuedSecrets() ?? [],
     async close(): Promise<void> {
       clearInterval(purge);
+      await pdf.close();
       await Promise.all([closeServer(appServer), sandboxServer === undefined ? Promise.resolve() : closeServer(sandboxServer)]);
       await db.close();
     },

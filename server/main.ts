@@ -2,7 +2,7 @@ import { startSystem } from './boot';
 
 /** Entry point: start, print where to go, and shut down cleanly on SIGTERM/SIGINT (container stop, Ctrl-C). */
 async function main(): Promise<void> {
-  const system = await startSystem();
+  const system = await startSystem({ warmPdf: true });
   const where = system.sandboxUrl === undefined ? system.appUrl : `${system.sandboxUrl}/ (sandbox EHR simulator)`;
   process.stdout.write(`ITDD Consent is running at ${system.appUrl}\nOpen ${where}\n`);
   let stopping = false;

@@ -2,21 +2,20 @@ import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ZodType } from 'zod';
-import { loadPatientContext } from '../clinician/chart-service';
 import { AppError, badRequest } from '../errors';
-import { loadChecklist, pickPackForLanguage } from '../handout/content-packs';
+import { loadChecklist } from '../handout/content-packs';
 import type { AccessTokenDeps } from '../launch/access-token';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
-import { tailor } from '../tailoring/engine';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
 import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
 import type { Discussion } from './discussion';
 import { activeChecklistFlags } from './discussion';
-import { discussionKeyOf, snapshotOf } from './discussion-snapshot';
+import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { staleVersion } from './discussion-store';
 import { discussionView } from './discussion-view';
+import { currentDiscussion } from './current-discussion';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -57,24 +56,6 @@ function bodyOf<T>(schema: ZodType<T>, body: unknown): T {
 
 function respond(res: Response, discussion: Discussion): void {
   res.set('Cache-Control', 'no-store').json(discussionView(loadChecklist(CHECKLIST_LANGUAGE), discussion));
-}
-
-/**
- * The discussion this launch shows: the one it has just completed, else the draft of this patient, encounter and
- * clinician — brought up to date with the chart as read now — else a new draft.
- */
-async function currentDiscussion(deps: ConsentDeps, launch: LaunchSession): Promise<Discussion> {
-  const key = discussionKeyOf(launch);
-  const latest = await deps.discussions.findLatestInLaunch(key, launch.launchId);
-  if (latest !== undefined && latest.status !== 'draft') {
-    return latest;
-  }
-  const context = await loadPatientContext(deps.tokens, launch);
-  const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, {
-    approvedOnly: deps.approvedPacksOnly === true,
-  });
-  const checklist = loadChecklist(CHECKLIST_LANGUAGE);
-  return deps.discussions.openDraft(key, snapshotOf({ launch, context, tailoring: tailor(context), choice, checklist }));
 }
 
 async function openDraftOf(deps: ConsentDeps, launch: LaunchSession): Promise<Discussion> {

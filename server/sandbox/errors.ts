@@ -36,10 +36,18 @@ const ISSUE_BY_CODE: Partial<Record<ErrorCode, string>> = {
   internal: 'exception',
 };
 
-export function operationOutcome(issueCode: string, message: string): OperationOutcome {
+/** One error issue; `expression` names the element at fault (FHIRPath, e.g. `DocumentReference.context.encounter`). */
+export function operationOutcome(issueCode: string, message: string, expression?: string): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
-    issue: [{ severity: 'error', code: issueCode as 'invalid', details: { text: message } }],
+    issue: [
+      {
+        severity: 'error',
+        code: issueCode as 'invalid',
+        details: { text: message },
+        ...(expression === undefined ? {} : { expression: [expression] }),
+      },
+    ],
   };
 }
 
@@ -67,7 +75,8 @@ function statusOf(error: AppError): number {
 
 /**
  * The sandbox's one error handler. The same AppError becomes what each kind of client expects:
- * an OAuth error body at the token endpoint, an OperationOutcome under `/fhir`, an escaped HTML page elsewhere.
+ * an OAuth error body at the token endpoint, an OperationOutcome under `/fhir`, JSON for the fault-control API,
+ * an escaped HTML page elsewhere.
  */
 export function sandboxErrorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   const appError = normalize(error);
@@ -86,6 +95,10 @@ export function sandboxErrorHandler(error: unknown, req: Request, res: Response,
     const issue = typeof issueCode === 'string' ? issueCode : (ISSUE_BY_CODE[appError.code] ?? 'processing');
     res.status(status).type('application/fhir+json; charset=utf-8');
     res.send(JSON.stringify(operationOutcome(issue, appError.message)));
+    return;
+  }
+  if (req.path.startsWith('/simulator/faults')) {
+    res.status(status).setHeader('Cache-Control', 'no-store').json({ error: appError.code, message: appError.message });
     return;
   }
   sendHtml(res, status, renderErrorPage(status, appError.message));

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import { ExpiringStore } from './expiring-store';
+import { createFaultQueue } from './faults/fault-queue';
+import type { FaultQueue } from './faults/fault-queue';
+import type { WriteLogEntry } from './fhir/write-log';
 import type { Clock, Grant, LaunchContext } from './types';
 
 /** SMART EHR launch tokens: created by the simulator, usable until a token is issued from them, 5 minutes at most. */
@@ -64,6 +67,10 @@ export interface SandboxState {
   seenJtis: ExpiringStore<true>;
   /** Every access, refresh and id token issued (most recent 10 000): the ground truth for token-leak tests. */
   issuedSecrets: string[];
+  /** Faults waiting for FHIR requests (`POST /simulator/faults`, and the launch form's write fault). */
+  faults: FaultQueue;
+  /** Every DocumentReference POST and PUT received (most recent 10 000). */
+  writeLog: WriteLogEntry[];
 }
 
 export function createSandboxState(clock: Clock): SandboxState {
@@ -76,6 +83,8 @@ export function createSandboxState(clock: Clock): SandboxState {
     refreshTokens: new ExpiringStore(clock),
     seenJtis: new ExpiringStore(clock, 100_000),
     issuedSecrets: [],
+    faults: createFaultQueue(),
+    writeLog: [],
   };
 }
 

@@ -58,6 +58,17 @@ export const SIMULATED_FAULTS = [
 ] as const;
 export type SimulatedFault = (typeof SIMULATED_FAULTS)[number];
 
+/**
+ * Faults the sandbox can inject into FHIR requests (DocumentReference writes, optionally reads): the failures that
+ * make duplicate-free filing hard (shared research `security-reliability.md` §4.3 and §6 H2–H4).
+ * - `rate-limit` 429 and `unavailable` 503, each with `Retry-After`; `server-error` 500; `unauthorized` 401 after
+ *   revoking the access token. Nothing is stored.
+ * - `drop-after-store`: processed (the note is filed), then the connection is destroyed without an answer.
+ * - `slow`: processed, answered only after a delay.
+ */
+export const WRITE_FAULTS = ['rate-limit', 'unavailable', 'drop-after-store', 'slow', 'unauthorized', 'server-error'] as const;
+export type WriteFault = (typeof WRITE_FAULTS)[number];
+
 /** `need_patient_banner` as sent: boolean true/false, or the string "false" the way Epic sends it. */
 export const BANNER_SETTINGS = ['true', 'false', 'string-false'] as const;
 export type BannerSetting = (typeof BANNER_SETTINGS)[number];
@@ -72,6 +83,8 @@ export interface Simulation {
   /** Resource types whose searches answer 500. */
   failingTypes: string[];
   embed: boolean;
+  /** A fault for the launch's first DocumentReference write (the simulator's manual-testing switch). */
+  writeFault: WriteFault | 'none';
 }
 
 export const DEFAULT_SIMULATION: Simulation = {
@@ -81,6 +94,7 @@ export const DEFAULT_SIMULATION: Simulation = {
   deniedTypes: [],
   failingTypes: [],
   embed: false,
+  writeFault: 'none',
 };
 
 /** Who and what a launch is about. */

@@ -16,6 +16,8 @@ export interface RecordedRequest {
 export interface RecordingServer {
   origin: string;
   requests: RecordedRequest[];
+  /** TCP connections accepted, with or without a request (a preconnect opens one and sends nothing). */
+  readonly connections: number;
   handle(handler: http.RequestListener): void;
   close(): Promise<void>;
 }
@@ -34,11 +36,18 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     });
     void handler(request, response);
   });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    get connections(): number {
+      return connections;
+    },
     handle(next: http.RequestListener): void {
       handler = next;
     },

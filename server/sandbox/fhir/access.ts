@@ -11,9 +11,9 @@ import type { Grant } from '../types';
  * the user may see; `patient/` scopes reach only the launch patient's compartment.
  */
 
-export type Interaction = 'read' | 'search' | 'create';
+export type Interaction = 'read' | 'search' | 'create' | 'update';
 
-const PERMISSION: Record<Interaction, Permission> = { read: 'r', search: 's', create: 'c' };
+const PERMISSION: Record<Interaction, Permission> = { read: 'r', search: 's', create: 'c', update: 'u' };
 /** The search parameters that tie a resource to its patient. */
 const PATIENT_PARAMS = ['patient', 'subject'] as const;
 

@@ -14,6 +14,7 @@ export function requireAccessToken(ctx: SandboxContext): (req: Request, res: Res
       throw fhirError('unauthorized', 'A valid access token is required.', 'login');
     }
     res.locals.grant = grant;
+    res.locals.accessToken = match?.[1];
     next();
   };
 }
@@ -21,4 +22,14 @@ export function requireAccessToken(ctx: SandboxContext): (req: Request, res: Res
 /** The grant `requireAccessToken` attached to this request. */
 export function grantOf(res: Response): Grant {
   return res.locals.grant as Grant;
+}
+
+/** The access token this request presented (the fault injector revokes it to simulate an ended session). */
+export function accessTokenOf(res: Response): string {
+  return res.locals.accessToken as string;
+}
+
+/** The grant, when the request got past `requireAccessToken` (the write log also sees refused requests). */
+export function optionalGrantOf(res: Response): Grant | undefined {
+  return res.locals.grant as Grant | undefined;
 }

@@ -18,10 +18,20 @@ function searchParams(resourceType: string): CapabilityStatementRestResource['se
     .map((p) => ({ name: p.code, type: p.type, definition: p.url }));
 }
 
+/** Every served type is readable, searchable and creatable; DocumentReference can also be updated (corrections only). */
+function interactions(type: string): CapabilityStatementRestResource['interaction'] {
+  const codes = ['read', 'vread', 'search-type', 'create', ...(type === 'DocumentReference' ? ['update'] : [])];
+  return codes.map((code) => ({ code: code as 'read' }));
+}
+
+/**
+ * `conditionalCreate: true` is the generic server's: the statement is public and the same for every launch, while
+ * Epic and Oracle launches ignore `If-None-Exist` on DocumentReference as those EHRs do (see `vendor-write.ts`).
+ */
 function resourceEntry(type: string): CapabilityStatementRestResource {
   return {
     type: type as CapabilityStatementRestResource['type'],
-    interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'search-type' }, { code: 'create' }],
+    interaction: interactions(type),
     versioning: 'versioned',
     conditionalCreate: true,
     searchParam: searchParams(type),

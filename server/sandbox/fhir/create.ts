@@ -1,17 +1,20 @@
 import { getStatus, isOk, OperationOutcomeError, validateResource } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { SandboxContext } from '../context';
-import { fhirError } from '../errors';
+import { fhirError, operationOutcome } from '../errors';
 import { canSee, decideAccess, grantCanRead, patientParamOf } from './access';
 import type { Access } from './access';
 import { grantOf } from './bearer';
-import { callRouter, resourceUrl, sendFhir, sendOutcome, setVersionHeaders } from './respond';
+import { callRouter, sendFhir, sendOutcome, setVersionHeaders } from './respond';
+import type { WriteRefusal } from './vendor-rules';
+import { answersWithBody, vendorWriteFor } from './vendor-write';
+import type { VendorWrite } from './vendor-write';
 
 const MAX_CONDITION_LENGTH = 2048;
 
 /** The body as a resource of the URL's type, minus what only the server assigns (id, version, timestamp). */
-function resourceFrom(req: Request, type: string): Resource {
+export function resourceFrom(req: Request, type: string): Resource {
   if (!req.is(['application/fhir+json', 'application/json'])) {
     throw fhirError('bad_request', 'Content-Type must be application/fhir+json or application/json.', 'not-supported', 415);
   }
@@ -49,10 +52,16 @@ function conditionHeader(req: Request, type: string, access: Access): Record<str
   return { 'if-none-exist': params.toString() };
 }
 
+/**
+ * Inline attachments up to 7 MiB decoded: above US Core 9's "at least 5 MiB" (research `ehr-writeback.md` §3.2) and
+ * within the 10 MB body limit once base64-encoded. Medplum's own default (1 MiB) would refuse a rendered PDF.
+ */
+export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
+
 /** Medplum validates nothing on create; a strict EHR does. 400 with the validator's OperationOutcome. */
-function validationOutcome(resource: Resource): OperationOutcomeError | undefined {
+export function validationOutcome(resource: Resource): OperationOutcomeError | undefined {
   try {
-    validateResource(resource);
+    validateResource(resource, { base64BinaryMaxBytes: MAX_ATTACHMENT_BYTES });
     return undefined;
   } catch (error) {
     if (error instanceof OperationOutcomeError) {
@@ -62,29 +71,65 @@ function validationOutcome(resource: Resource): OperationOutcomeError | undefine
   }
 }
 
-/** `POST /fhir/:type`: validation, scope and patient checks, conditional create, `Location` and `ETag`. */
+/** A vendor's refusal as the OperationOutcome it answers with, naming the element. */
+export function sendRefusal(res: Response, type: string, refusal: WriteRefusal): void {
+  const message = `${type}.${refusal.field} ${refusal.why}.`;
+  sendFhir(res, refusal.status, operationOutcome(refusal.issueCode, message, `${type}.${refusal.field}`));
+}
+
+/** The successful answer, shaped like the vendor's: Location, ETag and body (or not). */
+function sendCreated(ctx: SandboxContext, req: Request, res: Response, behaviour: VendorWrite, status: number, stored: Resource): void {
+  res.setHeader('Location', behaviour.location(ctx, stored));
+  if (behaviour.etag) {
+    setVersionHeaders(res, stored);
+  }
+  const hideExisting = status === 200 && !grantCanRead(grantOf(res), stored);
+  if (!answersWithBody(behaviour, req.get('prefer')) || hideExisting) {
+    res.status(status).end();
+    return;
+  }
+  sendFhir(res, status, stored);
+}
+
+/** Structure, patient and vendor checks. Returns false when it has already answered with the refusal. */
+async function acceptable(ctx: SandboxContext, res: Response, resource: Resource, access: Access): Promise<boolean> {
+  const type = resource.resourceType;
+  const invalid = validationOutcome(resource);
+  if (invalid !== undefined) {
+    sendFhir(res, 400, invalid.outcome);
+    return false;
+  }
+  if (!canSee(resource, access)) {
+    throw fhirError('forbidden', `With patient scopes, a new ${type} must be about the patient in context.`, 'forbidden');
+  }
+  const grant = grantOf(res);
+  const refusal = await vendorWriteFor(grant, type).refusal(ctx, resource as DocumentReference, grant);
+  if (refusal !== undefined) {
+    sendRefusal(res, type, refusal);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * `POST /fhir/:type`: validation, scope and patient checks, the vendor's rules, conditional create where the vendor
+ * honours it, and the vendor's answer (`Location`, `ETag`, body).
+ */
 export async function handleCreate(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
   const type = req.params.type as string;
   const grant = grantOf(res);
   const access = decideAccess(grant, type, 'create');
   const resource = resourceFrom(req, type);
-  const invalid = validationOutcome(resource);
-  if (invalid !== undefined) {
-    sendFhir(res, 400, invalid.outcome);
+  if (!(await acceptable(ctx, res, resource, access))) {
     return;
   }
-  if (!canSee(resource, access)) {
-    throw fhirError('forbidden', `With patient scopes, a new ${type} must be about the patient in context.`, 'forbidden');
-  }
-  const [outcome, stored] = await callRouter(ctx, 'POST', type, resource, conditionHeader(req, type, access));
+  const behaviour = vendorWriteFor(grant, type);
+  const toStore = type === 'DocumentReference' ? behaviour.storedShape(ctx, resource as DocumentReference) : resource;
+  const condition = behaviour.conditionalCreate ? conditionHeader(req, type, access) : {};
+  const [outcome, stored] = await callRouter(ctx, 'POST', type, toStore, condition);
   if (!isOk(outcome) || stored === undefined) {
     sendOutcome(res, outcome);
     return;
   }
-  const status = getStatus(outcome);
-  res.setHeader('Location', resourceUrl(ctx, stored, true));
-  setVersionHeaders(res, stored);
-  const minimal = /\breturn=minimal\b/.test(req.get('prefer') ?? '');
-  const hideExisting = status === 200 && !grantCanRead(grant, stored);
-  sendFhir(res, status, minimal || hideExisting ? undefined : stored);
+  sendCreated(ctx, req, res, behaviour, getStatus(outcome), stored);
 }

@@ -2,6 +2,7 @@ import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
 import type { SandboxContext } from '../context';
+import { injectFaults } from '../faults/inject';
 import { fhirError } from '../errors';
 import { requireAccessToken } from './bearer';
 import { buildCapabilityStatement } from './capability';
@@ -9,6 +10,8 @@ import { handleCreate } from './create';
 import { handleRead } from './read';
 import { FHIR_JSON } from './respond';
 import { handleSearch } from './search';
+import { handleUpdate } from './update';
+import { recordDocumentWrites } from './write-log';
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const BODY_LIMIT = '10mb';
@@ -29,7 +32,8 @@ function checkTarget(ctx: SandboxContext): (req: Request, res: Response, next: N
 
 /**
  * The FHIR R4 server at `/fhir`: public `metadata`, everything else behind a bearer token and the SMART scopes.
- * Only read (and vread), search-type and create are served; other interactions answer 405.
+ * Only read (and vread), search-type, create and DocumentReference corrections (update to entered-in-error) are
+ * served; other interactions answer 405. DocumentReference writes are logged and can be faulted (`../faults`).
  */
 export function fhirRoutes(ctx: SandboxContext): Router {
   const router = express.Router();
@@ -39,13 +43,17 @@ export function fhirRoutes(ctx: SandboxContext): Router {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.type(FHIR_JSON).send(JSON.stringify(capability));
   });
+  router.use(recordDocumentWrites(ctx));
   router.use(requireAccessToken(ctx));
   const target = checkTarget(ctx);
   const json = express.json({ type: ['application/json', 'application/fhir+json'], limit: BODY_LIMIT });
-  router.get('/:type', target, (req, res) => handleSearch(ctx, req, res));
-  router.post('/:type', target, json, (req, res) => handleCreate(ctx, req, res));
-  router.get('/:type/:id', target, (req, res) => handleRead(ctx, req, res));
-  router.get('/:type/:id/_history/:vid', target, (req, res) => handleRead(ctx, req, res));
+  const readFault = injectFaults(ctx, 'read');
+  const writeFault = injectFaults(ctx, 'write');
+  router.get('/:type', target, readFault, (req, res) => handleSearch(ctx, req, res));
+  router.post('/:type', target, json, writeFault, (req, res) => handleCreate(ctx, req, res));
+  router.get('/:type/:id', target, readFault, (req, res) => handleRead(ctx, req, res));
+  router.put('/:type/:id', target, json, writeFault, (req, res) => handleUpdate(ctx, req, res));
+  router.get('/:type/:id/_history/:vid', target, readFault, (req, res) => handleRead(ctx, req, res));
   router.use(() => {
     throw fhirError('bad_request', 'This interaction is not supported by the sandbox FHIR server.', 'not-supported', 405);
   });

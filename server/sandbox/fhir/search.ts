@@ -1,4 +1,4 @@
-import { isOk } from '@medplum/core';
+import { getSearchParameter, isOk } from '@medplum/core';
 import type { Bundle, BundleLink } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { SandboxContext } from '../context';
@@ -63,6 +63,29 @@ function finishBundle(ctx: SandboxContext, bundle: Bundle, grant: Grant, links: 
   return { resourceType: 'Bundle', type: 'searchset', total: bundle.total ?? 0, link: links, entry };
 }
 
+/** `Encounter/e1,EpisodeOfCare/e1` for a bare `e1`: every type the reference parameter can point at. */
+function qualifyReference(value: string, targets: readonly string[]): string {
+  return value
+    .split(',')
+    .map((part) => (part === '' || part.includes('/') || part.includes(':') ? part : targets.map((t) => `${t}/${part}`).join(',')))
+    .join(',');
+}
+
+/**
+ * A reference parameter may be searched by bare id (`encounter=e1`: R4 search.html#reference), which Medplum's
+ * in-memory search only matches for single-target parameters such as `patient`. Qualifying the id with each target
+ * type keeps FHIR's meaning, so an app reconciling `DocumentReference?patient=…&encounter=<id>` finds its note.
+ */
+function qualifyBareReferences(type: string, params: URLSearchParams): URLSearchParams {
+  const qualified = new URLSearchParams();
+  for (const [key, value] of params) {
+    const param = /^[a-z][a-z-]*$/i.test(key) ? getSearchParameter(type, key) : undefined;
+    const targets = param?.type === 'reference' ? (param.target ?? []) : [];
+    qualified.append(key, targets.length > 0 ? qualifyReference(value, targets) : value);
+  }
+  return qualified;
+}
+
 /** `GET /fhir/:type?…`: scope and patient checks, the simulated failure, then Medplum's search with our paging. */
 export async function handleSearch(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
   const type = req.params.type as string;
@@ -76,7 +99,7 @@ export async function handleSearch(ctx: SandboxContext, req: Request, res: Respo
     throw fhirError('internal', `Simulated failure searching ${type}.`, 'exception');
   }
   const page = pageOf(params);
-  const query = new URLSearchParams(params);
+  const query = qualifyBareReferences(type, params);
   query.set('_count', String(page.count));
   query.set('_offset', String(page.offset));
   const [outcome, bundle] = await callRouter(ctx, 'GET', `${type}?${query.toString()}`);

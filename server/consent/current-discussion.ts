@@ -1,0 +1,28 @@
+import { loadPatientContext } from '../clinician/chart-service';
+import { loadChecklist, pickPackForLanguage } from '../handout/content-packs';
+import type { LaunchSession } from '../store/launch-sessions';
+import { tailor } from '../tailoring/engine';
+import type { ConsentDeps } from './routes';
+import type { Discussion } from './discussion';
+import { discussionKeyOf, snapshotOf } from './discussion-snapshot';
+
+const CHECKLIST_LANGUAGE = 'en';
+
+/**
+ * The discussion this launch shows: the one it has just completed, else the draft of this patient, encounter and
+ * clinician — brought up to date with the chart as read now — else a new draft.
+ */
+export async function currentDiscussion(deps: Pick<ConsentDeps, 'discussions' | 'tokens' | 'approvedPacksOnly'>, launch: LaunchSession): Promise<Discussion> {
+  const key = discussionKeyOf(launch);
+  const latest = await deps.discussions.findLatestInLaunch(key, launch.launchId);
+  if (latest !== undefined && latest.status !== 'draft') {
+    return latest;
+  }
+  const context = await loadPatientContext(deps.tokens, launch);
+  const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, {
+    approvedOnly: deps.approvedPacksOnly === true,
+  });
+  const checklist = loadChecklist(CHECKLIST_LANGUAGE);
+  return deps.discussions.openDraft(key, snapshotOf({ launch, context, tailoring: tailor(context), choice, checklist }));
+}
+

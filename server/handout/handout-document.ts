@@ -1,0 +1,59 @@
+import type { PatientContext } from '../chart/patient-context';
+import type { Discussion } from '../consent/discussion';
+import { activeChecklistFlags } from '../consent/discussion';
+import { AppError } from '../errors';
+import { loadHandoutPack } from './content-packs';
+import type { HandoutPack, TailoringFlagId } from './content-schema';
+import { TAILORING_FLAG_IDS } from './content-schema';
+import type { HandoutRenderInput } from './render-html';
+
+/**
+ * The handout of one discussion: the pack it pinned, the flags still in force after the clinician's dismissals,
+ * the clinician's notes for the patient, and the patient's name from the chart as read now. Pure.
+ */
+export interface HandoutOptions {
+  largePrint: boolean;
+  /** Production refuses to print a pack that no reviewer has approved; the sandbox prints it marked DRAFT. */
+  requireApproved: boolean;
+  printTarget: 'browser' | 'pdf';
+}
+
+function isFlagId(value: string): value is TailoringFlagId {
+  return (TAILORING_FLAG_IDS as readonly string[]).includes(value);
+}
+
+export function assertPrintable(pack: HandoutPack, requireApproved: boolean): void {
+  if (requireApproved && pack.review.status !== 'approved') {
+    throw new AppError('unprocessable', 'This handout version has not been approved for patients, so it cannot be printed.', {
+      hint: 'Ask your content reviewer to approve the handout pack, or use an approved version.',
+      details: { reason: 'pack_not_approved', pack: pack.id, version: pack.version, language: pack.language },
+    });
+  }
+}
+
+export function handoutInputFor(discussion: Discussion, context: PatientContext, options: HandoutOptions): HandoutRenderInput {
+  const pack = loadHandoutPack(discussion.pack.language);
+  if (pack.version !== discussion.pack.version) {
+    throw new AppError('conflict', 'The handout content changed since this discussion began.', {
+      hint: 'Reload the page: the discussion will show the current handout version.',
+      details: { reason: 'pack_version_changed' },
+    });
+  }
+  assertPrintable(pack, options.requireApproved);
+  const patient = context.patient;
+  return {
+    pack,
+    activeFlags: activeChecklistFlags(discussion).filter(isFlagId),
+    patient: {
+      ...(patient?.name === undefined ? {} : { name: patient.name }),
+      ...(patient?.birthDate === undefined ? {} : { birthDate: patient.birthDate }),
+    },
+    ...(discussion.clinician.name === undefined ? {} : { clinicianName: discussion.clinician.name }),
+    date: (discussion.attestedAt ?? discussion.updatedAt).toISOString().slice(0, 10),
+    interpreterNeeded: discussion.interpreterNeeded,
+    largePrint: options.largePrint,
+    clinicianNotes: discussion.clinicianNotes.map((n) => n.text),
+    draft: pack.review.status !== 'approved',
+    printTarget: options.printTarget,
+  };
+}

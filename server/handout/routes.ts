@@ -1,0 +1,98 @@
+import type { RequestHandler, Response } from 'express';
+import { Router } from 'express';
+import type { PatientContext } from '../chart/patient-context';
+import { loadPatientContext } from '../clinician/chart-service';
+import { currentDiscussion } from '../consent/current-discussion';
+import type { Discussion } from '../consent/discussion';
+import type { DiscussionStore } from '../consent/discussion-store';
+import type { AccessTokenDeps } from '../launch/access-token';
+import { launchOf, requireLaunch } from '../launch/session-guard';
+import type { LaunchSessionStore } from '../store/launch-sessions';
+import { oralMme } from '../tailoring/mme';
+import { loadTerminology } from '../tailoring/terminology';
+import { loadHandoutPack } from './content-packs';
+import { handoutInputFor } from './handout-document';
+import type { LazyPdfRenderer } from './lazy-pdf-renderer';
+import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
+
+/**
+ * The handout of the launch's discussion:
+ *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
+ *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
+ *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
+ * `?large=1` gives large print.
+ */
+export interface HandoutDeps {
+  store: LaunchSessionStore;
+  discussions: DiscussionStore;
+  tokens: AccessTokenDeps;
+  pdf: LazyPdfRenderer;
+  requireApprovedPacks: boolean;
+}
+
+interface Loaded {
+  discussion: Discussion;
+  context: PatientContext;
+}
+
+async function load(deps: HandoutDeps, res: Response): Promise<Loaded> {
+  const launch = launchOf(res);
+  const [discussion, context] = await Promise.all([
+    currentDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch),
+    loadPatientContext(deps.tokens, launch),
+  ]);
+  return { discussion, context };
+}
+
+const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';
+
+function previewHandler(deps: HandoutDeps): RequestHandler {
+  return async (req, res) => {
+    const { discussion, context } = await load(deps, res);
+    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser' });
+    res
+      .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
+      .type('html')
+      .send(renderHandoutHtml(input));
+  };
+}
+
+function pdfHandler(deps: HandoutDeps): RequestHandler {
+  return async (req, res) => {
+    const { discussion, context } = await load(deps, res);
+    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf' });
+    const renderer = await deps.pdf.get();
+    const { pdf } = await renderer.render(renderHandoutHtml(input), {
+      headerText: handoutHeaderText(input),
+      footerText: handoutFooterText(input.pack),
+      language: input.pack.language,
+      largePrint: input.largePrint,
+    });
+    // No PHI in the file name: it ends up in download folders and browser history.
+    const name = `itdd-pump-handout-${input.pack.language}-v${input.pack.version}-${input.date}${input.largePrint ? '-large-print' : ''}.pdf`;
+    res.set({ 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' }).type('application/pdf').send(pdf);
+  };
+}
+
+
+function infoHandler(deps: HandoutDeps): RequestHandler {
+  return async (_req, res) => {
+    const { discussion, context } = await load(deps, res);
+    const pack = loadHandoutPack(discussion.pack.language);
+    res.set('Cache-Control', 'no-store').json({
+      pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
+      interpreterNeeded: discussion.interpreterNeeded,
+      printable: !deps.requireApprovedPacks || pack.review.status === 'approved',
+      oralMme: oralMme(context, loadTerminology()) ?? null,
+    });
+  };
+}
+
+export function handoutRoutes(deps: HandoutDeps): Router {
+  const router = Router();
+  const launch = requireLaunch(deps.store);
+  router.get('/app/:launchId/handout', launch, previewHandler(deps));
+  router.get('/api/launches/:launchId/handout.pdf', launch, pdfHandler(deps));
+  router.get('/api/launches/:launchId/handout-info', launch, infoHandler(deps));
+  return router;
+}

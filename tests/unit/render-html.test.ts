@@ -1,0 +1,223 @@
+/**
+ * The handout HTML a patient takes home: what tailoring shows and hides, the notices and marks, and that nothing
+ * from the chart or the clinician can become markup, script or a URL the renderer would fetch.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Bundle } from 'fhir/r4';
+import { buildPatientContext } from '../../server/chart/patient-context';
+import { loadHandoutPack } from '../../server/handout/content-packs';
+import type { Block, HandoutPack } from '../../server/handout/content-schema';
+import { handoutInputFor } from '../../server/handout/handout-input';
+import { cssString } from '../../server/handout/handout-styles';
+import { footerTemplate, headerTemplate } from '../../server/handout/pdf-templates';
+import type { HandoutRenderInput } from '../../server/handout/render-html';
+import { HANDOUT_CSP, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
+import { formatFhirDate } from '../../server/handout/render-labels';
+import { escapeHtml } from '../../server/http/html';
+import { tailor } from '../../server/tailoring/engine';
+import { chartReadsFromBundle, launchContextFromBundle } from '../support/chart-reads-from-bundle';
+
+const en = loadHandoutPack('en');
+const es = loadHandoutPack('es');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+function input(overrides: Partial<HandoutRenderInput> = {}): HandoutRenderInput {
+  return {
+    pack: en,
+    activeFlags: [],
+    patient: { name: 'Margaret Ann Ellison', birthDate: '1958-03-14' },
+    clinicianName: 'Elena Rivera, MD',
+    date: '2026-11-25',
+    interpreterNeeded: false,
+    largePrint: false,
+    clinicianNotes: [],
+    draft: false,
+    ...overrides,
+  };
+}
+
+function block(pack: HandoutPack, id: string): Block {
+  const found = pack.sections.flatMap((s) => s.blocks).find((b) => b.id === id);
+  if (!found) {
+    throw new Error(`no block ${id}`);
+  }
+  return found;
+}
+
+function paragraphText(pack: HandoutPack, id: string): string {
+  const found = block(pack, id);
+  if (found.type !== 'paragraph') {
+    throw new Error(`${id} is not a paragraph`);
+  }
+  return escapeHtml(found.text);
+}
+
+function sectionHeading(pack: HandoutPack, id: string): string {
+  return escapeHtml(pack.sections.find((s) => s.id === id)!.heading);
+}
+
+describe('tailoring: which blocks and sections print', () => {
+  test('a tailored block prints only when its flag is active', () => {
+    const plain = renderHandoutHtml(input());
+    const bleeding = renderHandoutHtml(input({ activeFlags: ['bleeding-risk'] }));
+    expect(plain).not.toContain(paragraphText(en, 'bleeding-risk'));
+    expect(bleeding).toContain(paragraphText(en, 'bleeding-risk'));
+    expect(bleeding).not.toContain(paragraphText(en, 'infection-risk'));
+    expect(bleeding).not.toContain(paragraphText(en, 'baclofen-withdrawal'));
+  });
+
+  test('a section whose blocks are all tailored away is not printed, heading included', () => {
+    const heading = sectionHeading(en, 'risks-for-you');
+    expect(renderHandoutHtml(input())).not.toContain(heading);
+    expect(renderHandoutHtml(input({ activeFlags: ['infection-risk'] }))).toContain(heading);
+  });
+
+  test('untailored blocks always print, whatever the flags', () => {
+    for (const flags of [[], ['cancer-pain', 'mri-caution']] as const) {
+      const html = renderHandoutHtml(input({ activeFlags: [...flags] }));
+      expect(html).toContain(paragraphText(en, 'risks-consequence'));
+      expect(html).toContain(sectionHeading(en, 'warning-signs'));
+    }
+  });
+
+  test("a flag the clinician dismissed does not print; the patient's other flags still do", () => {
+    const file = path.resolve(__dirname, '../../fhir-resources/patients/anticoagulant.json');
+    const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
+    const context = buildPatientContext(chartReadsFromBundle(bundle, launchContextFromBundle(bundle)!), new Date('2026-11-25T12:00:00Z'));
+    const tailoring = tailor(context);
+    const kept = renderHandoutHtml(handoutInputFor(context, tailoring, { date: '2026-11-25' }));
+    const dismissed = renderHandoutHtml(
+      handoutInputFor(context, tailoring, { date: '2026-11-25', dismissedFlags: ['antithrombotic-bleeding-risk'] }),
+    );
+    expect(kept).toContain(paragraphText(en, 'bleeding-risk'));
+    expect(dismissed).not.toContain(paragraphText(en, 'bleeding-risk'));
+    expect(dismissed).toContain(paragraphText(en, 'why-non-cancer-pain'));
+  });
+
+  test('notes meant for the clinician are never printed', () => {
+    const all = renderHandoutHtml(input({ activeFlags: ['bleeding-risk', 'infection-risk', 'breathing-risk', 'cancer-pain', 'mri-caution'] }));
+    const notes = en.sections.flatMap((s) => s.blocks).flatMap((b) => (b.clinicianNote === undefined ? [] : [b.clinicianNote]));
+    expect(notes.length).toBeGreaterThan(0);
+    for (const note of notes) {
+      expect(all).not.toContain(escapeHtml(note));
+    }
+  });
+});
+
+describe('notices, marks and language', () => {
+  test('the interpreter notice prints only when the patient needs an interpreter', () => {
+    const notice = escapeHtml(en.notices.find((n) => n.id === 'interpreter-needed')!.text);
+    expect(renderHandoutHtml(input({ interpreterNeeded: true }))).toContain(notice);
+    expect(renderHandoutHtml(input())).not.toContain(notice);
+  });
+
+  test('a draft pack carries a visible DRAFT mark and says so in the page header', () => {
+    const draft = renderHandoutHtml(input({ draft: true }));
+    expect(draft).toContain('DRAFT: this handout has not been approved by a clinical reviewer.');
+    expect(handoutHeaderText(input({ draft: true }))).toMatch(/^DRAFT · /);
+    expect(renderHandoutHtml(input())).not.toContain('DRAFT');
+    expect(renderHandoutHtml(input({ pack: es, draft: true }))).toContain('BORRADOR');
+  });
+
+  test('the document language follows the pack, and the dates are written in it', () => {
+    const spanish = renderHandoutHtml(input({ pack: es }));
+    expect(spanish).toMatch(/<html lang="es" dir="ltr"/);
+    expect(spanish).toContain('25 de noviembre de 2026');
+    expect(renderHandoutHtml(input())).toMatch(/<html lang="en"/);
+  });
+
+  test('large print switches the root class, whose body size is at least 16 pt', () => {
+    const large = renderHandoutHtml(input({ largePrint: true }));
+    expect(large).toMatch(/<html [^>]*class="large-print"/);
+    const size = /:root\.large-print \{ --body: (\d+)pt/.exec(large)?.[1];
+    expect(Number(size)).toBeGreaterThanOrEqual(16);
+    expect(renderHandoutHtml(input())).toMatch(/<html [^>]*class="normal-print"/);
+  });
+});
+
+describe('chart and clinician text is data, never markup', () => {
+  test('a hostile name is escaped and a right-to-left name is isolated', () => {
+    const hostile = renderHandoutHtml(input({ patient: { name: HOSTILE } }));
+    expect(hostile).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(hostile).not.toContain('<img');
+    const arabic = renderHandoutHtml(input({ patient: { name: 'فاطمة الزهراء' } }));
+    expect(arabic).toContain('<bdi dir="auto" class="isolate">فاطمة الزهراء</bdi>');
+  });
+
+  test('clinician notes print in their own box, escaped, line breaks kept', () => {
+    const html = renderHandoutHtml(input({ clinicianNotes: ['Stop apixaban 3 days before.\nCall us: <b>555</b>', '   '] }));
+    expect(html).toContain('Notes from your care team');
+    expect(html).toContain('<p dir="auto">Stop apixaban 3 days before.\nCall us: &lt;b&gt;555&lt;/b&gt;</p>');
+    expect(html).not.toContain('<b>');
+    expect(renderHandoutHtml(input())).not.toContain('Notes from your care team');
+  });
+
+  test('too many or too long clinician notes are refused, not cut', () => {
+    expect(() => renderHandoutHtml(input({ clinicianNotes: Array.from({ length: 21 }, () => 'note') }))).toThrow(
+      expect.objectContaining({ code: 'bad_request' }),
+    );
+    expect(() => renderHandoutHtml(input({ clinicianNotes: ['x'.repeat(2001)] }))).toThrow(expect.objectContaining({ code: 'bad_request' }));
+  });
+
+  test('the document loads nothing: inline style only, a CSP forbidding the rest, citation URLs as text', () => {
+    const html = renderHandoutHtml(input({ patient: { name: `${HOSTILE}<link rel=stylesheet href=http://169.254.169.254/>` } }));
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${escapeHtml(HANDOUT_CSP)}">`);
+    expect(html).not.toMatch(/<(script|link|iframe|img|object|embed|base|svg)\b/i);
+    expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset|data|action)=/i);
+    expect(/<style>([\s\S]*?)<\/style>/.exec(html)?.[1]).not.toMatch(/url\(|@import|image-set/i);
+    expect(html).toContain('<span class="url">https://www.drugs.com/monograph/lioresal.html</span>');
+  });
+
+  test('the header in the page margins cannot break out of its CSS string', () => {
+    const name = '"; } body { display: none } </style><script>alert(1)</script>';
+    const html = renderHandoutHtml(input({ patient: { name } }));
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    expect(style).toContain(cssString(handoutHeaderText(input({ patient: { name } }))));
+    expect(style).not.toMatch(/<|display: none/);
+    expect(html.match(/<\/style>/g)).toHaveLength(1);
+    expect(cssString('a"\\<\n')).toBe('"a\\000022\\00005c\\00003c\\00000a"');
+  });
+
+  test('the PDF leaves the margin header to Chromium, whose templates escape it', () => {
+    expect(renderHandoutHtml(input({ printTarget: 'pdf' }))).not.toContain('@top-left');
+    expect(renderHandoutHtml(input())).toContain('@top-left');
+    const header = headerTemplate({ headerText: handoutHeaderText(input({ patient: { name: HOSTILE } })), language: 'en' });
+    expect(header).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(header).not.toContain('<img');
+    const footer = footerTemplate({ headerText: '', footerText: '<b>x</b>', language: 'es' });
+    expect(footer).toContain('&lt;b&gt;x&lt;/b&gt;');
+    expect(footer).toContain('Página <span class="pageNumber"></span> de <span class="totalPages"></span>');
+  });
+});
+
+describe('page header text', () => {
+  test('name · born … · date · clinician, names bidi-isolated', () => {
+    expect(handoutHeaderText(input())).toBe('\u2068Margaret Ann Ellison\u2069 · born March 14, 1958 · November 25, 2026 · \u2068Elena Rivera, MD\u2069');
+    expect(handoutHeaderText(input({ pack: es }))).toBe(
+      '\u2068Margaret Ann Ellison\u2069 · nacimiento: 14 de marzo de 1958 · 25 de noviembre de 2026 · \u2068Elena Rivera, MD\u2069',
+    );
+  });
+
+  test('without a name it leaves a line to write one in; missing parts are left out', () => {
+    expect(handoutHeaderText(input({ patient: {}, clinicianName: undefined }))).toBe('Name: ____________________ · November 25, 2026');
+  });
+
+  test('control characters are flattened and long names bounded', () => {
+    const text = handoutHeaderText(input({ patient: { name: `Ann\u0000\nLee${'x'.repeat(500)}` }, clinicianName: undefined }));
+    expect(text).toMatch(/^\u2068Ann Leex+…\u2069 · November 25, 2026$/);
+    expect(text.length).toBeLessThan(260);
+  });
+
+  test('partial birth dates stay partial; a date that is not one is shown as recorded', () => {
+    expect(formatFhirDate('1970', 'en')).toBe('1970');
+    expect(formatFhirDate('1970-05', 'en')).toBe('May 1970');
+    expect(formatFhirDate('1970-02-30', 'en')).toBe('1970-02-30');
+  });
+
+  test('the discussion date must be a real ISO date', () => {
+    for (const date of ['25/11/2026', '2026-02-30', '']) {
+      expect(() => handoutHeaderText(input({ date }))).toThrow(expect.objectContaining({ code: 'bad_request' }));
+    }
+  });
+});
