@@ -108,7 +108,7 @@ async function readAnswer(response: Response, maxBytes: number): Promise<Answer>
 }
 
 /** Streams the body and gives up (cancelling the stream) as soon as it passes `maxBytes`. */
-async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
+export async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
   if (!response.body) {
     return '';
   }
@@ -129,6 +129,6 @@ async function readCapped(response: Response, maxBytes: number): Promise<string 
   }
 }
 
-async function discard(response: Response): Promise<void> {
+export async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
 }

@@ -16,7 +16,7 @@ import type { Bundle } from 'fhir/r4';
 import { chartReadsFromBundle, launchContextFromBundle } from '../chart/chart-reads-from-bundle';
 import { buildPatientContext } from '../chart/patient-context';
 import { badRequest, isAppError } from '../errors';
-import { handoutInputFor } from '../handout/handout-input';
+import { handoutInputForChart } from '../handout/handout-input';
 import { PdfRenderer } from '../handout/pdf';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../handout/render-html';
 import { tailor } from '../tailoring/engine';
@@ -92,7 +92,7 @@ export async function runRender(command: RenderCommand): Promise<string[]> {
   }
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch), new Date());
   const tailoring = tailor(context);
-  const input = handoutInputFor(context, tailoring, {
+  const input = handoutInputForChart(context, tailoring, {
     date: command.date,
     largePrint: command.largePrint,
     printTarget: 'pdf',

@@ -23,7 +23,7 @@ export interface HandoutChoices {
   printTarget?: HandoutRenderInput['printTarget'];
 }
 
-export function handoutInputFor(context: PatientContext, tailoring: TailoringResult, choices: HandoutChoices): HandoutRenderInput {
+export function handoutInputForChart(context: PatientContext, tailoring: TailoringResult, choices: HandoutChoices): HandoutRenderInput {
   const requested = choices.language ?? context.patient?.preferredLanguage?.code;
   const { pack, interpreterNeeded } = pickPackForLanguage(requested, { approvedOnly: choices.approvedOnly ?? false });
   const patient = context.patient;

@@ -12,14 +12,18 @@ import type { SandboxContext } from './context';
 import { loadSandboxData } from './data/loader';
 import type { SandboxData } from './data/loader';
 import { sandboxErrorHandler } from './errors';
+import { faultRoutes } from './faults/routes';
 import { fhirRoutes } from './fhir/routes';
 import { securityHeaders } from './html';
 import { loadOrCreateSigningKey } from './keys';
 import { simulatorRoutes } from './simulator/routes';
 import { createSandboxState } from './state';
 import type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+import type { WriteLogEntry } from './fhir/write-log';
 
-export type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+export type { SandboxClient, SandboxOptions, SandboxPatient, WriteFault } from './types';
+export type { FaultScope } from './faults/fault-queue';
+export type { WriteLogEntry } from './fhir/write-log';
 
 export interface Sandbox {
   /** Mount or listen it yourself. */
@@ -31,6 +35,8 @@ export interface Sandbox {
   patients: SandboxPatient[];
   /** The tokens this EHR has issued so far (for leak tests: none may appear in the app's pages or logs). */
   issuedSecrets(): string[];
+  /** Every DocumentReference POST and PUT received, oldest first (for "exactly one note, N requests" tests). */
+  writeLog(): WriteLogEntry[];
 }
 
 /** Types the FHIR server serves even when no synthetic record uses them yet (the app reads or writes them). */
@@ -105,9 +111,17 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   app.use(tokenRoutes(ctx));
   app.use('/fhir', fhirRoutes(ctx));
   app.use(simulatorRoutes(ctx));
+  app.use(faultRoutes(ctx));
   app.use(() => {
     throw notFound('There is no such page in the sandbox EHR.');
   });
   app.use(sandboxErrorHandler);
-  return { app, fhirBaseUrl: ctx.fhirBaseUrl, repo, patients: data.patients, issuedSecrets: () => [...ctx.state.issuedSecrets] };
+  return {
+    app,
+    fhirBaseUrl: ctx.fhirBaseUrl,
+    repo,
+    patients: data.patients,
+    issuedSecrets: () => [...ctx.state.issuedSecrets],
+    writeLog: () => ctx.state.writeLog.map((entry) => ({ ...entry })),
+  };
 }

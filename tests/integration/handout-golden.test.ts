@@ -9,7 +9,7 @@ import type { Bundle, FhirResource } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { blockSegments, loadSeedFacts } from '../../server/handout/content-packs';
 import type { Block, HandoutPack } from '../../server/handout/content-schema';
-import { handoutInputFor } from '../../server/handout/handout-input';
+import { handoutInputForChart } from '../../server/handout/handout-input';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
@@ -44,7 +44,7 @@ function inputFor(entry: IndexEntry): HandoutRenderInput {
   const bundle = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, entry.file), 'utf8')) as Bundle;
   const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch, { extraResources: practitioners }), NOW);
-  return handoutInputFor(context, tailor(context), { date: '2026-11-25', printTarget: 'pdf' });
+  return handoutInputForChart(context, tailor(context), { date: '2026-11-25', printTarget: 'pdf' });
 }
 
 async function print(entry: IndexEntry): Promise<void> {

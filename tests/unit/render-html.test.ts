@@ -8,7 +8,7 @@ import type { Bundle } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { loadHandoutPack } from '../../server/handout/content-packs';
 import type { Block, HandoutPack } from '../../server/handout/content-schema';
-import { handoutInputFor } from '../../server/handout/handout-input';
+import { handoutInputForChart } from '../../server/handout/handout-input';
 import { cssString } from '../../server/handout/handout-styles';
 import { footerTemplate, headerTemplate } from '../../server/handout/pdf-templates';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
@@ -86,9 +86,9 @@ describe('tailoring: which blocks and sections print', () => {
     const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
     const context = buildPatientContext(chartReadsFromBundle(bundle, launchContextFromBundle(bundle)!), new Date('2026-11-25T12:00:00Z'));
     const tailoring = tailor(context);
-    const kept = renderHandoutHtml(handoutInputFor(context, tailoring, { date: '2026-11-25' }));
+    const kept = renderHandoutHtml(handoutInputForChart(context, tailoring, { date: '2026-11-25' }));
     const dismissed = renderHandoutHtml(
-      handoutInputFor(context, tailoring, { date: '2026-11-25', dismissedFlags: ['antithrombotic-bleeding-risk'] }),
+      handoutInputForChart(context, tailoring, { date: '2026-11-25', dismissedFlags: ['antithrombotic-bleeding-risk'] }),
     );
     expect(kept).toContain(paragraphText(en, 'bleeding-risk'));
     expect(dismissed).not.toContain(paragraphText(en, 'bleeding-risk'));

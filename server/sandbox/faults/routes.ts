@@ -6,7 +6,7 @@ import type { SandboxContext } from '../context';
 import { isCrossSitePost } from '../cookies';
 import { WRITE_FAULTS } from '../types';
 import { MAX_QUEUED_RULES } from './fault-queue';
-import type { FaultRule } from './fault-queue';
+import type { FaultRule, RetryAfter } from './fault-queue';
 
 /** Retry-After when none is asked for; an HTTP-date form without seconds lies this far ahead. */
 const DEFAULT_RETRY_AFTER_S = 1;
@@ -31,13 +31,15 @@ const faultSchema = z
 type FaultInput = z.infer<typeof faultSchema>;
 
 function ruleOf(input: FaultInput): FaultRule {
-  const dated = input.retryAfter === 'http-date';
-  const seconds = dated ? (input.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S) : (input.retryAfter ?? DEFAULT_RETRY_AFTER_S);
+  const retryAfter: RetryAfter =
+    input.retryAfter === 'http-date'
+      ? { seconds: input.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S, form: 'http-date' }
+      : { seconds: input.retryAfter ?? DEFAULT_RETRY_AFTER_S, form: 'seconds' };
   return {
     fault: input.fault,
     scope: input.scope,
     remaining: input.count,
-    retryAfter: { seconds, form: dated ? 'http-date' : 'seconds' },
+    retryAfter,
     delayMs: input.delayMs ?? DEFAULT_DELAY_MS,
     ...(input.patient === undefined ? {} : { patient: input.patient }),
     ...(input.resourceType === undefined ? {} : { resourceType: input.resourceType }),

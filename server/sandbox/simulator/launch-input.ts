@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../../errors';
 import type { SandboxContext } from '../context';
-import { BANNER_SETTINGS, SIMULATED_FAULTS } from '../types';
+import { BANNER_SETTINGS, SIMULATED_FAULTS, WRITE_FAULTS } from '../types';
 import type { LaunchContext, Simulation } from '../types';
 
 /** The resource types a launch can deny (each section of the handout reads one of them). */
@@ -32,6 +32,7 @@ const launchSchema = z.object({
   deny: list.pipe(z.array(z.enum(DENIABLE_TYPES))),
   fail: list.pipe(z.array(z.string().regex(/^[A-Z][A-Za-z]{0,63}$/))),
   embed: flag,
+  writeFault: z.enum(['none', ...WRITE_FAULTS]).default('none'),
 });
 
 function simulationOf(input: z.infer<typeof launchSchema>, ctx: SandboxContext): Simulation {
@@ -50,6 +51,7 @@ function simulationOf(input: z.infer<typeof launchSchema>, ctx: SandboxContext):
     deniedTypes: [...new Set(input.deny)],
     failingTypes: [...new Set(input.fail)],
     embed: input.embed === true || input.embed === 'on' || input.embed === 'true',
+    writeFault: input.writeFault,
   };
 }
 

@@ -1,5 +1,5 @@
 import { escapeHtml, renderPage } from '../html';
-import { BANNER_SETTINGS, SIMULATED_FAULTS } from '../types';
+import { BANNER_SETTINGS, SIMULATED_FAULTS, WRITE_FAULTS } from '../types';
 import type { SandboxPatient, SandboxPractitioner } from '../types';
 import { DENIABLE_TYPES } from './launch-input';
 
@@ -18,6 +18,16 @@ const FAULT_LABELS: Record<(typeof SIMULATED_FAULTS)[number], string> = {
   token_failure: 'Token endpoint fails (500, HTML body)',
   id_token_bad_signature: 'id_token with a bad signature',
   id_token_wrong_audience: 'id_token for another app (wrong aud)',
+};
+
+const WRITE_FAULT_LABELS: Record<(typeof WRITE_FAULTS)[number] | 'none', string> = {
+  none: 'None',
+  'rate-limit': '429 Too Many Requests, Retry-After: 2 (nothing filed)',
+  unavailable: '503 Service Unavailable, Retry-After: 2 (nothing filed)',
+  'drop-after-store': 'Note filed, then the connection drops without an answer',
+  slow: 'Note filed, answer 10 s late',
+  unauthorized: '401: the session ends, the access token is revoked (nothing filed)',
+  'server-error': '500 Internal Server Error (nothing filed)',
 };
 
 const BANNER_LABELS: Record<(typeof BANNER_SETTINGS)[number], string> = {
@@ -59,6 +69,7 @@ export function renderSimulatorPage(input: SimulatorPageInput): string {
   const vendors = option('generic', 'Generic SMART EHR') + option('epic', 'Epic') + option('oracle', 'Oracle Health');
   const banners = BANNER_SETTINGS.map((b) => option(b, BANNER_LABELS[b])).join('');
   const faults = SIMULATED_FAULTS.map((f) => option(f, FAULT_LABELS[f])).join('');
+  const writeFaults = (['none', ...WRITE_FAULTS] as const).map((f) => option(f, WRITE_FAULT_LABELS[f])).join('');
   return renderPage(
     'Sandbox EHR',
     `<header class="ehr-bar"><strong>Sandbox EHR</strong> <span>synthetic patients only</span></header>
@@ -71,6 +82,7 @@ ${select('encounter', 'Encounter', encounterOptions(input.patients))}
 ${select('vendor', 'EHR behaviour', vendors)}
 ${select('banner', 'need_patient_banner', banners)}
 ${select('error', 'Simulated fault', faults)}
+${select('writeFault', 'First note filed to the chart fails with', writeFaults)}
 ${checkboxes('deny', 'Deny access to (403)', DENIABLE_TYPES)}
 ${checkboxes('fail', 'Searches fail with 500', input.failableTypes)}
 <label class="check"><input type="checkbox" name="embed" value="on"> Run inside the EHR window (iframe, as Epic and PowerChart do)</label>

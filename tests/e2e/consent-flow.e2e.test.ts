@@ -1,0 +1,144 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Frame, Page } from 'puppeteer';
+import { loadHandoutPack } from '../../server/handout/content-packs';
+import { launchBrowser } from '../support/browser';
+import type { TestSystem } from '../support/system';
+import { startTestSystem } from '../support/system';
+
+/**
+ * What the clinician does with the product, in Debian's Chromium: launch from the chart → the tailored handout →
+ * the PDF downloaded → the checklist completed (after the server refused it incomplete), surviving a reload.
+ */
+let system: TestSystem;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-downloads-'));
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+});
+
+afterAll(async () => {
+  await closeBrowser();
+  await system.close();
+  fs.rmSync(downloads, { recursive: true, force: true });
+});
+
+async function launch(patient: string): Promise<Page> {
+  const simulator = await browser.newPage();
+  await simulator.goto(`${system.sandboxUrl}/`);
+  await simulator.select('select[name="patient"]', patient);
+  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
+  await simulator.click('#launch');
+  const page = (await (await opened).page()) as Page;
+  await page.waitForSelector('[data-section="conditions"]', { timeout: 20_000 });
+  await simulator.close();
+  return page;
+}
+
+/** The text of the patient-facing block the bleeding-risk flag adds (content is data: read it from the pack). */
+function tailoredText(flag: string): string {
+  const block = loadHandoutPack('en').sections.flatMap((s) => s.blocks).find((b) => b.tailoring === flag);
+  const text = block?.type === 'paragraph' ? block.text : block?.type === 'list' ? block.items[0] : undefined;
+  if (text === undefined) {
+    throw new Error(`no ${flag} block`);
+  }
+  return text;
+}
+
+async function previewText(page: Page): Promise<string> {
+  const handle = await page.waitForSelector('#handout-preview');
+  const frame = (await handle?.contentFrame()) as Frame;
+  await frame.waitForSelector('h1');
+  return frame.$eval('body', (b) => b.textContent ?? '');
+}
+
+/** Answers every visible item: confirms ticked, first option chosen, text filled; repeats for follow-ups. */
+async function answerEverything(page: Page): Promise<void> {
+  for (let round = 0; round < 3; round += 1) {
+    await page.$$eval('[data-item-id]:not([hidden]) input[type="checkbox"]:not(:checked)', (boxes) =>
+      boxes.forEach((b) => (b as HTMLInputElement).click()),
+    );
+    await page.$$eval('[data-item-id]:not([hidden]) fieldset.choice', (sets) =>
+      sets.forEach((set) => {
+        if (set.querySelector('input:checked') === null) {
+          (set.querySelector('input[type="radio"]') as HTMLInputElement | null)?.click();
+        }
+      }),
+    );
+    const texts = await page.$$('[data-item-id]:not([hidden]) input[type="text"]');
+    for (const input of texts) {
+      if ((await input.evaluate((i) => (i as HTMLInputElement).value)) === '') {
+        await input.type('Synthetic answer');
+      }
+    }
+  }
+}
+
+async function waitSaved(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('#checklist-save-state')?.textContent?.trim() === 'Saved', { timeout: 15_000 });
+}
+
+test('launch → tailored handout → PDF downloaded → checklist refused incomplete, kept across a reload, then completed', async () => {
+  const page = await launch('anticoagulant-patient');
+
+  // The handout, tailored: the bleeding-risk block is in the preview, the readability grades are shown.
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#readability-overall');
+  expect(await page.$eval('#readability-overall', (e) => e.textContent)).toMatch(/FKGL \d+\.\d · SMOG \d+\.\d/);
+  const preview = await previewText(page);
+  expect(preview).toContain('Margaret Ann Ellison');
+  expect(preview.replace(/\s+/g, ' ')).toContain(tailoredText('bleeding-risk').replace(/\s+/g, ' '));
+
+  // The PDF, downloaded by the browser.
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await page.click('#download-pdf');
+  const file = await waitForFile(downloads, /\.pdf$/);
+  const bytes = fs.readFileSync(file);
+  expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+  expect(path.basename(file)).not.toMatch(/Ellison|Margaret/);
+  const pdfText = execFileSync('pdftotext', ['-layout', file, '-']).toString().replace(/\s+/g, ' ');
+  expect(pdfText).toContain('Margaret Ann Ellison');
+  expect(pdfText).toContain(tailoredText('bleeding-risk').replace(/\s+/g, ' ').slice(0, 60));
+
+  // The checklist: completing it empty is refused by the server, naming what is missing.
+  await page.click('#tab-button-checklist');
+  await page.waitForSelector('#attest');
+  await page.click('#attest');
+  await page.waitForSelector('#checklist-errors:not([hidden])');
+  expect(await page.$$eval('[data-item-id].missing', (n) => n.length)).toBeGreaterThan(5);
+
+  // What was entered survives a reload.
+  const firstText = await page.$('[data-item-id]:not([hidden]) input[type="text"]');
+  await firstText?.type('Riverside Pain Clinic');
+  await waitSaved(page);
+  await page.reload();
+  await page.waitForSelector('[data-section="conditions"]');
+  await page.click('#tab-button-checklist');
+  await page.waitForSelector('#attest');
+  const values = await page.$$eval('[data-item-id] input[type="text"]', (inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+  expect(values).toContain('Riverside Pain Clinic');
+
+  // Everything answered → attested by the server.
+  await answerEverything(page);
+  await waitSaved(page);
+  await page.click('#attest');
+  await page.waitForSelector('#checklist-status[data-status="attested"]', { timeout: 15_000 });
+  await page.close();
+});
+
+async function waitForFile(dir: string, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 100; i += 1) {
+    const done = fs.readdirSync(dir).find((f) => pattern.test(f));
+    if (done !== undefined) {
+      return path.join(dir, done);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no download');
+}
