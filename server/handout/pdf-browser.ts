@@ -15,9 +15,9 @@
  * - the profile is a fresh temporary folder, removed when the browser goes.
  *
  * Pages are reused across renders. Isolation between patients holds because a page can create no state at all: no
- * script runs, no response ever arrives (so no cookie, no cache entry, no storage), and each render replaces the
- * whole document. A fresh incognito context or page per render would cost a new renderer process each time —
- * about 4× slower on two cores (see bench-results/latest.md) — for no isolation gained.
+ * script runs, no response ever arrives (so no cookie, no cache entry, no storage), and after each render the page
+ * is reset to a fresh blank document (`reset`). A fresh incognito context or page per render costs a new renderer
+ * process each time — several times slower on two cores (see bench-results/latest.md) — for no isolation gained.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -138,6 +138,17 @@ export class RenderPage {
     }
     const refused = request.isNavigationRequest() ? request.respond({ status: 204, body: '' }) : request.abort('blockedbyclient');
     refused.catch(() => undefined);
+  }
+
+  /**
+   * Replaces the last document with a new blank one. `setContent` rewrites the page with `document.open()`, which
+   * keeps the document's policies: a CSP set by one patient's handout would still apply to the next. Navigating to
+   * the constant `about:blank` (never to content) starts a fresh document, and no patient's text lingers in an
+   * idle page.
+   */
+  async reset(timeoutMs: number): Promise<void> {
+    await this.page.goto('about:blank', { waitUntil: 'load', timeout: timeoutMs });
+    this.blocked = [];
   }
 
   /** Loads the document (no network: `load` fires as soon as it is parsed) and prints it. */

@@ -5,13 +5,17 @@
  * render holds one page; when all are busy callers queue, and past `maxQueue` waiting they get `too_many_requests`
  * at once rather than a slow answer. Deadlined: each render (queue wait included) has `renderTimeoutMs`; a render
  * that runs past it fails with `gateway_timeout` and its browser is replaced, because a page stuck that long may
- * be stuck for good. A browser that crashes or disconnects is replaced too, and so is every browser after
- * `maxRendersPerBrowser` renders (long-lived renderers grow). No render ever hangs its caller.
+ * be stuck for good. A browser that crashes or disconnects is replaced too (a render it took down is tried once
+ * more on another browser, within the same deadline), and so is every browser after `maxRendersPerBrowser`
+ * renders (long-lived renderers grow). No render ever hangs its caller.
+ *
+ * After each render the page is reset to a blank document before it serves the next patient (see `RenderPage`).
  */
 import { AppError } from '../errors';
 import type { Logger } from '../log';
 import { PooledBrowser } from './pdf-browser';
 import type { PageRenderResult, RenderPage } from './pdf-browser';
+import { WaitQueue } from './pdf-queue';
 import { footerTemplate, headerTemplate } from './pdf-templates';
 import type { RunningTextOptions } from './pdf-templates';
 
@@ -48,20 +52,20 @@ interface Lease {
   page: RenderPage;
 }
 
-interface Waiter {
-  grant(lease: Lease): void;
-  fail(error: AppError): void;
-}
+type Attempt = { ok: true; result: PageRenderResult } | { ok: false; error: AppError; browserGone: boolean };
 
 const DEFAULTS = { size: 2, pagesPerBrowser: 2, renderTimeoutMs: 15_000, maxRendersPerBrowser: 200, maxQueue: 20 };
+const RESET_TIMEOUT_MS = 5_000;
 
 export class PdfRenderer {
   private readonly browsers = new Set<PooledBrowser>();
-  private readonly waiters: Waiter[] = [];
+  private readonly queue: WaitQueue<Lease>;
   private launching = 0;
   private closed = false;
 
-  private constructor(private readonly options: Required<Omit<PdfPoolOptions, 'logger'>> & { logger?: Logger }) {}
+  private constructor(private readonly options: Required<Omit<PdfPoolOptions, 'logger'>> & { logger?: Logger }) {
+    this.queue = new WaitQueue<Lease>(options.maxQueue, timeoutError);
+  }
 
   /** Starts the pool and waits until every browser is up, so the first render is already warm. */
   static async start(options: PdfPoolOptions = {}): Promise<PdfRenderer> {
@@ -69,7 +73,7 @@ export class PdfRenderer {
     await Promise.all(Array.from({ length: renderer.options.size }, () => renderer.launchBrowser()));
     if (renderer.browsers.size === 0) {
       throw new AppError('internal', 'The PDF renderer could not start Chromium.', {
-        hint: 'Install Debian\'s chromium package (scripts/ensure-chromium.sh) or set CHROMIUM_PATH.',
+        hint: "Install Debian's chromium package (scripts/ensure-chromium.sh) or set CHROMIUM_PATH.",
       });
     }
     return renderer;
@@ -78,12 +82,19 @@ export class PdfRenderer {
   /** Renders one document to a tagged PDF with the running header and "Page x of y" footer. */
   async render(html: string, options: PdfRenderOptions): Promise<PageRenderResult> {
     const deadline = Date.now() + this.options.renderTimeoutMs;
-    const lease = await this.acquire(deadline);
-    try {
-      return await this.renderOn(lease, html, options, deadline);
-    } finally {
-      this.release(lease);
+    const first = await this.attempt(html, options, deadline);
+    if (first.ok) {
+      return first.result;
     }
+    if (!first.browserGone || this.closed || Date.now() >= deadline) {
+      throw first.error;
+    }
+    this.options.logger?.warn('pdf.render_retried', { reason: 'browser-gone' });
+    const second = await this.attempt(html, options, deadline);
+    if (second.ok) {
+      return second.result;
+    }
+    throw second.error;
   }
 
   stats(): PdfPoolStats {
@@ -91,7 +102,7 @@ export class PdfRenderer {
     return {
       ready: browsers.filter((b) => b.state === 'ready').length,
       rendering: browsers.reduce((sum, b) => sum + b.active, 0),
-      waiting: this.waiters.length,
+      waiting: this.queue.length,
       pids: browsers.map((b) => b.pid).filter((pid): pid is number => pid !== undefined),
     };
   }
@@ -99,33 +110,26 @@ export class PdfRenderer {
   /** Rejects every waiting caller and kills every browser. */
   async close(): Promise<void> {
     this.closed = true;
-    this.waiters.splice(0).forEach((w) => w.fail(new AppError('internal', 'The PDF renderer is shutting down.')));
+    this.queue.failAll(new AppError('internal', 'The PDF renderer is shutting down.'));
     await Promise.all([...this.browsers].map((b) => b.kill()));
     this.browsers.clear();
   }
 
-  private async renderOn(lease: Lease, html: string, options: PdfRenderOptions, deadline: number): Promise<PageRenderResult> {
-    const remaining = Math.max(1, deadline - Date.now());
-    const work = lease.page.render(html, {
-      tagged: true,
-      printBackground: true,
-      displayHeaderFooter: true,
-      headerTemplate: headerTemplate(options),
-      footerTemplate: footerTemplate(options),
-      preferCSSPageSize: true,
-      format: options.paper ?? 'letter',
-      timeout: remaining,
-    });
+  private async attempt(html: string, options: PdfRenderOptions, deadline: number): Promise<Attempt> {
+    const lease = await this.acquire(deadline);
+    const work = lease.page.render(html, pdfOptions(options, Math.max(1, deadline - Date.now())));
     try {
-      return await withDeadline(work, remaining);
+      const result = await withDeadline(work, Math.max(1, deadline - Date.now()));
+      void this.resetAndRelease(lease);
+      return { ok: true, result };
     } catch (error) {
       work.catch(() => undefined);
       const timedOut = isTimeout(error);
-      this.retire(lease.browser, timedOut ? 'render-timeout' : 'render-failed');
-      if (timedOut) {
-        throw timeoutError();
-      }
-      throw new AppError('internal', 'The PDF could not be rendered.', { cause: error });
+      const browserGone = !lease.browser.connected;
+      this.retire(lease.browser, failureReason(timedOut, browserGone));
+      this.release(lease);
+      const failure = timedOut ? timeoutError() : new AppError('internal', 'The PDF could not be rendered.', { cause: error });
+      return { ok: false, error: failure, browserGone: browserGone && !timedOut };
     }
   }
 
@@ -137,29 +141,8 @@ export class PdfRenderer {
     if (lease) {
       return Promise.resolve(lease);
     }
-    if (this.waiters.length >= this.options.maxQueue) {
-      return Promise.reject(
-        new AppError('too_many_requests', 'Too many handouts are being printed right now.', { hint: 'Try again in a few seconds.' }),
-      );
-    }
     this.ensureCapacity();
-    return new Promise<Lease>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.removeWaiter(waiter);
-        reject(timeoutError());
-      }, Math.max(1, deadline - Date.now()));
-      const waiter: Waiter = {
-        grant: (granted) => {
-          clearTimeout(timer);
-          resolve(granted);
-        },
-        fail: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.queue.wait(deadline);
   }
 
   /** A free page on the ready browser with the fewest renders running (spreads load across processes). */
@@ -172,6 +155,18 @@ export class PdfRenderer {
     }
     browser.active += 1;
     return { browser, page };
+  }
+
+  /** The finished patient's document is dropped before the page goes back to the pool. */
+  private async resetAndRelease(lease: Lease): Promise<void> {
+    const reset = lease.page.reset(RESET_TIMEOUT_MS);
+    try {
+      await withDeadline(reset, RESET_TIMEOUT_MS);
+    } catch {
+      reset.catch(() => undefined);
+      this.retire(lease.browser, 'reset-failed');
+    }
+    this.release(lease);
   }
 
   private release(lease: Lease): void {
@@ -187,18 +182,7 @@ export class PdfRenderer {
     if (browser.state === 'draining' && browser.active === 0) {
       void this.killBrowser(browser);
     }
-    this.dispatch();
-  }
-
-  /** Hands free pages to waiting callers, oldest first. */
-  private dispatch(): void {
-    while (this.waiters.length > 0) {
-      const lease = this.freeLease();
-      if (!lease) {
-        return;
-      }
-      this.waiters.shift()?.grant(lease);
-    }
+    this.queue.serve(() => this.freeLease());
   }
 
   /** Takes a browser out of service (it finishes what it runs, then is killed) and starts its replacement. */
@@ -254,19 +238,33 @@ export class PdfRenderer {
 
   /** Serves waiters from a new browser, or fails them when no browser is up and none is on its way. */
   private afterLaunch(): void {
-    this.dispatch();
+    this.queue.serve(() => this.freeLease());
     const serving = [...this.browsers].some((b) => b.state === 'ready');
     if (!serving && this.launching === 0) {
-      this.waiters.splice(0).forEach((w) => w.fail(new AppError('internal', 'The PDF renderer could not start Chromium.')));
+      this.queue.failAll(new AppError('internal', 'The PDF renderer could not start Chromium.'));
     }
   }
+}
 
-  private removeWaiter(waiter: Waiter): void {
-    const index = this.waiters.indexOf(waiter);
-    if (index !== -1) {
-      this.waiters.splice(index, 1);
-    }
+/** Chromium's print settings: tagged (screen readers), backgrounds (the boxes' tints), our header and footer. */
+function pdfOptions(options: PdfRenderOptions, timeout: number): Parameters<RenderPage['render']>[1] {
+  return {
+    tagged: true,
+    printBackground: true,
+    displayHeaderFooter: true,
+    headerTemplate: headerTemplate(options),
+    footerTemplate: footerTemplate(options),
+    preferCSSPageSize: true,
+    format: options.paper ?? 'letter',
+    timeout,
+  };
+}
+
+function failureReason(timedOut: boolean, browserGone: boolean): string {
+  if (timedOut) {
+    return 'render-timeout';
   }
+  return browserGone ? 'disconnected' : 'render-failed';
 }
 
 function timeoutError(): AppError {

@@ -142,3 +142,53 @@ async function waitForFile(dir: string, pattern: RegExp): Promise<string> {
   }
   throw new Error('no download');
 }
+
+test('no handout in the patient\'s language: English with an "interpreter needed" notice, and the clinician is told', async () => {
+  const page = await launch('arabic-rtl-name-patient');
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#interpreter-needed');
+  const notice = loadHandoutPack('en').notices?.find((n) => n.id === 'interpreter-needed');
+  const preview = (await previewText(page)).replace(/\s+/g, ' ');
+  expect(notice).toBeDefined();
+  expect(preview).toContain((notice?.text ?? '').replace(/\s+/g, ' ').slice(0, 50));
+  await page.close();
+});
+
+test('a Spanish-speaking patient gets the Spanish pack, visibly marked DRAFT (not yet reviewed by a medical translator)', async () => {
+  const page = await launch('spanish-speaker-patient');
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#pack-draft');
+  const preview = await previewText(page);
+  expect(preview).toContain(loadHandoutPack('es').title);
+  expect(preview).toMatch(/BORRADOR|DRAFT/);
+  await page.close();
+});
+
+test('a dismissed flag leaves the handout and a clinician note is printed in it; both are recorded', async () => {
+  const page = await launch('antiplatelet-patient');
+  const bleeding = tailoredText('bleeding-risk').replace(/\s+/g, ' ');
+  await page.click('#tab-button-handout');
+  expect((await previewText(page)).replace(/\s+/g, ' ')).toContain(bleeding);
+  await page.click('#tab-button-checklist');
+  const flag = '[data-flag-id="antithrombotic-bleeding-risk"]';
+  await page.waitForSelector(`${flag} [data-action="dismiss"]`);
+  await page.click(`${flag} [data-action="dismiss"]`);
+  await page.type(`${flag} .dismiss-reason`, 'Reviewed with the patient already');
+  await page.click(`${flag} [data-action="confirm-dismiss"]`);
+  await page.waitForSelector(`${flag}[data-dismissed="true"]`);
+  await page.type('#note-text', 'Bring your medicine list to the trial visit <b>please</b>');
+  await page.click('#add-note');
+  await page.waitForFunction(() => document.querySelector('[data-section="notes"] li') !== null);
+  await page.click('#tab-button-handout');
+  const preview = (await previewText(page)).replace(/\s+/g, ' ');
+  expect(preview).toContain('Bring your medicine list to the trial visit <b>please</b>');
+  expect(preview).not.toContain(bleeding);
+  // Recorded: the discussion keeps the dismissal (with its reason) and the note after a reload.
+  await page.reload();
+  await page.waitForSelector('[data-section="conditions"]');
+  await page.click('#tab-button-checklist');
+  await page.waitForSelector(`${flag}[data-dismissed="true"]`);
+  expect(await page.$eval(`${flag} .dismissed`, (n) => n.textContent)).toContain('Reviewed with the patient already');
+  expect(await page.$eval('[data-section="notes"] li', (n) => n.textContent)).toContain('Bring your medicine list');
+  await page.close();
+});

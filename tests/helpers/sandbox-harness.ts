@@ -146,6 +146,7 @@ export interface LaunchInput {
   deny?: string[];
   fail?: string[];
   embed?: boolean;
+  writeFault?: string;
 }
 
 /** The simulator's JSON variant: returns the app launch URL's `launch` token. */

@@ -1,0 +1,71 @@
+/**
+ * The callers waiting for a free render page, oldest first, bounded. A waiter gives up at its own deadline, so a
+ * caller never waits longer than its render would have been allowed to take.
+ */
+import { AppError } from '../errors';
+
+interface Waiter<T> {
+  grant(value: T): void;
+  fail(error: AppError): void;
+}
+
+export class WaitQueue<T> {
+  private readonly waiters: Waiter<T>[] = [];
+
+  constructor(
+    private readonly capacity: number,
+    private readonly onDeadline: () => AppError,
+  ) {}
+
+  get length(): number {
+    return this.waiters.length;
+  }
+
+  /** Queues a caller; refuses at once with `too_many_requests` when `capacity` callers already wait. */
+  wait(deadline: number): Promise<T> {
+    if (this.waiters.length >= this.capacity) {
+      return Promise.reject(
+        new AppError('too_many_requests', 'Too many handouts are being printed right now.', { hint: 'Try again in a few seconds.' }),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.remove(waiter);
+        reject(this.onDeadline());
+      }, Math.max(1, deadline - Date.now()));
+      const waiter: Waiter<T> = {
+        grant: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Serves the oldest waiters while `next` has something to give. */
+  serve(next: () => T | undefined): void {
+    while (this.waiters.length > 0) {
+      const value = next();
+      if (value === undefined) {
+        return;
+      }
+      this.waiters.shift()?.grant(value);
+    }
+  }
+
+  failAll(error: AppError): void {
+    this.waiters.splice(0).forEach((waiter) => waiter.fail(error));
+  }
+
+  private remove(waiter: Waiter<T>): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index !== -1) {
+      this.waiters.splice(index, 1);
+    }
+  }
+}
