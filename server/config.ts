@@ -29,6 +29,8 @@ const tenantSchema = z.object({
   authOrigins: z.array(z.url()).optional(),
   /** Origins allowed to frame the app (CSP frame-ancestors), e.g. the EHR's web client. */
   frameOrigins: z.array(z.url()).default([]),
+  /** Largest note attachment (bytes) this EHR accepts; a bigger one is refused before sending. Default 5 MiB. */
+  maxAttachmentBytes: z.number().int().min(1024).max(5 * 1024 * 1024).optional(),
 });
 export type TenantConfig = z.infer<typeof tenantSchema> & { authOrigins: string[] };
 
@@ -49,6 +51,7 @@ const envSchema = z.object({
   LAUNCH_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),
   LAUNCH_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  WRITE_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 * 1024).optional(),
 });
 
 export interface AppConfig {
@@ -71,6 +74,8 @@ export interface AppConfig {
   launchIdleMs: number;
   launchMaxMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Default attachment size limit for tenants that set none (bytes); undefined = 5 MiB. */
+  writeMaxAttachmentBytes: number | undefined;
 }
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
@@ -161,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     launchIdleMs: e.LAUNCH_IDLE_MINUTES * 60_000,
     launchMaxMs: e.LAUNCH_MAX_HOURS * 3_600_000,
     logLevel: e.LOG_LEVEL,
+    writeMaxAttachmentBytes: e.WRITE_MAX_ATTACHMENT_BYTES,
   };
   assertProductionReady(config);
   return config;

@@ -1,8 +1,26 @@
 /**
- * The callers waiting for a free render page, oldest first, bounded. A waiter gives up at its own deadline, so a
- * caller never waits longer than its render would have been allowed to take.
+ * Deadlines for the PDF pool, and the callers waiting for a free render page, oldest first, bounded. A waiter gives
+ * up at its own deadline, so a caller never waits longer than its render would have been allowed to take.
  */
 import { AppError } from '../errors';
+
+export function timeoutError(): AppError {
+  return new AppError('gateway_timeout', 'The PDF took too long to render.', { hint: 'Try again; if it keeps happening, tell support.' });
+}
+
+/** Our deadline, or puppeteer's own (setContent / pdf `timeout`), which may fire a moment before ours. */
+export function isTimeout(error: unknown): boolean {
+  return (error instanceof AppError && error.code === 'gateway_timeout') || (error instanceof Error && error.name === 'TimeoutError');
+}
+
+/** Resolves with `work`, or rejects with `gateway_timeout` after `ms` (the work is abandoned, not awaited). */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 interface Waiter<T> {
   grant(value: T): void;

@@ -15,9 +15,9 @@ import { AppError } from '../errors';
 import type { Logger } from '../log';
 import { PooledBrowser } from './pdf-browser';
 import type { PageRenderResult, RenderPage } from './pdf-browser';
-import { WaitQueue } from './pdf-queue';
-import { footerTemplate, headerTemplate } from './pdf-templates';
-import type { RunningTextOptions } from './pdf-templates';
+import { isTimeout, timeoutError, WaitQueue, withDeadline } from './pdf-queue';
+import { pdfOptions } from './pdf-templates';
+import type { PrintOptions } from './pdf-templates';
 
 export interface PdfPoolOptions {
   /** Browsers kept warm (default 2). */
@@ -33,10 +33,7 @@ export interface PdfPoolOptions {
   logger?: Logger;
 }
 
-export interface PdfRenderOptions extends RunningTextOptions {
-  /** Paper size when the document does not set one (default US Letter). */
-  paper?: 'letter' | 'a4';
-}
+export type PdfRenderOptions = PrintOptions;
 
 export interface PdfPoolStats {
   /** Browsers taking work. */
@@ -246,43 +243,11 @@ export class PdfRenderer {
   }
 }
 
-/** Chromium's print settings: tagged (screen readers), backgrounds (the boxes' tints), our header and footer. */
-function pdfOptions(options: PdfRenderOptions, timeout: number): Parameters<RenderPage['render']>[1] {
-  return {
-    tagged: true,
-    printBackground: true,
-    displayHeaderFooter: true,
-    headerTemplate: headerTemplate(options),
-    footerTemplate: footerTemplate(options),
-    preferCSSPageSize: true,
-    format: options.paper ?? 'letter',
-    timeout,
-  };
-}
-
 function failureReason(timedOut: boolean, browserGone: boolean): string {
   if (timedOut) {
     return 'render-timeout';
   }
   return browserGone ? 'disconnected' : 'render-failed';
-}
-
-function timeoutError(): AppError {
-  return new AppError('gateway_timeout', 'The PDF took too long to render.', { hint: 'Try again; if it keeps happening, tell support.' });
-}
-
-/** Our deadline, or puppeteer's own (setContent / pdf `timeout`), which may fire a moment before ours. */
-function isTimeout(error: unknown): boolean {
-  return (error instanceof AppError && error.code === 'gateway_timeout') || (error instanceof Error && error.name === 'TimeoutError');
-}
-
-/** Resolves with `work`, or rejects with `gateway_timeout` after `ms` (the work is abandoned, not awaited). */
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function definedOnly(options: PdfPoolOptions): Partial<PdfPoolOptions> {

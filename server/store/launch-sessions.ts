@@ -179,6 +179,21 @@ export class LaunchSessionStore {
     return row === undefined ? undefined : sessionFromRow(this.box, row);
   }
 
+  /**
+   * A live session by its id alone, without sliding its idle timeout: for server-side work the clinician started in
+   * that launch (finishing the filing of a note after the page closed or the app restarted). Never answers a browser.
+   */
+  async peek(launchId: string): Promise<LaunchSession | undefined> {
+    const now = this.now();
+    const idleCutoff = new Date(now.getTime() - this.options.idleMs);
+    const rows = await this.db.query<SessionRow>(
+      'SELECT * FROM launch_sessions WHERE launch_id = $1 AND expires_at > $2 AND last_seen_at > $3',
+      [launchId, now, idleCutoff],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : sessionFromRow(this.box, row);
+  }
+
   /** Replaces the tokens after a refresh (the refresh token may have rotated: the old one is discarded). */
   async updateTokens(launchId: string, tokens: LaunchTokens): Promise<void> {
     const rows = await this.db.query(

@@ -12,6 +12,8 @@
  *    └──found-none──── unknown | sent ──found-one──► reconciled ──retract──► entered-in-error
  *                                     └─found-several─► failed (duplicates_in_chart, for a human)
  * ```
+ * `defer` keeps an open intent where it is while recording why and when to look again (a failed search, a
+ * read-back that could not be made, a token that only a relaunch can renew).
  * A `sent` intent whose process died (its lease ran out) is reconciled exactly like an `unknown` one.
  */
 
@@ -29,6 +31,7 @@ export const LEDGER_EVENTS = [
   'found-none',
   'found-several',
   'retract',
+  'defer',
 ] as const;
 export type LedgerEvent = (typeof LEDGER_EVENTS)[number];
 
@@ -46,6 +49,7 @@ const TABLE: Readonly<Record<LedgerEvent, Partial<Record<LedgerState, LedgerStat
   'found-none': { sent: 'pending', unknown: 'pending' },
   'found-several': { sent: 'failed', unknown: 'failed' },
   retract: { confirmed: 'entered-in-error', reconciled: 'entered-in-error' },
+  defer: { pending: 'pending', sent: 'sent', unknown: 'unknown' },
 };
 
 /** States no event leaves on its own: the note is in the chart, or a human must look. */

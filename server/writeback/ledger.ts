@@ -189,9 +189,10 @@ export class WriteLedger {
   async listRecoverable(limit = 50): Promise<WriteIntent[]> {
     const rows = await this.db.query<IntentRow>(
       `SELECT * FROM write_intents
-       WHERE ((state IN ('sent', 'unknown') AND (lease_until IS NULL OR lease_until <= now()))
-          OR (state = 'pending' AND next_attempt_at <= now() AND COALESCE(last_error, '') <> 'relaunch_needed'
-              AND (lease_until IS NULL OR lease_until <= now())))
+       WHERE (state IN ('sent', 'unknown') OR (state = 'pending' AND next_attempt_at IS NOT NULL))
+         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         AND (lease_until IS NULL OR lease_until <= now())
+         AND COALESCE(last_error, '') <> 'relaunch_needed'
          AND launch_id IS NOT NULL
        ORDER BY updated_at LIMIT $1`,
       [limit],

@@ -6,6 +6,7 @@
  * queue refuses at once. The output is a tagged PDF, and large print is larger.
  */
 import { loadHandoutPack } from '../../server/handout/content-packs';
+import { createLogger } from '../../server/log';
 import { PdfRenderer } from '../../server/handout/pdf';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
@@ -138,14 +139,39 @@ describe('the pool under failure', () => {
     }
   });
 
-  test('a browser that crashes is replaced and the next render succeeds', async () => {
+  test('a browser that crashes is replaced, and a render it takes down is retried on another', async () => {
+    const events: string[] = [];
+    const logger = createLogger('info', (line) => events.push((JSON.parse(line) as { event: string }).event));
+    const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1, logger });
+    try {
+      const [idle] = pool.stats().pids;
+      process.kill(idle ?? 0, 'SIGKILL');
+      const afterIdleCrash = await pool.render('<p>after the crash</p>', { headerText: 'h', language: 'en' });
+      expect(normalizeText(pdfText(afterIdleCrash.pdf))).toContain('after the crash');
+      expect(pool.stats().pids).not.toContain(idle);
+
+      const [busy] = pool.stats().pids;
+      const slow = `<!doctype html><html><body>${'<p>Lorem ipsum dolor sit amet.</p>'.repeat(8_000)}<p>LAST LINE</p></body></html>`;
+      const rendering = pool.render(slow, { headerText: 'h', language: 'en' });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      process.kill(busy ?? 0, 'SIGKILL');
+      expect(normalizeText(pdfText((await rendering).pdf))).toContain('LAST LINE');
+      expect(events).toContain('pdf.render_retried');
+      expect(pool.stats()).toMatchObject({ ready: 1, waiting: 0 });
+      expect(pool.stats().pids).not.toContain(busy);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("one document's policies do not carry over to the next render on the same page", async () => {
     const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1 });
     try {
-      const [pid] = pool.stats().pids;
-      process.kill(pid!, 'SIGKILL');
-      const { pdf } = await pool.render('<p>after the crash</p>', { headerText: 'h', language: 'en' });
-      expect(normalizeText(pdfText(pdf))).toContain('after the crash');
-      expect(pool.stats().pids).not.toContain(pid);
+      const strict = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'"><p>first patient</p>`;
+      await pool.render(strict, { headerText: 'h', language: 'en' });
+      const next = await pool.render(`<p>second patient</p><img src="${METADATA}/x">`, { headerText: 'h', language: 'en' });
+      expect(next.blockedRequests).toEqual([METADATA]);
+      expect(normalizeText(pdfText(next.pdf))).not.toContain('first patient');
     } finally {
       await pool.close();
     }
@@ -157,7 +183,7 @@ describe('the pool under failure', () => {
       const results = await Promise.allSettled(Array.from({ length: 25 }, () => pool.render('<p>queued</p>', { headerText: 'h', language: 'en' })));
       const refused = results.filter((r) => r.status === 'rejected');
       expect(refused).toHaveLength(4);
-      expect(refused.map((r) => (r as PromiseRejectedResult).reason)).toEqual(Array(4).fill(expect.objectContaining({ code: 'too_many_requests' })));
+      expect(refused.map((r) => (r.status === 'rejected' ? r.reason : undefined))).toEqual(Array(4).fill(expect.objectContaining({ code: 'too_many_requests' })));
     } finally {
       await pool.close();
     }
@@ -169,14 +195,15 @@ describe('the PDF itself', () => {
     const { pdf } = await printHandout(handoutInput({}));
     const raw = pdf.toString('latin1');
     expect(raw).toContain('/StructTreeRoot');
-    expect(raw).toMatch(/\/MarkInfo\s*<<\s*\/Marked true/);
+    expect(raw).toMatch(/\/MarkInfo\s*<<[^>]*\/Marked true/);
   });
 
   test('large print sets the body text larger and the running header says who it is for', async () => {
     const normal = await printHandout(handoutInput({}));
     const large = await printHandout(handoutInput({ largePrint: true }));
     expect(median(pdfWordHeights(large.pdf))).toBeGreaterThan(1.3 * median(pdfWordHeights(normal.pdf)));
-    expect(normalizeText(pdfText(large.pdf))).toContain('Ann Lee · born January 2, 1960 · November 25, 2026 · Elena Rivera, MD');
+    // pdftotext drops the space after a bidi isolate; on the page it is there.
+    expect(large.text).toMatch(/^Ann Lee ?· born January 2, 1960 · November 25, 2026 · Elena Rivera, MD /);
     expect(large.text).toMatch(/Page 1 of (\d+)/);
   });
 });

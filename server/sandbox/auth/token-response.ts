@@ -34,6 +34,9 @@ function launchContext(ctx: SandboxContext, grant: Grant): Record<string, unknow
     need_patient_banner: patientBanner(grant),
     smart_style_url: ctx.styleUrl,
     tenant: 'sandbox',
+    // Sandbox only: which EHR this launch simulates, so the app files with the matching write profile
+    // (server/writeback/profile.ts). A real EHR is one vendor per tenant and sends nothing like it.
+    sandbox_vendor: simulation.vendor,
   };
   if (grant.ehrLaunch && encounter !== undefined) {
     context.encounter = encounter;

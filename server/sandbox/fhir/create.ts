@@ -1,5 +1,5 @@
 import { getStatus, isOk, OperationOutcomeError, validateResource } from '@medplum/core';
-import type { DocumentReference, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
 import type { SandboxContext } from '../context';
 import { fhirError, operationOutcome } from '../errors';
@@ -102,8 +102,11 @@ async function acceptable(ctx: SandboxContext, res: Response, resource: Resource
   if (!canSee(resource, access)) {
     throw fhirError('forbidden', `With patient scopes, a new ${type} must be about the patient in context.`, 'forbidden');
   }
+  if (resource.resourceType !== 'DocumentReference') {
+    return true;
+  }
   const grant = grantOf(res);
-  const refusal = await vendorWriteFor(grant, type).refusal(ctx, resource as DocumentReference, grant);
+  const refusal = await vendorWriteFor(grant, type).refusal(ctx, resource, grant);
   if (refusal !== undefined) {
     sendRefusal(res, type, refusal);
     return false;
@@ -124,7 +127,7 @@ export async function handleCreate(ctx: SandboxContext, req: Request, res: Respo
     return;
   }
   const behaviour = vendorWriteFor(grant, type);
-  const toStore = type === 'DocumentReference' ? behaviour.storedShape(ctx, resource as DocumentReference) : resource;
+  const toStore = resource.resourceType === 'DocumentReference' ? behaviour.storedShape(ctx, resource) : resource;
   const condition = behaviour.conditionalCreate ? conditionHeader(req, type, access) : {};
   const [outcome, stored] = await callRouter(ctx, 'POST', type, toStore, condition);
   if (!isOk(outcome) || stored === undefined) {

@@ -1,0 +1,97 @@
+/**
+ * Everything that happens before an intent is recorded: check the discussion may be filed from this launch, read
+ * the patient's demographics for the note header, render the PDF where the profile takes one, check sizes against
+ * the tenant's limit (H9: a clear error before anything is sent), render the note, build the DocumentReference for
+ * the tenant's write profile and validate it. Nothing invalid is ever recorded, so nothing invalid is ever sent.
+ */
+import type { DocumentReference, Patient } from 'fhir/r4';
+import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
+import type { PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
+import { buildDocumentReference, MAX_ATTACHMENT_BYTES, validateForProfile } from '../../fhir-resources/document-reference';
+import type { FhirHttp } from '../chart/fhir-http';
+import { mapPatient } from '../chart/map-demographics';
+import type { PatientFacts } from '../chart/patient-context';
+import type { AppConfig, TenantConfig } from '../config';
+import type { Discussion } from '../consent/discussion';
+import { AppError } from '../errors';
+import type { Checklist } from '../handout/checklist-schema';
+import { relaunchNeeded } from '../launch/launch-errors';
+import type { LaunchSession } from '../store/launch-sessions';
+import type { HandoutPdfSource } from './handout-pdf';
+import type { NewIntent } from './ledger';
+import { authorReferenceOf, documentInputOf, noteInputOf } from './note-input';
+
+export interface PrepareInput {
+  config: AppConfig;
+  tenant: TenantConfig;
+  profile: WriteProfile;
+  launch: LaunchSession;
+  discussion: Discussion;
+  checklist: Checklist;
+  http: FhirHttp;
+  pdfs: HandoutPdfSource;
+  appVersion: string;
+  now: Date;
+  /** The note this one replaces (after marking it entered-in-error). */
+  replacesDocumentId?: string;
+}
+
+/** The largest attachment this tenant takes: its own limit, else the app's, never above the validator's 5 MiB. */
+export function attachmentLimitOf(config: AppConfig, tenant: TenantConfig): number {
+  return Math.min(tenant.maxAttachmentBytes ?? config.writeMaxAttachmentBytes ?? MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
+}
+
+function checkSize(bytes: number, limit: number, what: string): void {
+  if (bytes > limit) {
+    throw new AppError('unprocessable', `The ${what} is too large for this EHR (${Math.ceil(bytes / 1024)} KB; the limit is ${Math.floor(limit / 1024)} KB), so nothing was sent.`, {
+      hint: 'Ask your EHR analyst about the document size limit.',
+      details: { reason: 'attachment_too_large', bytes, limit },
+    });
+  }
+}
+
+/** The patient's demographics for the note header; a refused token ends here (the clinician relaunches). */
+async function patientFacts(http: FhirHttp, patientId: string, now: Date): Promise<PatientFacts | undefined> {
+  const read = await http.read<Patient>(`Patient/${patientId}`);
+  if (read.kind === 'not-authorized' && read.status === 401) {
+    throw relaunchNeeded('The EHR session ended before the note could be prepared.', 'token_expired');
+  }
+  return mapPatient(read, patientId, now);
+}
+
+/** Adds the replacement link (US Core 9 "Writing Clinical Notes": `relatesTo` `replaces`) and re-validates. */
+function withReplaces(profile: WriteProfile, document: DocumentReference, replaced: string | undefined): DocumentReference {
+  if (replaced === undefined) {
+    return document;
+  }
+  const linked: DocumentReference = { ...document, relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${replaced}` } }] };
+  validateForProfile(profile, linked);
+  return linked;
+}
+
+export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
+  const { discussion: d, launch, profile } = input;
+  const author = authorReferenceOf(launch.fhirUser ?? '', launch.fhirBaseUrl);
+  const patient = await patientFacts(input.http, d.patientId, input.now);
+  const limit = attachmentLimitOf(input.config, input.tenant);
+  let pdf: PdfInput | undefined;
+  if (profile === 'us-core') {
+    pdf = await input.pdfs.render({ discussion: d, patient });
+    checkSize(pdf.bytes.length, limit, 'handout PDF');
+  }
+  const pdfSha256 = pdf === undefined ? undefined : sha256Hex(pdf.bytes);
+  const noteText = renderDiscussionNote(noteInputOf({
+    discussion: d, checklist: input.checklist, patient, authorReference: author, appVersion: input.appVersion,
+    ...(pdfSha256 === undefined ? {} : { pdfSha256 }),
+  }));
+  checkSize(Buffer.byteLength(noteText, 'utf8'), limit, 'note');
+  const built = buildDocumentReference(profile, documentInputOf(d, author, noteText, input.now, pdf));
+  return {
+    discussionId: d.id, tenantId: d.tenantId, fhirBaseUrl: d.fhirBaseUrl, patientId: d.patientId, clinician: d.clinician.fhirUser,
+    launchId: launch.launchId, profile, documentReference: withReplaces(profile, built, input.replacesDocumentId),
+    noteSha256: sha256Hex(noteText),
+    ...(d.encounterId === undefined ? {} : { encounterId: d.encounterId }),
+    ...(pdfSha256 === undefined ? {} : { pdfSha256 }),
+    ...(input.replacesDocumentId === undefined ? {} : { replacesDocumentId: input.replacesDocumentId }),
+  };
+}
