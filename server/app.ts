@@ -17,6 +17,8 @@ import { launchRoutes } from './launch/routes';
 import type { Logger } from './log';
 import { projectRoot } from './project-root';
 import type { LaunchSessionStore } from './store/launch-sessions';
+import type { FilingService } from './writeback/filing';
+import { filingRoutes } from './writeback/routes';
 
 export interface AppDeps {
   config: AppConfig;
@@ -25,6 +27,8 @@ export interface AppDeps {
   pdf: LazyPdfRenderer;
   signingKey: AppSigningKey;
   logger: Logger;
+  /** Files discussion notes to the chart; without it the filing routes are not mounted. */
+  filing?: FilingService;
 }
 
 /** The landing page: which EHRs this deployment serves, and how to start (no data, no secrets). */
@@ -70,12 +74,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/assets', express.static(path.join(projectRoot(), 'dist', 'client'), { fallthrough: true, index: false }));
   app.use('/assets', express.static(path.join(projectRoot(), 'client', 'public'), { index: false }));
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
-  app.use(launchRoutes(deps));
+  const { filing } = deps;
+  app.use(launchRoutes({ ...deps, ...(filing === undefined ? {} : { afterLaunch: (session) => filing.resumeAfterLaunch(session) }) }));
   const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
   const production = config.env === 'production';
   app.use(clinicianRoutes({ store: deps.store, appBaseUrl: config.appBaseUrl, tokens }));
   app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, tokens }));
   app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, tokens, pdf: deps.pdf, requireApprovedPacks: production }));
+  if (filing !== undefined) {
+    app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl }));
+  }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));
   });

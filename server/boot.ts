@@ -11,13 +11,15 @@ import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
 import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
-import type { Sandbox } from './sandbox';
+import type { Sandbox, WriteLogEntry } from './sandbox';
 import { createSandbox } from './sandbox';
 import type { Db } from './store/db';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
 import { loadOrCreateJsonKey, loadOrCreateSecret } from './store/local-secrets';
 import { createSealedBox, deriveKeyId } from './store/sealed-box';
+import { FilingService } from './writeback/filing';
+import { handoutPdfSource } from './writeback/handout-pdf';
 
 /**
  * Starts the app (and the sandbox EHR when enabled) on real sockets. Ports may be 0: the servers listen first and
@@ -33,7 +35,23 @@ export interface RunningSystem {
   db: Db;
   /** Tokens the embedded sandbox EHR has issued (empty without the sandbox); tests scan for leaks with it. */
   sandboxSecrets(): string[];
+  /** Every DocumentReference write the sandbox EHR received (empty without the sandbox). */
+  sandboxWriteLog(): WriteLogEntry[];
+  /** The sandbox EHR this system runs against, if any. */
+  sandbox: RunningSandbox | undefined;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** The embedded sandbox EHR on its socket; tests hand it to a second app instance to restart the app alone. */
+export interface RunningSandbox {
+  sandbox: Sandbox;
+  port: number;
   close(): Promise<void>;
+}
+
+export interface CloseOptions {
+  /** Leave the sandbox EHR running (its chart and tokens intact) for another app instance. */
+  keepSandbox?: boolean;
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -69,6 +87,8 @@ export interface StartOptions {
   logSink?: LogSink;
   /** Start the Chromium pool now rather than at the first PDF (the server does; most tests do not print). */
   warmPdf?: boolean;
+  /** Run against this already running sandbox EHR instead of starting one (tests: an app restart). */
+  sandbox?: RunningSandbox;
 }
 
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
@@ -76,8 +96,9 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const initial = loadConfig(env);
   const appServer = http.createServer();
   const appPort = await listen(appServer, initial.port, initial.host);
-  const sandboxServer = initial.sandbox.enabled ? http.createServer() : undefined;
-  const sandboxPort = sandboxServer === undefined ? undefined : await listen(sandboxServer, initial.sandbox.port, initial.host);
+  const external = options.sandbox;
+  const sandboxServer = external === undefined && initial.sandbox.enabled ? http.createServer() : undefined;
+  const sandboxPort = external?.port ?? (sandboxServer === undefined ? undefined : await listen(sandboxServer, initial.sandbox.port, initial.host));
   const config = loadConfig({
     ...env,
     PORT: String(appPort),
@@ -103,10 +124,14 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   if (options.warmPdf === true) {
     pdf.warm();
   }
-  appServer.on('request', createApp({ config, store, discussions: new DiscussionStore(db, box), pdf, signingKey, logger }));
-  let sandbox: Sandbox | undefined;
-  if (sandboxServer !== undefined) {
-    sandbox = await createSandbox({
+  const discussions = new DiscussionStore(db, box);
+  const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
+  const pdfs = handoutPdfSource(pdf, config.env === 'production');
+  const filing = new FilingService({ db, box, config, discussions, store, tokens, logger, pdfs });
+  appServer.on('request', createApp({ config, store, discussions, pdf, signingKey, logger, filing }));
+  let running: RunningSandbox | undefined = external;
+  if (sandboxServer !== undefined && sandboxPort !== undefined) {
+    const sandbox = await createSandbox({
       baseUrl: config.sandbox.baseUrl,
       keyDir: path.join(config.dataDir, 'secrets'),
       clients: [
@@ -119,18 +144,25 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
       ],
     });
     sandboxServer.on('request', sandbox.app);
+    running = { sandbox, port: sandboxPort, close: () => closeServer(sandboxServer) };
   }
-  logger.info('system.started', { app: config.appBaseUrl, sandbox: sandboxServer === undefined ? 'off' : config.sandbox.baseUrl });
+  filing.startSweeps();
+  logger.info('system.started', { app: config.appBaseUrl, sandbox: running === undefined ? 'off' : config.sandbox.baseUrl });
   return {
     config,
     appUrl: config.appBaseUrl,
-    sandboxUrl: sandboxServer === undefined ? undefined : config.sandbox.baseUrl,
+    sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
-    sandboxSecrets: () => sandbox?.issuedSecrets() ?? [],
-    async close(): Promise<void> {
+    sandboxSecrets: () => running?.sandbox.issuedSecrets() ?? [],
+    sandboxWriteLog: () => running?.sandbox.writeLog() ?? [],
+    sandbox: running,
+    async close(closeOptions: CloseOptions = {}): Promise<void> {
       clearInterval(purge);
+      const ownSandbox = running !== undefined && running !== external && closeOptions.keepSandbox !== true;
+      await Promise.all([closeServer(appServer), ownSandbox ? running?.close() : undefined]);
+      // In-flight filings stop without concluding anything and give up their leases: the next start reconciles them.
+      await filing.close();
       await pdf.close();
-      await Promise.all([closeServer(appServer), sandboxServer === undefined ? Promise.resolve() : closeServer(sandboxServer)]);
       await db.close();
     },
   };

@@ -2,7 +2,8 @@
  * One hardened headless Chromium (Debian's, never a downloaded build) and its pre-opened render pages, for the PDF
  * pool in `pdf.ts`. Hardening follows research security-reliability §5.3:
  *
- * - the content is set with `setContent` (never `goto`, never a `file://` temp file);
+ * - the content is set with `setContent` (never `goto`, never a `file://` temp file; the only navigation is to the
+ *   constant `about:blank`, to reset a page between patients);
  * - JavaScript is switched off *before* any content is loaded, so it takes effect for every document the page
  *   ever holds (https://pptr.dev/api/puppeteer.page.setjavascriptenabled);
  * - request interception is on and **every** request is refused: sub-resources are aborted, navigations (a

@@ -44,11 +44,13 @@ export type HandoutHeaderInput = Pick<HandoutRenderInput, 'pack' | 'patient' | '
 /** The meta CSP of the document: nothing may be loaded except inline styles and `data:` images and fonts. */
 export const HANDOUT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:";
 
+/** Bounds on chart and clinician text (the chart mapping caps too; the renderer does not rely on it). */
 const MAX_NAME = 200;
-/** Packs in these languages are set right to left (none ships yet; names are isolated either way). */
-const RTL_LANGUAGES = new Set(['ar', 'fa', 'he', 'ur', 'yi']);
+const MAX_DATE = 40;
 const MAX_NOTES = 20;
 const MAX_NOTE_LENGTH = 2000;
+/** Packs in these languages are set right to left (none ships yet; names are isolated either way). */
+const RTL_LANGUAGES = new Set(['ar', 'fa', 'he', 'ur', 'yi']);
 
 /** Chart text for one line: control characters become spaces, the length is bounded. */
 function oneLine(value: string | undefined, max: number): string | undefined {
@@ -72,7 +74,7 @@ export function handoutHeaderText(input: HandoutHeaderInput): string {
   const language = input.pack.language;
   const labels = labelsFor(language);
   const name = oneLine(input.patient.name, MAX_NAME);
-  const birthDate = oneLine(input.patient.birthDate, 40);
+  const birthDate = oneLine(input.patient.birthDate, MAX_DATE);
   const clinician = oneLine(input.clinicianName, MAX_NAME);
   const parts = [
     input.draft ? labels.draftMark : undefined,
@@ -92,7 +94,7 @@ export function handoutFooterText(pack: HandoutPack): string {
 function copyFacts(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
   const language = input.pack.language;
   const name = oneLine(input.patient.name, MAX_NAME);
-  const birthDate = oneLine(input.patient.birthDate, 40);
+  const birthDate = oneLine(input.patient.birthDate, MAX_DATE);
   const clinician = oneLine(input.clinicianName, MAX_NAME);
   const items = [
     name === undefined ? html`<li>${labels.nameLine}</li>` : html`<li><bdi dir="auto" class="isolate">${name}</bdi></li>`,

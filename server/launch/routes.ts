@@ -4,6 +4,7 @@ import { badRequest, notFound } from '../errors';
 import { singleParam } from '../http/params';
 import { browserSessionId, ensureBrowserSession } from './browser-session';
 import { tenantForIss } from './iss-allowlist';
+import type { LaunchSession } from '../store/launch-sessions';
 import type { LaunchDeps } from './launch-service';
 import { beginLaunch, completeLaunch } from './launch-service';
 
@@ -43,7 +44,12 @@ function standaloneHandler(deps: LaunchDeps): RequestHandler {
   };
 }
 
-function callbackHandler(deps: LaunchDeps): RequestHandler {
+/** Launch routes' dependencies; `afterLaunch` runs (not awaited) once a launch has completed, e.g. resuming filings. */
+export interface LaunchRouteDeps extends LaunchDeps {
+  afterLaunch?: (session: LaunchSession) => void;
+}
+
+function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
     const session = await completeLaunch(deps, {
       browserSessionId: browserSessionId(req),
@@ -52,11 +58,12 @@ function callbackHandler(deps: LaunchDeps): RequestHandler {
       error: singleParam(req, 'error', 200),
       errorDescription: singleParam(req, 'error_description', 1000),
     });
+    deps.afterLaunch?.(session);
     res.redirect(303, `/app/${session.launchId}`);
   };
 }
 
-export function launchRoutes(deps: LaunchDeps): Router {
+export function launchRoutes(deps: LaunchRouteDeps): Router {
   const router = Router();
   router.get('/launch', ehrLaunchHandler(deps));
   router.get('/standalone', standaloneHandler(deps));

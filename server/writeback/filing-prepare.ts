@@ -10,7 +10,7 @@ import type { PdfInput, WriteProfile } from '../../fhir-resources/document-refer
 import { buildDocumentReference, MAX_ATTACHMENT_BYTES, validateForProfile } from '../../fhir-resources/document-reference';
 import type { FhirHttp } from '../chart/fhir-http';
 import { mapPatient } from '../chart/map-demographics';
-import type { PatientFacts } from '../chart/patient-context';
+import type { PatientContext, PatientFacts } from '../chart/patient-context';
 import type { AppConfig, TenantConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
 import { AppError } from '../errors';
@@ -29,6 +29,8 @@ export interface PrepareInput {
   discussion: Discussion;
   checklist: Checklist;
   http: FhirHttp;
+  /** The whole chart as read now (for the PDF's handout); only called for profiles that file a PDF. */
+  readChart: () => Promise<PatientContext>;
   pdfs: HandoutPdfSource;
   appVersion: string;
   now: Date;
@@ -72,12 +74,16 @@ function withReplaces(profile: WriteProfile, document: DocumentReference, replac
 export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
   const { discussion: d, launch, profile } = input;
   const author = authorReferenceOf(launch.fhirUser ?? '', launch.fhirBaseUrl);
-  const patient = await patientFacts(input.http, d.patientId, input.now);
   const limit = attachmentLimitOf(input.config, input.tenant);
+  let patient: PatientFacts | undefined;
   let pdf: PdfInput | undefined;
   if (profile === 'us-core') {
-    pdf = await input.pdfs.render({ discussion: d, patient });
+    const context = await input.readChart();
+    patient = context.patient;
+    pdf = await input.pdfs.render({ discussion: d, context });
     checkSize(pdf.bytes.length, limit, 'handout PDF');
+  } else {
+    patient = await patientFacts(input.http, d.patientId, input.now);
   }
   const pdfSha256 = pdf === undefined ? undefined : sha256Hex(pdf.bytes);
   const noteText = renderDiscussionNote(noteInputOf({

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createFhirHttp } from '../chart/fhir-http';
+import { loadPatientContext } from '../clinician/chart-service';
 import type { AppConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
 import type { DiscussionStore } from '../consent/discussion-store';
@@ -99,6 +100,12 @@ export class FilingService {
     return this.ledger.detailOf(intent.id);
   }
 
+  /** {@link resumePendingFilings} for the launch route: in the background, failures logged. */
+  resumeAfterLaunch(launch: LaunchSession): void {
+    this.resumePendingFilings(launch).catch((error: unknown) =>
+      this.deps.logger.warn('writeback.resume_failed', { error: error instanceof Error ? error.name : 'unknown' }));
+  }
+
   /** After a launch: picks up this clinician's open filings for this patient with the new, fresh token (H4). */
   async resumePendingFilings(launch: LaunchSession): Promise<number> {
     if (launch.fhirUser === undefined || this.stopping.signal.aborted) {
@@ -108,7 +115,7 @@ export class FilingService {
     const mine = open.filter((intent) => intent.fhirBaseUrl === launch.fhirBaseUrl);
     for (const intent of mine) {
       await this.ledger.adoptLaunch(intent.id, launch.launchId);
-      this.driveInBackground(intent.id, launch);
+      this.driveInBackground(intent.id, launch).catch(() => undefined);
     }
     return mine.length;
   }
@@ -119,7 +126,7 @@ export class FilingService {
     for (const intent of await this.ledger.listRecoverable()) {
       const launch = intent.launchId === undefined ? undefined : await this.deps.store.peek(intent.launchId);
       if (launch !== undefined && launch.fhirBaseUrl === intent.fhirBaseUrl && !this.running.has(intent.id)) {
-        this.driveInBackground(intent.id, launch);
+        this.driveInBackground(intent.id, launch).catch(() => undefined);
         started += 1;
       }
     }
@@ -170,7 +177,6 @@ export class FilingService {
     clearInterval(this.sweepTimer);
     this.stopping.abort();
     await Promise.allSettled([...this.running.values(), ...this.preparing.values()]);
-    await this.deps.pdfs.close();
   }
 
   private async discussionFor(launch: LaunchSession, discussionId: string): Promise<Discussion> {
@@ -207,6 +213,7 @@ export class FilingService {
     const prepared = await prepareIntent({
       config: this.deps.config, tenant, profile: writeProfileFor(this.deps.config, tenant, launch), launch, discussion,
       checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, now: this.now(),
+      readChart: () => loadPatientContext(this.deps.tokens, launch),
       http: createFhirHttp({ baseUrl: launch.fhirBaseUrl, getAccessToken: () => provider.getAccessToken(), onUnauthorized: () => provider.refreshAfterUnauthorized() }),
       ...(replacesDocumentId === undefined ? {} : { replacesDocumentId }),
     });

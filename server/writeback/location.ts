@@ -35,6 +35,7 @@ export function parseCreatedLocation(location: string | null | undefined, baseUr
   }
   url.search = '';
   url.hash = '';
+  url.pathname = url.pathname.replace(/\/+$/, '');
   if (!isUnderBase(url.href, baseUrl)) {
     return undefined;
   }

@@ -79,5 +79,5 @@ export async function findCopiesInChart(http: FhirHttp, target: ReconcileTarget,
   if (ids.length === 0) {
     return { kind: 'none' };
   }
-  return ids.length === 1 ? { kind: 'one', id: ids[0] as string } : { kind: 'several', ids };
+  return ids.length === 1 ? { kind: 'one', id: ids[0] } : { kind: 'several', ids };
 }

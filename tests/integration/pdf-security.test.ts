@@ -164,6 +164,21 @@ describe('the pool under failure', () => {
     }
   });
 
+  test('a browser is replaced after maxRendersPerBrowser renders, without failing a render', async () => {
+    const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1, maxRendersPerBrowser: 2 });
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 5; i += 1) {
+        const { pdf } = await pool.render(`<p>render ${i}</p>`, { headerText: 'h', language: 'en' });
+        expect(normalizeText(pdfText(pdf))).toContain(`render ${i}`);
+        pool.stats().pids.forEach((pid) => pids.add(pid));
+      }
+      expect(pids.size).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("one document's policies do not carry over to the next render on the same page", async () => {
     const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1 });
     try {
