@@ -39,15 +39,20 @@ export function chromiumPath(): string {
  * out; a production container runs as an unprivileged user and keeps the sandbox, the main barrier if a hostile
  * document ever exploited the renderer.
  */
+/** Headless flags for any Chromium the project drives: no GPU, no background calls home (there is no internet). */
+export const QUIET_CHROMIUM_FLAGS = [
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
 export function chromiumArgs(): string[] {
   const args = [
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
+    ...QUIET_CHROMIUM_FLAGS,
     '--disable-extensions',
     '--mute-audio',
     '--hide-scrollbars',

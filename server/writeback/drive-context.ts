@@ -70,12 +70,12 @@ export type Step = WriteIntent | 'stop';
 export async function move(ctx: DriveContext, intent: WriteIntent, event: LedgerEvent, changes: IntentChanges = {}): Promise<Step> {
   const moved = await ctx.ledger.apply(intent.id, ctx.owner, intent.state, event, changes);
   if (moved === undefined) {
-    ctx.logger.warn('writeback.lease_lost', { intent: intent.id.slice(0, 8), event });
+    ctx.logger.warn('writeback.lease_lost', { intent: intent.id.slice(0, 8), step: event });
     return 'stop';
   }
   ctx.logger.info('writeback.transition', {
     intent: intent.id.slice(0, 8),
-    event,
+    step: event,
     from: intent.state,
     to: moved.state,
     code: moved.lastError?.code,

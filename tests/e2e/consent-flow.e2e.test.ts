@@ -7,6 +7,7 @@ import { loadHandoutPack } from '../../server/handout/content-packs';
 import { launchBrowser } from '../support/browser';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
+import { launchInNewWindow } from '../support/simulator-page';
 
 /**
  * What the clinician does with the product, in Debian's Chromium: launch from the chart → the tailored handout →
@@ -28,22 +29,17 @@ afterAll(async () => {
   fs.rmSync(downloads, { recursive: true, force: true });
 });
 
-async function launch(patient: string): Promise<Page> {
-  const simulator = await browser.newPage();
-  await simulator.goto(`${system.sandboxUrl}/`);
-  await simulator.select('select[name="patient"]', patient);
-  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
-  await simulator.click('#launch');
-  const page = (await (await opened).page()) as Page;
-  await page.waitForSelector('[data-section="conditions"]', { timeout: 20_000 });
-  await simulator.close();
-  return page;
-}
+const launch = (patient: string): Promise<Page> => launchInNewWindow(browser, system.sandboxUrl ?? '', { patient });
 
 /** The text of the patient-facing block the bleeding-risk flag adds (content is data: read it from the pack). */
 function tailoredText(flag: string): string {
   const block = loadHandoutPack('en').sections.flatMap((s) => s.blocks).find((b) => b.tailoring === flag);
-  const text = block?.type === 'paragraph' ? block.text : block?.type === 'list' ? block.items[0] : undefined;
+  let text: string | undefined;
+  if (block?.type === 'paragraph') {
+    text = block.text;
+  } else if (block?.type === 'list') {
+    text = block.items[0];
+  }
   if (text === undefined) {
     throw new Error(`no ${flag} block`);
   }
@@ -61,18 +57,18 @@ async function previewText(page: Page): Promise<string> {
 async function answerEverything(page: Page): Promise<void> {
   for (let round = 0; round < 3; round += 1) {
     await page.$$eval('[data-item-id]:not([hidden]) input[type="checkbox"]:not(:checked)', (boxes) =>
-      boxes.forEach((b) => (b as HTMLInputElement).click()),
+      boxes.forEach((b) => b.click()),
     );
     await page.$$eval('[data-item-id]:not([hidden]) fieldset.choice', (sets) =>
       sets.forEach((set) => {
         if (set.querySelector('input:checked') === null) {
-          (set.querySelector('input[type="radio"]') as HTMLInputElement | null)?.click();
+          set.querySelector<HTMLInputElement>('input[type="radio"]')?.click();
         }
       }),
     );
     const texts = await page.$$('[data-item-id]:not([hidden]) input[type="text"]');
     for (const input of texts) {
-      if ((await input.evaluate((i) => (i as HTMLInputElement).value)) === '') {
+      if ((await input.evaluate((i) => (i).value)) === '') {
         await input.type('Synthetic answer');
       }
     }
@@ -121,7 +117,7 @@ test('launch → tailored handout → PDF downloaded → checklist refused incom
   await page.waitForSelector('[data-section="conditions"]');
   await page.click('#tab-button-checklist');
   await page.waitForSelector('#attest');
-  const values = await page.$$eval('[data-item-id] input[type="text"]', (inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+  const values = await page.$$eval('[data-item-id] input[type="text"]', (inputs) => inputs.map((i) => (i).value));
   expect(values).toContain('Riverside Pain Clinic');
 
   // Everything answered → attested by the server.

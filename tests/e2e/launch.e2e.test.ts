@@ -8,6 +8,8 @@ import { launchBrowser } from '../support/browser';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
+import type { SimulatorChoice } from '../support/simulator-page';
+import { launchInNewWindow as launchInWindow, openSimulator } from '../support/simulator-page';
 
 /**
  * The SMART launch end to end in Debian's Chromium: the EHR simulator launches the app (new window, iframe,
@@ -44,31 +46,8 @@ async function texts(page: Page, selector: string): Promise<string[]> {
   return page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
 }
 
-async function openSimulator(options: { patient: string; embed?: boolean; banner?: string }): Promise<Page> {
-  const page = await browser.newPage();
-  watch(page);
-  await page.goto(`${system.sandboxUrl}/`);
-  await page.select('select[name="patient"]', options.patient);
-  if (options.banner !== undefined) {
-    await page.select('select[name="banner"]', options.banner);
-  }
-  if (options.embed === true) {
-    await page.click('input[name="embed"]');
-  }
-  return page;
-}
-
-/** Clicks "Launch ITDD Consent" in the simulator; the app opens in a new window, as an EHR activity would. */
-async function launchInNewWindow(patient: string): Promise<Page> {
-  const simulator = await openSimulator({ patient });
-  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
-  await simulator.click('#launch');
-  const page = (await (await opened).page()) as Page;
-  watch(page);
-  await page.waitForSelector('[data-field="patient-name"], [data-section="banner"]', { timeout: 20_000 });
-  await simulator.close();
-  return page;
-}
+const openSim = (choice: SimulatorChoice): Promise<Page> => openSimulator(browser, system.sandboxUrl ?? '', choice, watch);
+const launchInNewWindow = (patient: string): Promise<Page> => launchInWindow(browser, system.sandboxUrl ?? '', { patient }, watch);
 
 async function expectShows(page: Page, expected: PatientContext): Promise<void> {
   await page.waitForSelector('[data-section="conditions"]');
@@ -117,7 +96,7 @@ describe('EHR launch from the simulator', () => {
   });
 
   test('need_patient_banner "false" (as Epic sends it) hides the banner', async () => {
-    const simulator = await openSimulator({ patient: 'anticoagulant-patient', banner: 'string-false' });
+    const simulator = await openSim({ patient: 'anticoagulant-patient', banner: 'string-false' });
     const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
     await simulator.click('#launch');
     const page = (await (await opened).page()) as Page;
@@ -130,7 +109,7 @@ describe('EHR launch from the simulator', () => {
 
 describe('launch inside the EHR frame', () => {
   test('runs inside an iframe, as Epic and PowerChart embed it, and shows the patient', async () => {
-    const page = await openSimulator({ patient: 'spanish-speaker-patient', embed: true });
+    const page = await openSim({ patient: 'spanish-speaker-patient', embed: true });
     await page.click('#launch');
     const frameHandle = await page.waitForSelector('iframe#app-frame');
     const frame = await frameHandle?.contentFrame();

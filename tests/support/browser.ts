@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'puppeteer';
 import puppeteer from 'puppeteer';
+import { QUIET_CHROMIUM_FLAGS, chromiumPath } from '../../server/handout/pdf-browser';
 
 /**
  * Debian's chromium, headless, with a fresh profile. The background-networking flags keep Chromium from dialling
  * out (the machine has no internet; those connections only add noise).
  */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_PATH = chromiumPath();
 
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-chromium-'));
@@ -16,16 +17,9 @@ export async function launchBrowser(): Promise<{ browser: Browser; close(): Prom
     executablePath: CHROMIUM_PATH,
     headless: true,
     userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
+    // The test browser must reach the app and the sandbox on loopback, so it takes the quiet flags only, not the
+    // renderer's network lockdown.
+    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), ...QUIET_CHROMIUM_FLAGS],
   });
   return {
     browser,
