@@ -1,6 +1,7 @@
 import type { PatientContext } from '../server/chart/patient-context';
 import { mountChecklist } from './checklist-view';
 import { chartText, el } from './dom';
+import { mountFiling } from './filing-view';
 import { mountHandout } from './handout-view';
 
 /**
@@ -130,8 +131,13 @@ function tabs(chart: HTMLElement): HTMLElement {
       panel.replaceChildren(container);
       void mountChecklist(container, { launchId, csrfToken });
     },
+    filing: () => {
+      const container = el('div', { id: 'tab-filing', role: 'tabpanel' });
+      panel.replaceChildren(container);
+      void mountFiling(container, { launchId, csrfToken });
+    },
   };
-  const buttons = [['chart', 'Chart'], ['handout', 'Handout'], ['checklist', 'Checklist']].map(([id, label]) => {
+  const buttons = [['chart', 'Chart'], ['handout', 'Handout'], ['checklist', 'Checklist'], ['filing', 'File to chart']].map(([id, label]) => {
     const button = el('button', { type: 'button', role: 'tab', id: `tab-button-${id}`, class: 'tab', 'aria-selected': String(id === 'chart') }, label ?? '');
     button.addEventListener('click', () => {
       document.querySelectorAll('[role="tab"]').forEach((b) => b.setAttribute('aria-selected', String(b === button)));

@@ -94,7 +94,8 @@ export const DEFAULT_SCOPES = [
   'patient/Observation.rs',
   'patient/Procedure.rs',
   'patient/Device.rs',
-  'patient/DocumentReference.cr',
+  // c: file the note; r: read it back; u: mark it entered-in-error; s: search the chart before any re-send.
+  'patient/DocumentReference.crus',
   'user/Practitioner.r',
 ].join(' ');
 

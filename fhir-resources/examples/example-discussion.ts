@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadChecklist, loadHandoutPack } from '../../server/handout/content-packs';
-import type { ChecklistAnswer, ChecklistAnswers } from '../../server/consent/checklist-model';
-import type { Checklist } from '../../server/handout/checklist-schema';
+import type { ChecklistAnswers } from '../../server/consent/checklist-model';
+import { noteInputFor } from '../../server/consent/note-input';
 import { projectRoot } from '../../server/project-root';
 import type { DiscussionNoteInput } from '../discussion-note';
 import { sha256Hex } from '../discussion-note';
@@ -35,29 +35,6 @@ export function loadExampleAnswers(): ChecklistAnswersFile {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as ChecklistAnswersFile;
 }
 
-function answerDisplay(checklist: Checklist, itemId: string, answer: ChecklistAnswer | undefined): string {
-  const item = checklist.items.find((i) => i.id === itemId);
-  const value = answer?.value;
-  if (item?.kind === 'confirm') {
-    return value === true ? 'Confirmed' : 'Not confirmed';
-  }
-  const display = item?.kind === 'choice' ? item.options?.find((o) => o.code === value)?.display : undefined;
-  const text = display ?? String(value ?? '');
-  return answer?.note === undefined ? text : `${text} (${answer.note})`;
-}
-
-/** The human-readable checklist lines the note expects: answered items, in checklist order, with group labels. */
-export function checklistLinesFromAnswers(checklist: Checklist, answers: ChecklistAnswers): DiscussionNoteInput['checklist'] {
-  const groupLabel = new Map(checklist.groups.map((g) => [g.id, g.label]));
-  return checklist.items
-    .filter((item) => Object.hasOwn(answers, item.id))
-    .map((item) => ({
-      group: groupLabel.get(item.group) ?? item.group,
-      text: item.text,
-      answer: answerDisplay(checklist, item.id, answers[item.id]),
-    }));
-}
-
 /** A one-page PDF (valid cross-reference table) standing in for the rendered discussion record and handout. */
 export function minimalPdf(text: string): Buffer {
   const stream = `BT /F1 12 Tf 72 720 Td (${text.replace(/[()\\]/g, '')}) Tj ET`;
@@ -81,42 +58,40 @@ export function minimalPdf(text: string): Buffer {
 
 export const EXAMPLE_PDF = minimalPdf('Intrathecal drug pump: education and consent discussion, with the handout (example)');
 
+/**
+ * The example's note input, through the same mapping the render command and the filing service use
+ * (`server/consent/note-input.ts`), from a record pinned here: the flags as the clinician saw them, one dismissed.
+ */
 export function exampleDiscussionNoteInput(): DiscussionNoteInput {
   const answers = loadExampleAnswers();
-  const checklist = loadChecklist('en');
   const handout = loadHandoutPack('en');
-  return {
-    discussionId: EXAMPLE_DISCUSSION_ID,
-    patient: { id: 'anticoagulant-patient', name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },
-    encounterId: 'anticoagulant-encounter',
-    clinician: { reference: answers.clinician, name: 'Elena Rivera, MD' },
-    discussedAt: String(answers.answers['attestation-datetime']?.value),
-    periodStart: '2026-11-24T09:05:00-05:00',
-    periodEnd: '2026-11-24T09:35:00-05:00',
-    handout: {
-      id: handout.id,
-      title: handout.title,
-      version: handout.version,
-      language: handout.language,
+  return noteInputFor({
+    record: {
+      id: EXAMPLE_DISCUSSION_ID,
+      patientId: 'anticoagulant-patient',
+      encounterId: 'anticoagulant-encounter',
+      pack: { id: handout.id, title: handout.title, version: handout.version, language: handout.language },
       interpreterNeeded: false,
-      pdfSha256: sha256Hex(EXAMPLE_PDF),
+      flagsShown: [
+        { id: 'anticoagulant-bleeding', title: 'Bleeding risk: on apixaban (anticoagulant)', audience: 'patient' },
+        { id: 'non-cancer-pain', title: 'Chronic non-cancer pain (failed back surgery syndrome)', audience: 'patient' },
+        { id: 'contrast-allergy', title: 'Contrast-dye allergy recorded', audience: 'clinician' },
+      ],
+      dismissedFlags: [{ flagId: 'contrast-allergy', reason: 'No contrast is planned for the trial.' }],
+      clinicianNotes: [{ text: 'Patient prefers to start with the trial; implant to be discussed again after it.' }],
+      answers: answers.answers,
     },
-    flagsShown: [
-      { id: 'anticoagulant-bleeding', title: 'Bleeding risk: on apixaban (anticoagulant)', audience: 'patient' },
-      { id: 'non-cancer-pain', title: 'Chronic non-cancer pain (failed back surgery syndrome)', audience: 'patient' },
-      {
-        id: 'contrast-allergy',
-        title: 'Contrast-dye allergy recorded',
-        audience: 'clinician',
-        dismissed: { reason: 'No contrast is planned for the trial.' },
-      },
-    ],
-    checklist: checklistLinesFromAnswers(checklist, answers.answers),
-    teachBack: answerDisplay(checklist, 'teach-back', answers.answers['teach-back']),
-    interpreter: { used: false },
-    clinicianNotes: ['Patient prefers to start with the trial; implant to be discussed again after it.'],
+    checklist: loadChecklist('en'),
+    patient: { name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },
+    clinician: { reference: answers.clinician, name: 'Elena Rivera, MD' },
+    times: {
+      attestedAt: String(answers.answers['attestation-datetime']?.value),
+      periodStart: '2026-11-24T09:05:00-05:00',
+      periodEnd: '2026-11-24T09:35:00-05:00',
+    },
     appVersion: '0.1.0',
-  };
+    pdfSha256: sha256Hex(EXAMPLE_PDF),
+  });
 }
 
 export function exampleDocumentReferenceInput(noteText: string): DocumentReferenceInput {

@@ -50,7 +50,7 @@ export function languageLabel(code: string, display?: string): string {
 }
 
 /** The chart's preferred language; a record that could not be read is not reported as "not recorded". */
-function preferredLanguageText(context: PatientContext): string {
+export function preferredLanguageText(context: PatientContext): string {
   const preferred = context.patient?.preferredLanguage;
   if (preferred !== undefined) {
     return languageLabel(preferred.code, preferred.display);

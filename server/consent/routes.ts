@@ -139,12 +139,32 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   };
 }
 
+/** Earlier discussions of this patient on this EHR (newest first), to reopen, reprint or check their filing. */
+function listHandler(deps: ConsentDeps): RequestHandler {
+  return async (_req, res) => {
+    const launch = launchOf(res);
+    const all = await deps.discussions.listForPatient(launch.tenantId, launch.patientId);
+    res.set('Cache-Control', 'no-store').json(
+      all.map((d) => ({
+        id: d.id,
+        status: d.status,
+        createdAt: d.createdAt.toISOString(),
+        attestedAt: d.attestedAt?.toISOString() ?? null,
+        clinician: d.clinician.name ?? d.clinician.fhirUser,
+        pack: d.pack,
+        encounterId: d.encounterId ?? null,
+      })),
+    );
+  };
+}
+
 export function consentRoutes(deps: ConsentDeps): Router {
   const router = Router();
   const now = deps.now ?? ((): Date => new Date());
   const launch = requireLaunch(deps.store);
   const csrf = requireCsrf(deps.appBaseUrl);
   router.get(BASE, launch, getHandler(deps));
+  router.get('/api/launches/:launchId/discussions', launch, listHandler(deps));
   router.put(`${BASE}/answers`, launch, csrf, answersHandler(deps));
   router.post(`${BASE}/flags/:flagId/dismiss`, launch, csrf, dismissHandler(deps, now));
   router.post(`${BASE}/notes`, launch, csrf, noteHandler(deps, now));

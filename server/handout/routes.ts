@@ -6,6 +6,7 @@ import { currentDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
 import type { DiscussionStore } from '../consent/discussion-store';
 import type { AccessTokenDeps } from '../launch/access-token';
+import { notFound } from '../errors';
 import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
@@ -20,7 +21,7 @@ import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } 
  *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
- * `?large=1` gives large print.
+ * `?large=1` gives large print; `?discussionId=` reopens an earlier discussion of the same patient.
  */
 export interface HandoutDeps {
   store: LaunchSessionStore;
@@ -35,12 +36,27 @@ interface Loaded {
   context: PatientContext;
 }
 
-async function load(deps: HandoutDeps, res: Response): Promise<Loaded> {
+/**
+ * The launch's current discussion, or — to reopen and reprint an earlier one — `?discussionId=`, which must be of
+ * this EHR and this patient (a launch never reaches another patient's records).
+ */
+async function discussionFor(deps: HandoutDeps, res: Response, query: Record<string, unknown>): Promise<Discussion> {
   const launch = launchOf(res);
-  const [discussion, context] = await Promise.all([
-    currentDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch),
-    loadPatientContext(deps.tokens, launch),
-  ]);
+  const asked = query.discussionId;
+  if (asked === undefined) {
+    return currentDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch);
+  }
+  const found = typeof asked === 'string' && UUID.test(asked) ? await deps.discussions.get(asked) : undefined;
+  if (found === undefined || found.tenantId !== launch.tenantId || found.patientId !== launch.patientId) {
+    throw notFound('There is no such discussion for this patient.', { details: { reason: 'discussion_unknown' } });
+  }
+  return found;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function load(deps: HandoutDeps, res: Response, query: Record<string, unknown>): Promise<Loaded> {
+  const [discussion, context] = await Promise.all([discussionFor(deps, res, query), loadPatientContext(deps.tokens, launchOf(res))]);
   return { discussion, context };
 }
 
@@ -48,7 +64,7 @@ const largePrint = (query: unknown): boolean => (query as Record<string, unknown
 
 function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const { discussion, context } = await load(deps, res);
+    const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser' });
     res
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
@@ -59,7 +75,7 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
 
 function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const { discussion, context } = await load(deps, res);
+    const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf' });
     const renderer = await deps.pdf.get();
     const { pdf } = await renderer.render(renderHandoutHtml(input), {
@@ -76,8 +92,8 @@ function pdfHandler(deps: HandoutDeps): RequestHandler {
 
 
 function infoHandler(deps: HandoutDeps): RequestHandler {
-  return async (_req, res) => {
-    const { discussion, context } = await load(deps, res);
+  return async (req, res) => {
+    const { discussion, context } = await load(deps, res, req.query);
     const pack = loadHandoutPack(discussion.pack.language);
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },

@@ -7,6 +7,7 @@
  * rests on: that is the ledger's job.
  */
 import type { CapabilityStatement } from 'fhir/r4';
+import type { WriteProfile } from '../../fhir-resources/document-reference';
 import { getFhirJson } from '../chart/fhir-request';
 import type { RequestSettings } from '../chart/fhir-request';
 
@@ -66,6 +67,18 @@ export async function supportsConditionalCreate(settings: RequestSettings, type:
   } catch {
     return false;
   }
+}
+
+/**
+ * The `If-None-Exist` condition for a note (`identifier=urn:ietf:rfc:3986|urn:uuid:…`, percent-encoded), or
+ * undefined: only the generic US Core profile sends one (Epic and Oracle do not support it: research §0), and only
+ * when the server's CapabilityStatement advertises conditional create for DocumentReference.
+ */
+export async function conditionalCreateFor(settings: RequestSettings, profile: WriteProfile, identifier: string): Promise<string | undefined> {
+  if (profile !== 'us-core' || !(await supportsConditionalCreate(settings, 'DocumentReference'))) {
+    return undefined;
+  }
+  return new URLSearchParams({ identifier: `urn:ietf:rfc:3986|${identifier}` }).toString();
 }
 
 /** Tests: forget what was read. */

@@ -6,7 +6,7 @@
 import type { DocumentReference } from 'fhir/r4';
 import type { DriveContext, DriveIo, Step } from './drive-context';
 import { move } from './drive-context';
-import type { WriteIntent } from './ledger';
+import type { IntentChanges, LedgerError, WriteIntent } from './ledger';
 import type { SentNote } from './note-match';
 import { compareReadback } from './note-match';
 import type { ReconcileTarget } from './reconcile';
@@ -38,12 +38,28 @@ export function reconcileTargetOf(intent: WriteIntent): ReconcileTarget {
   };
 }
 
+/** Records why the intent stays where it is and when to look again, and ends this drive. */
+async function deferred(ctx: DriveContext, intent: WriteIntent, changes: IntentChanges): Promise<Step> {
+  await move(ctx, intent, 'defer', changes);
+  return 'stop';
+}
+
+function searchFailure(status: number | undefined): LedgerError {
+  if (status === 401) {
+    return { code: 'relaunch_needed', text: 'The EHR session ended before the chart could be checked for the note.' };
+  }
+  if (status === 403) {
+    return { code: 'reconcile_forbidden', text: 'The EHR does not let the app search the chart\'s notes, so it cannot check whether the note arrived.' };
+  }
+  return { code: 'reconcile_failed', text: 'The chart could not be searched for the note yet.' };
+}
+
 /** Reads the created note back and compares it with what was sent: `confirmed`, or `failed` (`readback_mismatch`). */
 export async function confirmCreated(ctx: DriveContext, io: DriveIo, intent: WriteIntent): Promise<Step> {
   const read = await io.http.read<DocumentReference>(`DocumentReference/${intent.documentId ?? ''}`);
   if (read.kind !== 'ok') {
     const relaunch = read.kind === 'not-authorized' && read.status === 401;
-    return move(ctx, intent, 'defer', {
+    return deferred(ctx, intent, {
       nextAttemptInMs: RECHECK_MS,
       lastError: relaunch
         ? { code: 'relaunch_needed', text: 'The note was filed; the EHR session ended before it could be read back.' }
@@ -82,11 +98,6 @@ export async function reconcileIntent(ctx: DriveContext, io: DriveIo, intent: Wr
         lastError: { code: 'duplicates_in_chart', text: `The chart holds ${result.ids.length} copies of this note; one must be marked entered-in-error in the EHR.` },
       });
     case 'failed':
-      return move(ctx, intent, 'defer', {
-        nextAttemptInMs: RECHECK_MS,
-        lastError: result.unauthorized
-          ? { code: 'relaunch_needed', text: 'The EHR session ended before the chart could be checked for the note.' }
-          : { code: 'reconcile_failed', text: 'The chart could not be searched for the note yet.' },
-      });
+      return deferred(ctx, intent, { nextAttemptInMs: RECHECK_MS, lastError: searchFailure(result.status) });
   }
 }

@@ -102,11 +102,6 @@ export function classifyCreateAnswer(answer: WriteAnswer, baseUrl: string, condi
   return { kind: 'unknown', reason: answer.reason === 'timeout' ? 'timeout' : 'connection-lost' };
 }
 
-/** `If-None-Exist` for the note's identifier (`identifier=urn:ietf:rfc:3986|urn:uuid:…`, percent-encoded). */
-export function ifNoneExistFor(identifier: { system: string; value: string }): string {
-  return new URLSearchParams({ identifier: `${identifier.system}|${identifier.value}` }).toString();
-}
-
 /**
  * Sends the DocumentReference once.
  * @param ifNoneExist - the conditional-create condition, only where the server advertises it (capability.ts).

@@ -33,9 +33,12 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** The `code` of an undici network error (`TypeError: fetch failed` with the socket error as its cause). */
+/**
+ * The `code` of an undici network error (`TypeError: fetch failed` with the socket error as its cause). Read
+ * structurally, not with `instanceof`: the error may come from another realm (a VM context, a test runner).
+ */
 function errorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  const cause = typeof error === 'object' && error !== null ? (error as { cause?: { code?: unknown } }).cause : undefined;
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 

@@ -12,8 +12,8 @@ import type { DriveContext, DriveIo, Step } from './drive-context';
 import { ioFor, move, pause } from './drive-context';
 import { confirmCreated, MATCHED_EXISTING, reconcileIntent, reconcileTargetOf, sentNoteOf } from './drive-checks';
 import type { CreateOutcome } from './ehr-writer';
-import { ifNoneExistFor, postDocumentReference } from './ehr-writer';
-import { supportsConditionalCreate } from './capability';
+import { postDocumentReference } from './ehr-writer';
+import { conditionalCreateFor } from './capability';
 import type { WriteIntent } from './ledger';
 import { isFinal } from './ledger-states';
 import { findCopiesInChart } from './reconcile';
@@ -25,22 +25,15 @@ interface Budget {
 }
 
 const MAX_STEPS = 20;
-const URI_SYSTEM = 'urn:ietf:rfc:3986';
-
-/** `If-None-Exist` only for a generic US Core server that advertises conditional create (H7). */
-async function conditionFor(io: DriveIo, intent: WriteIntent): Promise<string | undefined> {
-  if (intent.profile !== 'us-core' || !(await supportsConditionalCreate(io.write, 'DocumentReference'))) {
-    return undefined;
-  }
-  return ifNoneExistFor({ system: URI_SYSTEM, value: intent.identifier });
-}
 
 async function send(ctx: DriveContext, io: DriveIo, intent: WriteIntent, budget: Budget): Promise<Step> {
   if (budget.sends >= ctx.options.retry.maxAttempts) {
     return 'stop';
   }
   const document: DocumentReference = await ctx.ledger.payloadOf(intent.id);
-  const condition = await conditionFor(io, intent);
+  // A replacement shares its identifier with the note it replaces (still in the chart, entered-in-error), so a
+  // conditional create would match that one: the ledger alone keeps a replacement single.
+  const condition = intent.replacesDocumentId === undefined ? await conditionalCreateFor(io.write, intent.profile, intent.identifier) : undefined;
   const sent = await move(ctx, intent, 'send', { countAttempt: true, markSent: true, nextAttemptInMs: null });
   if (sent === 'stop') {
     return sent;
@@ -116,7 +109,11 @@ async function unauthorized(ctx: DriveContext, io: DriveIo, intent: WriteIntent,
   if (back === 'stop') {
     return back;
   }
-  return (await io.provider.refreshAfterUnauthorized()) ? back : move(ctx, back, 'defer', { lastError: relaunch });
+  if (await io.provider.refreshAfterUnauthorized()) {
+    return back;
+  }
+  await move(ctx, back, 'defer', { lastError: relaunch });
+  return 'stop';
 }
 
 async function step(ctx: DriveContext, io: DriveIo, intent: WriteIntent, budget: Budget): Promise<Step> {

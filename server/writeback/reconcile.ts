@@ -17,7 +17,7 @@ export type ReconcileResult =
   | { kind: 'none' }
   | { kind: 'one'; id: string }
   | { kind: 'several'; ids: string[] }
-  | { kind: 'failed'; unauthorized: boolean };
+  | { kind: 'failed'; status?: number };
 
 export interface ReconcileTarget {
   patientId: string;
@@ -67,10 +67,10 @@ export function copiesAmong(documents: readonly DocumentReference[], sent: SentN
 export async function findCopiesInChart(http: FhirHttp, target: ReconcileTarget, sent: SentNote): Promise<ReconcileResult> {
   const outcome = await http.search<DocumentReference>('DocumentReference', reconcileSearchParams(target, sent), { maxPages: 5 });
   if (outcome.kind !== 'ok') {
-    return { kind: 'failed', unauthorized: outcome.kind === 'not-authorized' };
+    return outcome.status === undefined ? { kind: 'failed' } : { kind: 'failed', status: outcome.status };
   }
   if ((outcome.notes ?? []).length > 0) {
-    return { kind: 'failed', unauthorized: false };
+    return { kind: 'failed' };
   }
   const documents = (outcome.value.entry ?? [])
     .map((e) => e.resource)

@@ -47,7 +47,16 @@ test("renders the Spanish speaker's handout in Spanish, with HTML and the flags 
 
 test('--lang and --large-print override the chart and the default size', () => {
   const command = parseRenderArgs(['--bundle', 'b.json', '--out', 'o.pdf', '--lang', 'es-MX', '--large-print'], new Date('2026-01-02T10:00:00Z'));
-  expect(command).toEqual({ bundlePath: 'b.json', outPath: 'o.pdf', language: 'es-MX', largePrint: true, date: '2026-01-02' });
+  expect(command).toEqual({
+    bundlePath: 'b.json',
+    outPath: 'o.pdf',
+    language: 'es-MX',
+    largePrint: true,
+    date: '2026-01-02',
+    attestedAt: '2026-01-02T10:00:00Z',
+    documentReferences: [],
+    clinician: { reference: 'Practitioner/itdd-dr-rivera', name: 'Elena Rivera, MD' },
+  });
 });
 
 test('missing or unknown arguments are a bad request that shows the usage', () => {

@@ -46,9 +46,15 @@ export async function attestedDiscussion(system: TestSystem, patient: string, ve
   const session = await openLaunch(system, patient, vendor);
   const view = (await call(system, session, 'GET', session.api)).body;
   const answers: Record<string, { value: boolean | string }> = {};
+  const firstValue = (item: Record<string, any>): boolean | string => {
+    if (item.kind === 'confirm') {
+      return true;
+    }
+    return item.kind === 'choice' ? (item.options[0].code as string) : 'Recorded in the test.';
+  };
   for (const item of view.checklist.items as Array<Record<string, any>>) {
     if (item.filledBy !== 'app' && item.requiredWhen === undefined) {
-      answers[item.id] = { value: item.kind === 'confirm' ? true : item.kind === 'choice' ? item.options[0].code : 'Recorded in the test.' };
+      answers[item.id] = { value: firstValue(item) };
     }
   }
   const saved = await call(system, session, 'PUT', `${session.api}/answers`, { version: view.discussion.version, answers });
