@@ -4,6 +4,8 @@
  * the tenant's limit (H9: a clear error before anything is sent), render the note, build the DocumentReference for
  * the tenant's write profile and validate it. Nothing invalid is ever recorded, so nothing invalid is ever sent.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DocumentReference, Patient } from 'fhir/r4';
 import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
 import type { PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
@@ -16,6 +18,7 @@ import type { Discussion } from '../consent/discussion';
 import { AppError } from '../errors';
 import type { Checklist } from '../handout/checklist-schema';
 import { relaunchNeeded } from '../launch/launch-errors';
+import { projectRoot } from '../project-root';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { HandoutPdfSource } from './handout-pdf';
 import type { NewIntent } from './ledger';
@@ -36,6 +39,12 @@ export interface PrepareInput {
   now: Date;
   /** The note this one replaces (after marking it entered-in-error). */
   replacesDocumentId?: string;
+}
+
+/** The app's version as the note prints it ("Written by: ITDD Consent app version …"). */
+export function appVersion(): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
 }
 
 /** The largest attachment this tenant takes: its own limit, else the app's, never above the validator's 5 MiB. */

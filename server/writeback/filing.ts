@@ -1,6 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { createFhirHttp } from '../chart/fhir-http';
 import { loadPatientContext } from '../clinician/chart-service';
 import type { AppConfig } from '../config';
@@ -11,14 +9,13 @@ import { loadChecklist } from '../handout/content-packs';
 import type { AccessTokenDeps } from '../launch/access-token';
 import { createAccessTokenProvider } from '../launch/access-token';
 import type { Logger } from '../log';
-import { projectRoot } from '../project-root';
 import type { Db } from '../store/db';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
 import type { SealedBox } from '../store/sealed-box';
 import type { DriveContext, DriveOptions } from './drive-context';
 import { ioFor } from './drive-context';
 import { assertRetractable, retractInChart } from './entered-in-error';
-import { prepareIntent } from './filing-prepare';
+import { appVersion, prepareIntent } from './filing-prepare';
 import { driveIntent } from './filing-driver';
 import type { HandoutPdfSource } from './handout-pdf';
 import type { WriteIntent } from './ledger';
@@ -61,11 +58,6 @@ export interface FilingHandle {
 const CHECKLIST_LANGUAGE = 'en';
 const DEFAULT_DRIVE: DriveOptions = { leaseMs: 60_000, writeTimeoutMs: 20_000, settleMs: 2_000, retry: DEFAULT_RETRY_POLICY };
 
-function appVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
-  return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
-}
-
 export class FilingService {
   readonly ledger: WriteLedger;
   private readonly instanceId = crypto.randomBytes(6).toString('hex');
@@ -90,9 +82,9 @@ export class FilingService {
     return this.join(intent, input.launch);
   }
 
-  /** The live intent of one of this launch's discussions, if it was ever filed. */
+  /** The live intent of one of this launch's discussions (a draft has none), if it was ever filed. */
   async findFiling(launch: LaunchSession, discussionId: string): Promise<WriteIntent | undefined> {
-    return this.ledger.findLive((await this.discussionFor(launch, discussionId)).id);
+    return this.ledger.findLive((await this.discussionFor(launch, discussionId, false)).id);
   }
 
   /** The EHR's own words about the last refusal (may quote the chart: for this launch's clinician only). */
@@ -179,14 +171,14 @@ export class FilingService {
     await Promise.allSettled([...this.running.values(), ...this.preparing.values()]);
   }
 
-  private async discussionFor(launch: LaunchSession, discussionId: string): Promise<Discussion> {
+  private async discussionFor(launch: LaunchSession, discussionId: string, mustBeAttested = true): Promise<Discussion> {
     const discussion = await this.deps.discussions.get(discussionId);
     const mine = discussion !== undefined && discussion.tenantId === launch.tenantId && discussion.patientId === launch.patientId &&
       discussion.clinician.fhirUser === launch.fhirUser && discussion.fhirBaseUrl === launch.fhirBaseUrl;
     if (!mine) {
       throw notFound('This launch has no such discussion.', { details: { reason: 'discussion_unknown' } });
     }
-    if (discussion.status !== 'attested') {
+    if (mustBeAttested && discussion.status !== 'attested') {
       throw new AppError('conflict', 'Only a completed (attested) discussion can be filed to the chart.', {
         hint: 'Complete the checklist and attest it first.',
         details: { reason: 'not_attested' },

@@ -172,6 +172,15 @@ export class WriteLedger {
     await this.db.query('UPDATE write_intents SET launch_id = $2 WHERE id = $1', [id, launchId]);
   }
 
+  /** The intent this launch last recorded or resumed, whatever its state. */
+  async findLatestByLaunch(launchId: string): Promise<WriteIntent | undefined> {
+    const rows = await this.db.query<IntentRow>(
+      'SELECT * FROM write_intents WHERE launch_id = $1 ORDER BY updated_at DESC LIMIT 1',
+      [launchId],
+    );
+    return rows[0] === undefined ? undefined : intentFromRow(rows[0]);
+  }
+
   /** Open intents of this tenant, patient and clinician, oldest first (what a relaunch resumes). */
   async listResumable(tenantId: string, patientId: string, clinician: string): Promise<WriteIntent[]> {
     const rows = await this.db.query<IntentRow>(

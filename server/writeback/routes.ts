@@ -55,16 +55,26 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-/** The discussion asked for, else the one this launch last worked on. */
+/**
+ * The discussion asked for; else the one this launch completed; else the one whose filing a relaunch of this chart
+ * resumed (the page of a relaunch shows a fresh draft, but the clinician wants to see that filing finish); else the
+ * draft this launch works on.
+ */
 async function discussionIdOf(deps: FilingRouteDeps, launch: LaunchSession, asked: string | undefined): Promise<string> {
   if (asked !== undefined) {
     return asked;
   }
-  const latest = await deps.discussions.findLatestInLaunch(discussionKeyOf(launch), launch.launchId);
-  if (latest === undefined) {
+  const key = discussionKeyOf(launch);
+  const latest = await deps.discussions.findLatestInLaunch(key, launch.launchId);
+  if (latest?.status === 'attested') {
+    return latest.id;
+  }
+  const resumed = await deps.filing.ledger.findLatestByLaunch(launch.launchId);
+  const id = resumed?.discussionId ?? latest?.id;
+  if (id === undefined) {
     throw notFound('This launch has no discussion to file.', { details: { reason: 'discussion_unknown' } });
   }
-  return latest.id;
+  return id;
 }
 
 async function viewOf(deps: FilingRouteDeps, intent: WriteIntent): Promise<FilingView> {

@@ -87,6 +87,8 @@ describe('a discussion is filed once, in the shape each EHR takes', () => {
     const foreign = await call(system, draft, 'POST', `${draft.api}/file`, { discussionId: other.discussionId });
     expect(foreign.status).toBe(404);
     expect((await call(system, { ...draft, csrf: 'wrong' }, 'POST', `${draft.api}/file`, { discussionId: view.discussion.id })).status).toBe(403);
+    const state = await call(system, draft, 'GET', `${draft.api}/filing`);
+    expect(state).toEqual({ status: 200, body: { discussionId: view.discussion.id, state: 'none', final: false, filed: false } });
   });
 });
 
@@ -187,6 +189,9 @@ describe('H4: a 401 on the POST', () => {
     expect(statuses(since, patient)).toEqual([401, 401]);
     expect(await notesInChart(system, patient, s.discussionId)).toHaveLength(0);
     const relaunched = await openLaunch(system, patient, 'epic');
+    await call(system, relaunched, 'GET', relaunched.api);
+    const shown = await call(system, relaunched, 'GET', `${relaunched.api}/filing`);
+    expect(shown.body.discussionId).toBe(s.discussionId);
     const state = await waitForFiling(system, relaunched, s.discussionId);
     expect(state).toMatchObject({ state: 'confirmed', intentId: answer.body.intentId, attempts: 3 });
     expect(statuses(since, patient)).toEqual([401, 401, 201]);
