@@ -19,6 +19,15 @@ export async function currentDiscussion(deps: Pick<ConsentDeps, 'discussions' | 
     return latest;
   }
   const context = await loadPatientContext(deps.tokens, launch);
+  // A chart read that failed or was refused says nothing about the patient: an EHR outage must not strip the
+  // draft's flags (and the checklist items tied to them). Keep the draft as it was until the chart reads again.
+  const readFully = Object.values(context.reads).every((r) => r.state === 'ok' || r.state === 'not-in-context');
+  if (!readFully) {
+    const draft = await deps.discussions.findDraft(key);
+    if (draft !== undefined) {
+      return draft;
+    }
+  }
   const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, {
     approvedOnly: deps.approvedPacksOnly === true,
   });

@@ -8,6 +8,7 @@ import { launchBrowser } from '../support/browser';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
 import { launchInNewWindow } from '../support/simulator-page';
+import { answerEverything, waitSaved } from '../support/checklist-page';
 
 /**
  * What the clinician does with the product, in Debian's Chromium: launch from the chart → the tailored handout →
@@ -51,32 +52,6 @@ async function previewText(page: Page): Promise<string> {
   const frame = (await handle?.contentFrame()) as Frame;
   await frame.waitForSelector('h1');
   return frame.$eval('body', (b) => b.textContent ?? '');
-}
-
-/** Answers every visible item: confirms ticked, first option chosen, text filled; repeats for follow-ups. */
-async function answerEverything(page: Page): Promise<void> {
-  for (let round = 0; round < 3; round += 1) {
-    await page.$$eval('[data-item-id]:not([hidden]) input[type="checkbox"]:not(:checked)', (boxes) =>
-      boxes.forEach((b) => b.click()),
-    );
-    await page.$$eval('[data-item-id]:not([hidden]) fieldset.choice', (sets) =>
-      sets.forEach((set) => {
-        if (set.querySelector('input:checked') === null) {
-          set.querySelector<HTMLInputElement>('input[type="radio"]')?.click();
-        }
-      }),
-    );
-    const texts = await page.$$('[data-item-id]:not([hidden]) input[type="text"]');
-    for (const input of texts) {
-      if ((await input.evaluate((i) => (i).value)) === '') {
-        await input.type('Synthetic answer');
-      }
-    }
-  }
-}
-
-async function waitSaved(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.querySelector('#checklist-save-state')?.textContent?.trim() === 'Saved', { timeout: 15_000 });
 }
 
 test('launch → tailored handout → PDF downloaded → checklist refused incomplete, kept across a reload, then completed', async () => {

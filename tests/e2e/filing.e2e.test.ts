@@ -1,0 +1,79 @@
+import crypto from 'node:crypto';
+import type { DocumentReference } from 'fhir/r4';
+import type { Browser, Page } from 'puppeteer';
+import { validateForProfile } from '../../fhir-resources/document-reference';
+import type { WriteProfile } from '../../fhir-resources/document-reference';
+import { launchBrowser } from '../support/browser';
+import { completeChecklist } from '../support/checklist-page';
+import { launchInNewWindow } from '../support/simulator-page';
+import type { TestSystem } from '../support/system';
+import { startTestSystem } from '../support/system';
+
+/**
+ * Filing to the chart end to end in Chromium, once per EHR behaviour the sandbox emulates: launch → checklist
+ * completed → "File to chart" → the page says filed with the EHR's document id → that document, read back from
+ * the sandbox's FHIR server, follows the vendor's rules and carries exactly the note the ledger hashed.
+ */
+let system: TestSystem;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+  ({ browser, close: closeBrowser } = await launchBrowser());
+});
+
+afterAll(async () => {
+  await closeBrowser();
+  await system.close();
+});
+
+async function fileFromPage(page: Page): Promise<string> {
+  await page.click('#tab-button-filing');
+  await page.waitForSelector('#file-to-chart');
+  await page.click('#file-to-chart');
+  await page.waitForSelector('#filing-state[data-state="filed"]', { timeout: 30_000 });
+  const text = (await page.$eval('#filing-state', (n) => n.textContent)) ?? '';
+  return /document id: (\S+)/.exec(text)?.[1] ?? '';
+}
+
+const cases: Array<{ vendor: 'generic' | 'epic' | 'oracle'; profile: WriteProfile; patient: string; docStatus: string; contentTypes: string[] }> = [
+  { vendor: 'generic', profile: 'us-core', patient: 'anticoagulant-patient', docStatus: 'final', contentTypes: ['text/plain;charset=utf-8', 'application/pdf'] },
+  { vendor: 'epic', profile: 'epic', patient: 'diabetes-hba1c-patient', docStatus: 'preliminary', contentTypes: ['text/plain'] },
+  { vendor: 'oracle', profile: 'oracle', patient: 'sleep-apnoea-benzodiazepine-patient', docStatus: 'final', contentTypes: ['text/plain;charset=utf-8'] },
+];
+
+test.each(cases)('$vendor: launch → checklist → filed, one document, read back and checked', async ({ vendor, profile, patient, docStatus, contentTypes }) => {
+  const page = await launchInNewWindow(browser, system.sandboxUrl ?? '', { patient, vendor });
+  await completeChecklist(page);
+  const documentId = await fileFromPage(page);
+  expect(documentId).not.toBe('');
+
+  const repo = system.sandbox!.sandbox.repo;
+  const doc = (await repo.readResource('DocumentReference', documentId)) as unknown as DocumentReference;
+  expect(doc.subject?.reference).toBe(`Patient/${patient}`);
+  expect(doc.docStatus).toBe(docStatus);
+  expect(doc.content.map((c) => c.attachment.contentType)).toEqual(contentTypes);
+  if (vendor !== 'oracle') {
+    // Oracle Health drops identifier and attachment hash on create (the sandbox does the same), so its copy cannot be
+    // checked against the profile's own shape; the others must still be exactly what the profile allows.
+    validateForProfile(profile, doc);
+  }
+  const [ledger] = await system.db.query<{ note_sha256: string; pdf_sha256: string | null; state: string }>(
+    'SELECT note_sha256, pdf_sha256, state FROM write_intents WHERE document_id = $1',
+    [documentId],
+  );
+  expect(ledger?.state).toBe('confirmed');
+  const text = doc.content.find((c) => c.attachment.contentType?.startsWith('text/plain'))?.attachment.data ?? '';
+  expect(crypto.createHash('sha256').update(Buffer.from(text, 'base64')).digest('hex')).toBe(ledger?.note_sha256);
+  const pdf = doc.content.find((c) => c.attachment.contentType === 'application/pdf')?.attachment;
+  if (pdf !== undefined) {
+    const bytes = Buffer.from(pdf.data ?? '', 'base64');
+    expect(crypto.createHash('sha1').update(bytes).digest('base64')).toBe(pdf.hash);
+    expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(ledger?.pdf_sha256);
+  }
+  // Exactly one note for this patient in the chart, from exactly one POST.
+  const posts = system.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient);
+  expect(posts).toHaveLength(1);
+  await page.close();
+});
