@@ -46,6 +46,8 @@ export interface RunningSystem {
 export interface RunningSandbox {
   sandbox: Sandbox;
   port: number;
+  /** How many HTTP requests the sandbox EHR has answered (benchmarks count the EHR calls a filing costs). */
+  requestCount(): number;
   close(): Promise<void>;
 }
 
@@ -143,8 +145,12 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         },
       ],
     });
+    let requests = 0;
+    sandboxServer.on('request', () => {
+      requests += 1;
+    });
     sandboxServer.on('request', sandbox.app);
-    running = { sandbox, port: sandboxPort, close: () => closeServer(sandboxServer) };
+    running = { sandbox, port: sandboxPort, requestCount: () => requests, close: () => closeServer(sandboxServer) };
   }
   filing.startSweeps();
   logger.info('system.started', { app: config.appBaseUrl, sandbox: running === undefined ? 'off' : config.sandbox.baseUrl });

@@ -76,7 +76,7 @@ function merge(timings: readonly Timing[]): Timing {
   return { latencies: timings.flatMap((t) => t.latencies), seconds: timings.reduce((sum, t) => sum + t.seconds, 0) };
 }
 
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }

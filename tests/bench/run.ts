@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../server/project-root';
+import { filingBenchmark } from './filing-bench';
 import { pdfRenderBenchmark } from './pdf-bench';
 
 export type BenchRow = { case: string } & Record<string, number | string>;
@@ -33,8 +34,8 @@ export interface Benchmark {
   run(): Promise<BenchReport>;
 }
 
-/** The benchmarks, in the order they run. Add new ones (e.g. time to file a note) here. */
-const BENCHMARKS: readonly Benchmark[] = [pdfRenderBenchmark];
+/** The benchmarks, in the order they run. */
+const BENCHMARKS: readonly Benchmark[] = [pdfRenderBenchmark, filingBenchmark];
 
 interface BenchResult extends BenchReport {
   name: string;
