@@ -70,7 +70,7 @@ test('concurrent callers at expiry cause exactly one refresh, signed with privat
   const tokens = await Promise.all([provider.getAccessToken(), provider.getAccessToken(), provider.getAccessToken()]);
   expect(tokens).toEqual(['new-access', 'new-access', 'new-access']);
   expect(bodies).toHaveLength(1);
-  const body = bodies[0]!;
+  const body = bodies[0];
   expect(body.get('grant_type')).toBe('refresh_token');
   expect(body.get('refresh_token')).toBe('old-refresh');
   expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');

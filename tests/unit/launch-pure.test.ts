@@ -4,7 +4,7 @@ import { normalizeIss, tenantForIss } from '../../server/launch/iss-allowlist';
 import { needsPatientBanner, parseTokenResponse } from '../../server/launch/token-response';
 import { scrub } from '../../server/log';
 
-const tenant = loadConfig({}).tenants[0]!;
+const tenant = loadConfig({}).tenants[0];
 
 describe('iss allow-list', () => {
   test.each([
