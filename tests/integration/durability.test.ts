@@ -13,8 +13,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await second?.close();
-  await first.close({ keepData: second !== undefined });
+  if (second === undefined) {
+    await first.close();
+    return;
+  }
+  // The first instance was stopped in the test (keeping its store and the sandbox) for the second to take over.
+  await second.close();
+  await first.sandbox?.close();
 });
 
 async function ehrOutage(system: TestSystem, on: boolean): Promise<void> {
