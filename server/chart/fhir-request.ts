@@ -1,4 +1,5 @@
 import { isUnderBase } from './fhir-url';
+import { discard, readCapped } from '../http/body';
 
 /**
  * One guarded GET against the EHR's FHIR server. Everything the EHR sends is untrusted, so each request has a
@@ -107,28 +108,3 @@ async function readAnswer(response: Response, maxBytes: number): Promise<Answer>
   return text === undefined ? failed("the EHR's answer was too large", 200) : { kind: 'answer', status: 200, text };
 }
 
-/** Streams the body and gives up (cancelling the stream) as soon as it passes `maxBytes`. */
-export async function readCapped(response: Response, maxBytes: number): Promise<string | undefined> {
-  if (!response.body) {
-    return '';
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      return Buffer.concat(chunks).toString('utf8');
-    }
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-}
-
-export async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
-}

@@ -1,4 +1,5 @@
 import { badGateway } from '../errors';
+import { readCapped } from './body';
 
 /**
  * Every request the server makes to an EHR's auth endpoints goes through here: a deadline (undici's own default
@@ -18,28 +19,6 @@ export interface OutboundResponse {
   status: number;
   headers: Headers;
   text: string;
-}
-
-async function readCapped(response: Response, maxBytes: number, purpose: string): Promise<string> {
-  if (response.body === null) {
-    return '';
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      break;
-    }
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw badGateway(`The EHR sent too much data for ${purpose}.`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function fetchOutbound(url: string, options: OutboundOptions): Promise<OutboundResponse> {
@@ -63,7 +42,10 @@ export async function fetchOutbound(url: string, options: OutboundOptions): Prom
   if (response.status >= 300 && response.status < 400) {
     throw badGateway(`The EHR answered with a redirect for ${purpose}; redirects are not followed.`);
   }
-  const text = await readCapped(response, maxBytes, purpose);
+  const text = await readCapped(response, maxBytes);
+  if (text === undefined) {
+    throw badGateway(`The EHR sent too much data for ${purpose}.`);
+  }
   return { status: response.status, headers: response.headers, text };
 }
 

@@ -5,7 +5,7 @@
  * left" (connection refused, DNS, TLS: safe to send again) from "it left and no answer came" (timeout, reset: the EHR
  * may have stored it, so the ledger must reconcile before anything is sent again; security-reliability.md §4.3).
  */
-import { discard, readCapped } from '../chart/fhir-request';
+import { discard, readCapped } from '../http/body';
 import type { RequestSettings } from '../chart/fhir-request';
 import { isUnderBase } from '../chart/fhir-url';
 import { AppError } from '../errors';
