@@ -123,13 +123,13 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   }, PURGE_INTERVAL_MS);
   purge.unref();
   const pdf = new LazyPdfRenderer(logger);
-  if (options.warmPdf === true) {
+  if (options.warmPdf === true && config.warmPdf) {
     pdf.warm();
   }
   const discussions = new DiscussionStore(db, box);
   const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
   const pdfs = handoutPdfSource(pdf, config.env === 'production');
-  const filing = new FilingService({ db, box, config, discussions, store, tokens, logger, pdfs });
+  const filing = new FilingService({ db, box, config, discussions, store, tokens, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
   appServer.on('request', createApp({ config, store, discussions, pdf, signingKey, logger, filing }));
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {

@@ -52,6 +52,8 @@ const envSchema = z.object({
   LAUNCH_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   WRITE_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 * 1024).optional(),
+  WRITE_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  PDF_WARM: z.enum(['on', 'off']).default('on'),
 });
 
 export interface AppConfig {
@@ -76,6 +78,10 @@ export interface AppConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Default attachment size limit for tenants that set none (bytes); undefined = 5 MiB. */
   writeMaxAttachmentBytes: number | undefined;
+  /** How long a filing holds its write intent before another instance may take it over (a crashed app's lease). */
+  writeLeaseMs: number;
+  /** Start the Chromium pool at boot (production latency) rather than at the first PDF. */
+  warmPdf: boolean;
 }
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
@@ -168,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     launchMaxMs: e.LAUNCH_MAX_HOURS * 3_600_000,
     logLevel: e.LOG_LEVEL,
     writeMaxAttachmentBytes: e.WRITE_MAX_ATTACHMENT_BYTES,
+    writeLeaseMs: e.WRITE_LEASE_MS,
+    warmPdf: e.PDF_WARM === 'on',
   };
   assertProductionReady(config);
   return config;
