@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Bundle, FhirResource } from 'fhir/r4';
 import type { Browser, Page } from 'puppeteer';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import type { PatientContext } from '../../server/chart/patient-context';
 import { launchBrowser } from '../support/browser';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
+import { loadSyntheticBundle, sandboxPractitioners, syntheticEntry } from '../support/synthetic-patients';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
 import type { SimulatorChoice } from '../support/simulator-page';
@@ -22,19 +20,11 @@ let closeBrowser: () => Promise<void>;
 const visitedUrls: string[] = [];
 const pageBodies: string[] = [];
 
-const fixtures = path.join(__dirname, '../../fhir-resources');
-const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(path.join(fixtures, file), 'utf8')) as T;
-const index = readJson<Array<{ file: string; patientId: string; encounterId: string }>>('patients/index.json');
-
 /** What the clinician view must show for a patient: the pure mapping of its bundle (itself unit-tested). */
 function expectedContext(patientId: string): PatientContext {
-  const entry = index.find((e) => e.patientId === patientId);
-  if (entry === undefined) {
-    throw new Error(`no synthetic patient ${patientId}`);
-  }
-  const bundle = readJson<Bundle<FhirResource>>(`patients/${entry.file}`);
-  const practitioners = readJson<Bundle<FhirResource>>('sandbox/practitioners.json').entry?.map((e) => e.resource as FhirResource) ?? [];
-  const reads = chartReadsFromBundle(bundle, { patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' }, { extraResources: practitioners });
+  const entry = syntheticEntry(patientId);
+  const launch = { patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
+  const reads = chartReadsFromBundle(loadSyntheticBundle(entry.file), launch, { extraResources: sandboxPractitioners() });
   return buildPatientContext(reads, new Date());
 }
 

@@ -3,9 +3,6 @@
  * every benefit, risk and piece of advice of the seed page (content/seed-facts.json) is printed — in the HTML and
  * in the text a reader gets out of the PDF — and so are the seed page's five references.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Bundle, FhirResource } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { blockSegments, loadSeedFacts } from '../../server/handout/content-packs';
 import type { Block, HandoutPack } from '../../server/handout/content-schema';
@@ -18,16 +15,12 @@ import { escapeHtml } from '../../server/http/html';
 import { tailor } from '../../server/tailoring/engine';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { normalizeText, pdfText } from '../support/pdf-text';
+import type { SyntheticIndexEntry } from '../support/synthetic-patients';
+import { loadSyntheticBundle, sandboxPractitioners, syntheticIndex } from '../support/synthetic-patients';
 
-const PATIENTS_DIR = path.resolve(__dirname, '../../fhir-resources/patients');
-const PRACTITIONERS = path.resolve(__dirname, '../../fhir-resources/sandbox/practitioners.json');
 const NOW = new Date('2026-11-25T12:00:00Z');
 
-interface IndexEntry {
-  file: string;
-  patientId: string;
-  encounterId: string;
-}
+type IndexEntry = SyntheticIndexEntry;
 
 interface Printed {
   input: HandoutRenderInput;
@@ -35,13 +28,13 @@ interface Printed {
   pdfBody: string;
 }
 
-const index = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, 'index.json'), 'utf8')) as IndexEntry[];
-const practitioners = (JSON.parse(fs.readFileSync(PRACTITIONERS, 'utf8')) as Bundle).entry!.map((e) => e.resource as FhirResource);
+const index = syntheticIndex;
+const practitioners = sandboxPractitioners();
 const printed = new Map<string, Printed>();
 let renderer: PdfRenderer;
 
 function inputFor(entry: IndexEntry): HandoutRenderInput {
-  const bundle = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, entry.file), 'utf8')) as Bundle;
+  const bundle = loadSyntheticBundle(entry.file);
   const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch, { extraResources: practitioners }), NOW);
   return handoutInputForChart(context, tailor(context), { date: '2026-11-25', printTarget: 'pdf' });

@@ -2,27 +2,20 @@
  * The chart mapping on every synthetic patient the sandbox serves: what the clinician will see for name, age,
  * language, medications, conditions and results, read the way the FHIR server would answer the launch reads.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { buildPatientContext, type MedicationFact, type PatientContext } from '../../server/chart/patient-context';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
+import type { SyntheticIndexEntry } from '../support/synthetic-patients';
+import { loadSyntheticBundle, sandboxPractitioners, syntheticIndex } from '../support/synthetic-patients';
 
-const PATIENTS_DIR = path.resolve(__dirname, '../../fhir-resources/patients');
-const PRACTITIONERS = path.resolve(__dirname, '../../fhir-resources/sandbox/practitioners.json');
 const NOW = new Date('2026-11-25T12:00:00Z');
 
-interface IndexEntry {
-  file: string;
-  patientId: string;
-  encounterId: string;
-}
-
-const index = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, 'index.json'), 'utf8')) as IndexEntry[];
-const practitioners = (JSON.parse(fs.readFileSync(PRACTITIONERS, 'utf8')) as Bundle).entry!.map((entry) => entry.resource!);
+type IndexEntry = SyntheticIndexEntry;
+const index = syntheticIndex;
+const practitioners = sandboxPractitioners();
 
 function loadBundle(file: string): Bundle {
-  return JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, file), 'utf8')) as Bundle;
+  return loadSyntheticBundle(file);
 }
 
 function contextFor(entry: IndexEntry): { context: PatientContext; bundle: Bundle } {

@@ -2,28 +2,21 @@
  * The tailoring engine on every synthetic patient (exactly the flags each chart calls for, with sources and
  * evidence from that chart) and on hand-made charts, one rule and one ignored status at a time.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Bundle } from 'fhir/r4';
 import { buildPatientContext, type ConditionFact, type MedicationFact, type PatientContext } from '../../server/chart/patient-context';
 import { activeHandoutFlags, tailor } from '../../server/tailoring/engine';
 import type { TailoringResult } from '../../server/tailoring/types';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
+import type { SyntheticIndexEntry } from '../support/synthetic-patients';
+import { loadSyntheticBundle, syntheticIndex } from '../support/synthetic-patients';
 import { coding, condition, device, emptyContext, everyHours, hba1c, medication, procedure } from '../support/chart-facts-builder';
 
-const PATIENTS_DIR = path.resolve(__dirname, '../../fhir-resources/patients');
 const NOW = new Date('2026-11-25T12:00:00Z');
 
-interface IndexEntry {
-  file: string;
-  patientId: string;
-  encounterId: string;
-}
-
-const index = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, 'index.json'), 'utf8')) as IndexEntry[];
+type IndexEntry = SyntheticIndexEntry;
+const index = syntheticIndex;
 
 function synthetic(entry: IndexEntry): { result: TailoringResult; references: Set<string> } {
-  const bundle = JSON.parse(fs.readFileSync(path.join(PATIENTS_DIR, entry.file), 'utf8')) as Bundle;
+  const bundle = loadSyntheticBundle(entry.file);
   const reads = chartReadsFromBundle(bundle, { patientId: entry.patientId, encounterId: entry.encounterId });
   const references = new Set((bundle.entry ?? []).map((e) => `${e.resource!.resourceType}/${e.resource!.id ?? ''}`));
   return { result: tailor(buildPatientContext(reads, NOW)), references };
