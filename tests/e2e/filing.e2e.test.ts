@@ -33,6 +33,8 @@ async function fileFromPage(page: Page): Promise<string> {
   await page.waitForSelector('#file-to-chart');
   await page.click('#file-to-chart');
   await page.waitForSelector('#filing-state[data-state="filed"]', { timeout: 30_000 });
+  // Filed: the page no longer offers to file it again.
+  expect(await page.$eval('#file-to-chart', (b) => getComputedStyle(b).display)).toBe('none');
   const text = (await page.$eval('#filing-state', (n) => n.textContent)) ?? '';
   return /document id: (\S+)/.exec(text)?.[1] ?? '';
 }
