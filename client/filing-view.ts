@@ -17,6 +17,7 @@ interface FilingView {
   ehrMessage?: string;
   relaunchNeeded?: boolean;
   replacesDocumentId?: string;
+  canMarkEnteredInError?: boolean;
 }
 
 interface DiscussionSummary {
@@ -74,7 +75,7 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
     status.dataset.state = kind;
     status.dataset.ehrState = view.state;
     file.hidden = kind === 'filed' || kind === 'pending';
-    replace.hidden = kind !== 'filed';
+    replace.hidden = kind !== 'filed' || view.canMarkEnteredInError === false;
     if (!view.final && view.state !== 'none') {
       timer = setTimeout(() => void refresh(), POLL_MS);
     }

@@ -40,6 +40,8 @@ export interface FilingView {
   relaunchNeeded?: boolean;
   nextAttemptAt?: string;
   replacesDocumentId?: string;
+  /** Whether this EHR lets the app mark the filed note entered-in-error (not Oracle Health: PowerChart does it). */
+  canMarkEnteredInError?: boolean;
 }
 
 const BASE = '/api/launches/:launchId/discussion';
@@ -88,6 +90,7 @@ async function viewOf(deps: FilingRouteDeps, intent: WriteIntent): Promise<Filin
     relaunchNeeded: intent.lastError?.code === 'relaunch_needed',
     ...(intent.nextAttemptAt === undefined ? {} : { nextAttemptAt: intent.nextAttemptAt.toISOString() }),
     ...(intent.replacesDocumentId === undefined ? {} : { replacesDocumentId: intent.replacesDocumentId }),
+    canMarkEnteredInError: intent.profile !== 'oracle',
   };
 }
 
