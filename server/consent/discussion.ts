@@ -5,27 +5,18 @@
  * them (dismissals with reasons), the checklist answers (teach-back result, interpreter, attestation) and who did
  * what, when. `version` increases with every change so two windows cannot silently overwrite each other.
  */
-import type { TailoringFlagId } from '../handout/content-schema';
-import type { FlagAudience, FlagEvidence, FlagSeverity, FlagSource, TailoringFlag } from '../tailoring/types';
+import type { TailoringFlag } from '../tailoring/types';
 import { activeHandoutFlags } from '../tailoring/engine';
 import type { ChecklistAnswers } from './checklist-model';
 
 /** `draft` while the clinician works; `attested` once signed off (frozen). The filing issue adds filing states. */
 export type DiscussionStatus = 'draft' | 'attested';
 
-/** A tailoring flag as the clinician saw it (copied, so the record does not change when the rules do). */
-export interface ShownFlag {
-  id: string;
-  audience: FlagAudience;
-  severity: FlagSeverity;
-  /** The content-pack flag it raises: tailored handout blocks and checklist items. */
-  handoutFlag?: TailoringFlagId;
-  section?: string;
-  title: string;
-  reason: string;
-  source: FlagSource;
-  evidence: FlagEvidence[];
-}
+/**
+ * A tailoring flag as the clinician saw it (copied, so the record does not change when the rules do). The fields are
+ * named here, so whatever the engine adds later does not slip into stored records unnoticed.
+ */
+export type ShownFlag = Pick<TailoringFlag, 'id' | 'audience' | 'severity' | 'handoutFlag' | 'section' | 'title' | 'reason' | 'source' | 'evidence'>;
 
 export interface DismissedFlag {
   flagId: string;

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import type { DocumentReference } from 'fhir/r4';
-import type { WriteProfile } from '../../fhir-resources/document-reference';
 import { AppError } from '../errors';
 import type { Db } from '../store/db';
 import type { SealedBox } from '../store/sealed-box';
@@ -17,20 +16,11 @@ export type { LedgerError, WriteIntent } from './ledger-rows';
  * both move an intent, and only the holder of its lease may move it at all. Times are the database's (`now()`), so
  * app instances with drifting clocks still agree on who holds a lease.
  */
-export interface NewIntent {
-  discussionId: string;
-  tenantId: string;
-  fhirBaseUrl: string;
-  patientId: string;
-  encounterId?: string;
-  clinician: string;
-  launchId: string;
-  profile: WriteProfile;
-  documentReference: DocumentReference;
-  noteSha256: string;
-  pdfSha256?: string;
-  replacesDocumentId?: string;
-}
+/** What the filing knows before anything is sent: the intent's identity and content, and the note itself. */
+export type NewIntent = Pick<
+  WriteIntent,
+  'discussionId' | 'tenantId' | 'fhirBaseUrl' | 'patientId' | 'encounterId' | 'clinician' | 'profile' | 'noteSha256' | 'pdfSha256' | 'replacesDocumentId'
+> & { launchId: string; documentReference: DocumentReference };
 
 /** What a transition may also change. Column names are fixed here; values are always parameters. */
 export interface IntentChanges {
