@@ -1,37 +1,16 @@
 import crypto from 'node:crypto';
-import { openDb } from '../../server/store/db';
 import type { Db } from '../../server/store/db';
 import { createSealedBox } from '../../server/store/sealed-box';
 import { DiscussionStore } from '../../server/consent/discussion-store';
+import { dbTargets } from '../support/db-targets';
 import type { DiscussionKey, DiscussionSnapshot, ShownFlag } from '../../server/consent/discussion';
 
 /**
  * Discussion records on every backend: PGlite in memory and — when TEST_DATABASE_URL is set (CI) — a PostgreSQL
  * server, in a schema of its own that is dropped afterwards.
  */
-const databaseUrl = process.env.TEST_DATABASE_URL;
+const targets = dbTargets('discussion_test');
 
-interface Target {
-  open(): Promise<Db>;
-  cleanup(db: Db): Promise<void>;
-}
-
-const pglite = (): Target => ({ open: () => openDb({}), cleanup: () => Promise.resolve() });
-
-function postgres(url: string): Target {
-  const schema = `discussion_test_${crypto.randomBytes(6).toString('hex')}`;
-  return {
-    open: () => openDb({ databaseUrl: url, schema }),
-    cleanup: async (db) => {
-      await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    },
-  };
-}
-
-const targets: [string, () => Target][] = [
-  ['PGlite', pglite],
-  ...(databaseUrl === undefined ? [] : [['PostgreSQL', () => postgres(databaseUrl)] as [string, () => Target]]),
-];
 
 const T0 = new Date('2030-03-01T09:00:00.000Z');
 const SECRET_EVIDENCE = 'Warfarin 5 mg tablet (evidence-marker-7731)';

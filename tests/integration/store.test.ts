@@ -1,7 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { openDb } from '../../server/store/db';
 import type { Db } from '../../server/store/db';
@@ -10,53 +7,15 @@ import { createSealedBox } from '../../server/store/sealed-box';
 import { LaunchSessionStore } from '../../server/store/launch-sessions';
 import type { LaunchSession, LaunchTokens } from '../../server/store/launch-sessions';
 import { AppError } from '../../server/errors';
+import { dbTargets } from '../support/db-targets';
 
 /**
  * One suite, every backend: PGlite in memory, PGlite on disk and — when TEST_DATABASE_URL is set (CI) — a PostgreSQL
  * server, each test run in its own schema that is dropped afterwards.
  */
 const databaseUrl = process.env.TEST_DATABASE_URL;
+const targets = dbTargets('store_test', { onDisk: true });
 
-interface Target {
-  /** Opens the database under test (a second call opens the same database again where that is possible). */
-  open(): Promise<Db>;
-  reopenable: boolean;
-  cleanup(db: Db): Promise<void>;
-}
-
-function pgliteInMemory(): Target {
-  return { open: () => openDb({}), reopenable: false, cleanup: () => Promise.resolve() };
-}
-
-function pgliteOnDisk(): Target {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-store-'));
-  return {
-    open: () => openDb({ dataDir }),
-    reopenable: true,
-    cleanup: () => fs.promises.rm(dataDir, { recursive: true, force: true }),
-  };
-}
-
-function uniqueSchema(): string {
-  return `store_test_${crypto.randomBytes(6).toString('hex')}`;
-}
-
-function postgres(url: string): Target {
-  const schema = uniqueSchema();
-  return {
-    open: () => openDb({ databaseUrl: url, schema }),
-    reopenable: true,
-    cleanup: async (db) => {
-      await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    },
-  };
-}
-
-const targets: [string, () => Target][] = [
-  ['PGlite in memory', pgliteInMemory],
-  ['PGlite on disk', pgliteOnDisk],
-  ...(databaseUrl === undefined ? [] : [['PostgreSQL', () => postgres(databaseUrl)] as [string, () => Target]]),
-];
 
 const randomId = (): string => crypto.randomBytes(16).toString('base64url');
 const T0 = new Date('2030-03-01T09:00:00.000Z');
@@ -348,7 +307,7 @@ const describeOnPostgres = databaseUrl === undefined ? describe.skip : describe;
 
 describeOnPostgres('migrations on PostgreSQL with several instances starting together', () => {
   it('applies each migration exactly once', async () => {
-    const schema = uniqueSchema();
+    const schema = `store_test_${crypto.randomBytes(6).toString('hex')}`;
     const opened = await Promise.allSettled([1, 2, 3, 4].map(() => openDb({ databaseUrl, schema })));
     const dbs = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const admin = new Client({ connectionString: databaseUrl });

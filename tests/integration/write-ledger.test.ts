@@ -2,31 +2,28 @@ import crypto from 'node:crypto';
 import type { DocumentReference } from 'fhir/r4';
 import { AppError } from '../../server/errors';
 import type { Db } from '../../server/store/db';
-import { openDb } from '../../server/store/db';
 import { createSealedBox } from '../../server/store/sealed-box';
 import type { NewIntent } from '../../server/writeback/ledger';
 import { intentKeyOf, WriteLedger } from '../../server/writeback/ledger';
+import { dbTargets } from '../support/db-targets';
 
 /**
  * The write ledger on every backend (PGlite in memory, and PostgreSQL when TEST_DATABASE_URL is set): one intent per
  * discussion however many callers race, a lease that lets exactly one of them send, compare-and-set transitions,
  * and the note (PHI) sealed in the row.
  */
-const databaseUrl = process.env.TEST_DATABASE_URL;
 const CANARY = 'Zebulon Quattlebaum-Canary';
 
 type Target = [string, () => Promise<{ db: Db; cleanup: () => Promise<void> }>];
 
-const targets: Target[] = [
-  ['PGlite', async () => ({ db: await openDb({}), cleanup: () => Promise.resolve() })],
-  ...(databaseUrl === undefined
-    ? []
-    : [['PostgreSQL', async () => {
-        const schema = `ledger_test_${crypto.randomBytes(6).toString('hex')}`;
-        const db = await openDb({ databaseUrl, schema });
-        return { db, cleanup: async () => { await db.query(`DROP SCHEMA ${schema} CASCADE`); } };
-      }] as Target]),
-];
+const targets: Target[] = dbTargets('ledger_test').map(([name, make]): Target => [
+  name,
+  async () => {
+    const target = make();
+    const db = await target.open();
+    return { db, cleanup: () => target.cleanup(db) };
+  },
+]);
 
 function noteDocument(discussionId: string, text: string): DocumentReference {
   const bytes = Buffer.from(text, 'utf8');
