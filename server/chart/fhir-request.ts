@@ -1,5 +1,6 @@
 import { isUnderBase } from './fhir-url';
 import { discard, readCapped } from '../http/body';
+import { startDeadline } from '../http/deadline';
 
 /**
  * One guarded GET against the EHR's FHIR server. Everything the EHR sends is untrusted, so each request has a
@@ -69,24 +70,19 @@ function interpret(status: number, text: string | undefined): FhirOutcome<unknow
 }
 
 async function fetchOnce(url: string, token: string, settings: RequestSettings): Promise<Answer> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, settings.timeoutMs);
+  const deadline = startDeadline(settings.timeoutMs);
   try {
     const response = await settings.fetchImpl(url, {
       method: 'GET',
       redirect: 'manual',
       headers: { Accept: 'application/fhir+json', Authorization: `Bearer ${token}` },
-      signal: controller.signal,
+      signal: deadline.signal,
     });
     return await readAnswer(response, settings.maxBytes);
   } catch {
-    return failed(timedOut ? 'the EHR did not answer in time' : 'the EHR could not be reached');
+    return failed(deadline.timedOut() ? 'the EHR did not answer in time' : 'the EHR could not be reached');
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

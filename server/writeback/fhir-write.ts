@@ -6,6 +6,7 @@
  * may have stored it, so the ledger must reconcile before anything is sent again; security-reliability.md §4.3).
  */
 import { discard, readCapped } from '../http/body';
+import { startDeadline } from '../http/deadline';
 import type { RequestSettings } from '../chart/fhir-request';
 import { isUnderBase } from '../chart/fhir-url';
 import { AppError } from '../errors';
@@ -74,14 +75,7 @@ export async function sendFhirWrite(request: WriteRequest, settings: WriteSettin
     throw new AppError('internal', 'A write was addressed outside the EHR it belongs to, and was not sent.');
   }
   const token = await settings.getAccessToken();
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, settings.timeoutMs);
-  const stop = (): void => controller.abort();
-  settings.signal?.addEventListener('abort', stop, { once: true });
+  const deadline = startDeadline(settings.timeoutMs, settings.signal);
   try {
     const response = await settings.fetchImpl(request.url, {
       method: request.method,
@@ -93,13 +87,12 @@ export async function sendFhirWrite(request: WriteRequest, settings: WriteSettin
         ...request.headers,
       },
       body: request.body,
-      signal: controller.signal,
+      signal: deadline.signal,
     });
     return await readWriteAnswer(response, settings.maxBytes);
   } catch (error) {
-    return failure(error, timedOut, settings.signal?.aborted === true);
+    return failure(error, deadline.timedOut(), settings.signal?.aborted === true);
   } finally {
-    clearTimeout(timer);
-    settings.signal?.removeEventListener('abort', stop);
+    deadline.clear();
   }
 }
