@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Frame, Page } from 'puppeteer';
 import { loadHandoutPack } from '../../server/handout/content-packs';
-import { launchBrowser } from '../support/browser';
+import { withSystemAndBrowser } from '../support/e2e-setup';
 import type { TestSystem } from '../support/system';
-import { startTestSystem } from '../support/system';
 import { launchInNewWindow } from '../support/simulator-page';
 import { answerEverything, waitSaved } from '../support/checklist-page';
 
@@ -16,17 +15,14 @@ import { answerEverything, waitSaved } from '../support/checklist-page';
  */
 let system: TestSystem;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
 const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-downloads-'));
 
-beforeAll(async () => {
-  system = await startTestSystem();
-  ({ browser, close: closeBrowser } = await launchBrowser());
+withSystemAndBrowser((s, b) => {
+  system = s;
+  browser = b;
 });
 
-afterAll(async () => {
-  await closeBrowser();
-  await system.close();
+afterAll(() => {
   fs.rmSync(downloads, { recursive: true, force: true });
 });
 

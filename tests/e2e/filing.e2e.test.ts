@@ -3,11 +3,10 @@ import type { DocumentReference } from 'fhir/r4';
 import type { Browser, Page } from 'puppeteer';
 import { validateForProfile } from '../../fhir-resources/document-reference';
 import type { WriteProfile } from '../../fhir-resources/document-reference';
-import { launchBrowser } from '../support/browser';
+import { withSystemAndBrowser } from '../support/e2e-setup';
 import { completeChecklist } from '../support/checklist-page';
 import { launchInNewWindow } from '../support/simulator-page';
 import type { TestSystem } from '../support/system';
-import { startTestSystem } from '../support/system';
 
 /**
  * Filing to the chart end to end in Chromium, once per EHR behaviour the sandbox emulates: launch → checklist
@@ -16,17 +15,12 @@ import { startTestSystem } from '../support/system';
  */
 let system: TestSystem;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
 
-beforeAll(async () => {
-  system = await startTestSystem();
-  ({ browser, close: closeBrowser } = await launchBrowser());
+withSystemAndBrowser((s, b) => {
+  system = s;
+  browser = b;
 });
 
-afterAll(async () => {
-  await closeBrowser();
-  await system.close();
-});
 
 async function fileFromPage(page: Page): Promise<string> {
   await page.click('#tab-button-filing');

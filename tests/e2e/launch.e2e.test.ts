@@ -1,11 +1,10 @@
 import type { Browser, Page } from 'puppeteer';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import type { PatientContext } from '../../server/chart/patient-context';
-import { launchBrowser } from '../support/browser';
+import { withSystemAndBrowser } from '../support/e2e-setup';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { loadSyntheticBundle, sandboxPractitioners, syntheticEntry } from '../support/synthetic-patients';
 import type { TestSystem } from '../support/system';
-import { startTestSystem } from '../support/system';
 import type { SimulatorChoice } from '../support/simulator-page';
 import { launchInNewWindow as launchInWindow, openSimulator } from '../support/simulator-page';
 
@@ -16,7 +15,6 @@ import { launchInNewWindow as launchInWindow, openSimulator } from '../support/s
  */
 let system: TestSystem;
 let browser: Browser;
-let closeBrowser: () => Promise<void>;
 const visitedUrls: string[] = [];
 const pageBodies: string[] = [];
 
@@ -49,15 +47,11 @@ async function expectShows(page: Page, expected: PatientContext): Promise<void> 
   pageBodies.push(await page.content());
 }
 
-beforeAll(async () => {
-  system = await startTestSystem();
-  ({ browser, close: closeBrowser } = await launchBrowser());
+withSystemAndBrowser((s, b) => {
+  system = s;
+  browser = b;
 });
 
-afterAll(async () => {
-  await closeBrowser();
-  await system.close();
-});
 
 describe('EHR launch from the simulator', () => {
   test.each(['anticoagulant-patient', 'html-hostile-name-patient', 'arabic-rtl-name-patient', 'minimal-data-patient', 'medication-references-patient'])(
