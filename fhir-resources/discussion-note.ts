@@ -8,7 +8,7 @@
  * with what the EHR returns. It records the *discussion*; it is not the consent form.
  */
 import crypto from 'node:crypto';
-import { NAME_MAX } from '../server/chart/chart-text';
+import { NAME_MAX } from '../server/clean-text';
 import { badRequest } from '../server/errors';
 import {
   boundedList,

@@ -4,7 +4,7 @@
  * whitespace collapsed, NFC normalised) and bounded. Chart text that is too long is shortened with "…" (the chart is
  * not ours to refuse); clinician text that is too long is refused, because silently cutting a clinical record is worse.
  */
-import { cleanText } from '../server/chart/chart-text';
+import { cleanText } from '../server/clean-text';
 import { badRequest } from '../server/errors';
 
 /** ISO 8601 date-time with minutes and an explicit offset: a filed note must say when, unambiguously. */

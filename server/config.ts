@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { Jwk } from './launch/app-keys';
+import type { JsonWebKey as Jwk } from 'node:crypto';
 import { projectRoot } from './project-root';
 
 /**

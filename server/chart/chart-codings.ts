@@ -1,4 +1,4 @@
-import { cleanText, CODE_MAX, DISPLAY_MAX, listOf, recordOf, URI_MAX } from './chart-text';
+import { cleanText, CODE_MAX, DISPLAY_MAX, listOf, recordOf, URI_MAX } from '../clean-text';
 
 /**
  * Codings as received, plus what matching needs. EHRs name the same code system by URI or by OID (Epic often

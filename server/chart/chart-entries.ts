@@ -1,5 +1,5 @@
 import type { Bundle, FhirResource } from 'fhir/r4';
-import { isRecord, recordOf } from './chart-text';
+import { isRecord, recordOf } from '../clean-text';
 import type { FhirOutcome } from './fhir-http';
 import { isLogicalId } from './fhir-url';
 

@@ -1,7 +1,7 @@
 import type { AllergyIntolerance, Condition, Device, Procedure } from 'fhir/r4';
 import { codingsOf, conceptCode, conceptDisplay } from './chart-codings';
 import { referenceTo } from './chart-entries';
-import { cleanText, DISPLAY_MAX, fhirDateTime, listOf, recordOf, SHORT_MAX } from './chart-text';
+import { cleanText, DISPLAY_MAX, fhirDateTime, listOf, recordOf, SHORT_MAX } from '../clean-text';
 import type { AllergyFact, ConditionFact, DeviceFact, ProcedureFact } from './patient-context';
 
 /**

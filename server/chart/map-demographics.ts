@@ -1,7 +1,7 @@
 import type { Encounter, Patient, Practitioner, PractitionerRole } from 'fhir/r4';
 import { codingsOf, conceptDisplay } from './chart-codings';
 import { keepForPatient, type EntryFilter } from './chart-entries';
-import { cleanText, CODE_MAX, fhirDateTime, isRecord, listOf, NAME_MAX, recordOf, SHORT_MAX, URI_MAX } from './chart-text';
+import { cleanText, CODE_MAX, fhirDateTime, isRecord, listOf, NAME_MAX, recordOf, SHORT_MAX, URI_MAX } from '../clean-text';
 import type { FhirOutcome } from './fhir-http';
 import type { EncounterFacts, PatientFacts, PractitionerFacts } from './patient-context';
 import type { NotInContext } from './read-chart';

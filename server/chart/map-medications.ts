@@ -1,7 +1,7 @@
 import type { Bundle, FhirResource, Medication, MedicationRequest, MedicationStatement } from 'fhir/r4';
 import { codingsOf, conceptDisplay, type CodingFact } from './chart-codings';
 import { chartEntries, referenceTo, type EntryFilter } from './chart-entries';
-import { cleanText, fhirDateTime, finiteNumber, isRecord, listOf, recordOf, SHORT_MAX } from './chart-text';
+import { cleanText, fhirDateTime, finiteNumber, isRecord, listOf, recordOf, SHORT_MAX } from '../clean-text';
 import type { FhirOutcome } from './fhir-http';
 import { isAbsoluteUrl, parseRelativeReference } from './fhir-url';
 import type { IngredientStrength, MedicationFact, MedicationResolution, StructuredDosage } from './patient-context';

@@ -2,7 +2,7 @@ import type { Observation } from 'fhir/r4';
 import { HBA1C_LOINC, PAIN_SCORE_LOINCS } from './chart-codes';
 import { codingsOf, conceptDisplay, hasCoding, type CodingFact } from './chart-codings';
 import { referenceTo } from './chart-entries';
-import { cleanText, fhirDateTime, finiteNumber, recordOf, SHORT_MAX } from './chart-text';
+import { cleanText, fhirDateTime, finiteNumber, recordOf, SHORT_MAX } from '../clean-text';
 import type { ObservationFact } from './patient-context';
 
 /**

@@ -1,6 +1,6 @@
 import type { BundleEntry, OperationOutcome, Resource } from 'fhir/r4';
 import { failed, type FhirOutcome } from './fhir-request';
-import { isRecord } from './chart-text';
+import { isRecord } from '../clean-text';
 import { isUnderBase } from './fhir-url';
 
 /**

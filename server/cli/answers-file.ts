@@ -10,7 +10,7 @@ import type { AppFilledValues } from '../consent/checklist-answers';
 import type { ChecklistAnswers, InvalidItem, MissingItem } from '../consent/checklist-model';
 import { answersForRecord, validateForAttestation } from '../consent/checklist-model';
 import { AppError, badRequest, isAppError } from '../errors';
-import type { Checklist } from '../handout/checklist-schema';
+import type { Checklist } from '../content/checklist-schema';
 
 /** Who the answers must be about: the bundle's patient and encounter. */
 export interface AnswersSubject {

@@ -16,7 +16,7 @@ import { shownFlagOf } from '../consent/discussion';
 import { languageLabel, preferredLanguageText } from '../consent/discussion-snapshot';
 import type { NoteRecord } from '../consent/note-input';
 import { noteInputFor } from '../consent/note-input';
-import { loadChecklist } from '../handout/content-packs';
+import { loadChecklist } from '../content/content-packs';
 import type { HandoutRenderInput } from '../handout/render-html';
 import { projectRoot } from '../project-root';
 import type { TailoringResult } from '../tailoring/types';

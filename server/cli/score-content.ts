@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { contentDir, FALLBACK_LANGUAGE, scorePack } from '../handout/content-packs';
-import { handoutPackSchema } from '../handout/content-schema';
-import type { Readability } from '../handout/content-schema';
+import { contentDir, FALLBACK_LANGUAGE, scorePack } from '../content/content-packs';
+import { handoutPackSchema } from '../content/content-schema';
+import type { Readability } from '../content/content-schema';
 
 const MAX_GRADE = 8;
 const HANDOUT_FILE = /^itdd-pump-handout\.[a-z]{2,3}\.json$/;

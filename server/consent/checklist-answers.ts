@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { badRequest } from '../errors';
-import type { Checklist } from '../handout/checklist-schema';
+import type { Checklist } from '../content/checklist-schema';
 import type { ChecklistAnswer, ChecklistAnswers } from './checklist-model';
 import { MAX_TEXT_CHARS, answerProblem } from './checklist-model';
 

@@ -8,7 +8,7 @@
  * teach-back result) and Section 1557 (the interpreter's identity and modality once one was used) — see
  * research/peers-and-clinical-facts.md §2.1–2.4 and §4.2.
  */
-import type { Checklist, ChecklistItem } from '../handout/checklist-schema';
+import type { Checklist, ChecklistItem } from '../content/checklist-schema';
 
 /** Longest text answer or note a clinician can enter (bounded so one field cannot bloat the record or the note). */
 export const MAX_TEXT_CHARS = 2000;

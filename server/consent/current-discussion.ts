@@ -1,5 +1,5 @@
 import { loadPatientContext } from '../clinician/chart-service';
-import { loadChecklist, pickPackForLanguage } from '../handout/content-packs';
+import { loadChecklist, pickPackForLanguage } from '../content/content-packs';
 import type { LaunchSession } from '../store/launch-sessions';
 import { tailor } from '../tailoring/engine';
 import type { ConsentDeps } from './routes';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import type { SealedBox } from '../store/sealed-box';
-import { TAILORING_FLAG_IDS } from '../handout/content-schema';
+import { TAILORING_FLAG_IDS } from '../content/content-schema';
 import type { Discussion } from './discussion';
 
 /** A row as both drivers return it: timestamptz → Date, NULL → null. */

@@ -4,8 +4,8 @@
  */
 import type { PatientContext } from '../chart/patient-context';
 import { forbidden } from '../errors';
-import type { Checklist } from '../handout/checklist-schema';
-import type { PackChoice } from '../handout/content-packs';
+import type { Checklist } from '../content/checklist-schema';
+import type { PackChoice } from '../content/content-packs';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { TailoringResult } from '../tailoring/types';
 import { appFilledAnswers } from './checklist-answers';

@@ -3,7 +3,7 @@
  * statement that this records the discussion and is not the legal consent form. Built from the stored record, so
  * every answer to a save shows exactly what the server will validate at attestation.
  */
-import type { Checklist, ChecklistItem } from '../handout/checklist-schema';
+import type { Checklist, ChecklistItem } from '../content/checklist-schema';
 import { applicableItems } from './checklist-model';
 import type { Discussion } from './discussion';
 import { activeChecklistFlags } from './discussion';

@@ -6,7 +6,7 @@
  */
 import type { DiscussionNoteInput } from '../../fhir-resources/discussion-note';
 import type { PatientFacts } from '../chart/patient-context';
-import type { Checklist } from '../handout/checklist-schema';
+import type { Checklist } from '../content/checklist-schema';
 import type { ChecklistAnswer, ChecklistAnswers } from './checklist-model';
 import type { ClinicianNote, DismissedFlag, PackRef, ShownFlag } from './discussion';
 

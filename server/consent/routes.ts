@@ -3,13 +3,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { AppError, badRequest } from '../errors';
-import { loadChecklist } from '../handout/content-packs';
+import { loadChecklist } from '../content/content-packs';
 import type { AccessTokenDeps } from '../launch/access-token';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
 import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
 import type { Discussion } from './discussion';
+import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
@@ -145,7 +146,7 @@ function listHandler(deps: ConsentDeps): RequestHandler {
     const launch = launchOf(res);
     const all = await deps.discussions.listForPatient(launch.tenantId, launch.patientId);
     res.set('Cache-Control', 'no-store').json(
-      all.map((d) => ({
+      all.filter((d) => mayAccessDiscussion(launch, d, 'view')).map((d) => ({
         id: d.id,
         status: d.status,
         createdAt: d.createdAt.toISOString(),

@@ -2,9 +2,9 @@ import type { PatientContext } from '../chart/patient-context';
 import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
 import { AppError } from '../errors';
-import { loadHandoutPack } from './content-packs';
-import type { HandoutPack, TailoringFlagId } from './content-schema';
-import { TAILORING_FLAG_IDS } from './content-schema';
+import { loadHandoutPack } from '../content/content-packs';
+import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
+import { TAILORING_FLAG_IDS } from '../content/content-schema';
 import type { HandoutRenderInput } from './render-html';
 
 /**

@@ -6,7 +6,7 @@
 import type { PatientContext } from '../chart/patient-context';
 import { activeHandoutFlags } from '../tailoring/engine';
 import type { TailoringResult } from '../tailoring/types';
-import { pickPackForLanguage } from './content-packs';
+import { pickPackForLanguage } from '../content/content-packs';
 import type { HandoutRenderInput } from './render-html';
 
 export interface HandoutChoices {

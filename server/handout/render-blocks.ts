@@ -8,8 +8,8 @@
  */
 import type { SafeHtml } from '../http/html';
 import { html } from '../http/html';
-import type { Block, Citation, HandoutPack, Section } from './content-schema';
-import type { TailoringFlagId } from './content-schema';
+import type { Block, Citation, HandoutPack, Section } from '../content/content-schema';
+import type { TailoringFlagId } from '../content/content-schema';
 
 export interface VisibleSection {
   section: Section;

@@ -10,7 +10,7 @@
  */
 import { badRequest } from '../errors';
 import { html, SafeHtml } from '../http/html';
-import type { HandoutPack, TailoringFlagId } from './content-schema';
+import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
 import { handoutCss } from './handout-styles';
 import { renderSection, visibleSections } from './render-blocks';
 import type { RenderLabels } from './render-labels';

@@ -4,14 +4,14 @@ import type { PatientContext } from '../chart/patient-context';
 import { loadPatientContext } from '../clinician/chart-service';
 import { currentDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
+import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
 import type { AccessTokenDeps } from '../launch/access-token';
-import { notFound } from '../errors';
 import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
-import { loadHandoutPack } from './content-packs';
+import { loadHandoutPack } from '../content/content-packs';
 import { handoutInputFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
@@ -47,10 +47,7 @@ async function discussionFor(deps: HandoutDeps, res: Response, query: Record<str
     return currentDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch);
   }
   const found = typeof asked === 'string' && UUID.test(asked) ? await deps.discussions.get(asked) : undefined;
-  if (found === undefined || found.tenantId !== launch.tenantId || found.patientId !== launch.patientId) {
-    throw notFound('There is no such discussion for this patient.', { details: { reason: 'discussion_unknown' } });
-  }
-  return found;
+  return accessibleDiscussion(launch, found, 'view');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -9,7 +9,7 @@ import type {
   ObservationFact,
   ProcedureFact,
 } from '../chart/patient-context';
-import { capText, DISPLAY_MAX } from '../chart/chart-text';
+import { capText, DISPLAY_MAX } from '../clean-text';
 import type { FlagEvidence } from './types';
 
 /**

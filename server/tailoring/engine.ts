@@ -4,7 +4,7 @@
  * which chart resources (ARCHITECTURE §4 "Tailoring flag"). Pure: no I/O once the rules and terminology are loaded.
  */
 import type { PatientContext } from '../chart/patient-context';
-import { TAILORING_FLAG_IDS, type TailoringFlagId } from '../handout/content-schema';
+import { TAILORING_FLAG_IDS, type TailoringFlagId } from '../content/content-schema';
 import { evaluateGroup, type MatchEnvironment } from './matchers';
 import { oralMme } from './mme';
 import { loadRules } from './rule-set';

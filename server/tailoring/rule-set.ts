@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../errors';
-import { duplicates } from '../handout/content-schema';
+import { duplicates } from '../content/content-schema';
 import { projectRoot } from '../project-root';
 import { ruleSetSchema, type MatchGroup, type Matcher, type RuleSet } from './rules-schema';
 import { loadTerminology, type Terminology } from './terminology';

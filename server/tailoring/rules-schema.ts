@@ -4,7 +4,7 @@
  * code; the schema is strict so a typo is an error, not a rule that silently never fires.
  */
 import { z } from 'zod';
-import { reviewSchema, tailoringFlagIdSchema } from '../handout/content-schema';
+import { reviewSchema, tailoringFlagIdSchema } from '../content/content-schema';
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case id: letters, digits and "-"');
 const name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a terminology or criterion name, e.g. "anticoagulant"');

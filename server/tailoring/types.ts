@@ -1,4 +1,4 @@
-import type { TailoringFlagId } from '../handout/content-schema';
+import type { TailoringFlagId } from '../content/content-schema';
 
 /**
  * What the tailoring engine says about one patient. Each flag carries its reason, its source and the chart

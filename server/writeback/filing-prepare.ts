@@ -16,7 +16,7 @@ import type { PatientContext, PatientFacts } from '../chart/patient-context';
 import type { AppConfig, TenantConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
 import { AppError } from '../errors';
-import type { Checklist } from '../handout/checklist-schema';
+import type { Checklist } from '../content/checklist-schema';
 import { relaunchNeeded } from '../launch/launch-errors';
 import { projectRoot } from '../project-root';
 import type { LaunchSession } from '../store/launch-sessions';

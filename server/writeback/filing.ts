@@ -3,9 +3,10 @@ import { createFhirHttp } from '../chart/fhir-http';
 import { loadPatientContext } from '../clinician/chart-service';
 import type { AppConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
+import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
-import { AppError, notFound } from '../errors';
-import { loadChecklist } from '../handout/content-packs';
+import { AppError } from '../errors';
+import { loadChecklist } from '../content/content-packs';
 import type { AccessTokenDeps } from '../launch/access-token';
 import { createAccessTokenProvider } from '../launch/access-token';
 import type { Logger } from '../log';
@@ -172,12 +173,7 @@ export class FilingService {
   }
 
   private async discussionFor(launch: LaunchSession, discussionId: string, mustBeAttested = true): Promise<Discussion> {
-    const discussion = await this.deps.discussions.get(discussionId);
-    const mine = discussion !== undefined && discussion.tenantId === launch.tenantId && discussion.patientId === launch.patientId &&
-      discussion.clinician.fhirUser === launch.fhirUser && discussion.fhirBaseUrl === launch.fhirBaseUrl;
-    if (!mine) {
-      throw notFound('This launch has no such discussion.', { details: { reason: 'discussion_unknown' } });
-    }
+    const discussion = accessibleDiscussion(launch, await this.deps.discussions.get(discussionId), 'act');
     if (mustBeAttested && discussion.status !== 'attested') {
       throw new AppError('conflict', 'Only a completed (attested) discussion can be filed to the chart.', {
         hint: 'Complete the checklist and attest it first.',

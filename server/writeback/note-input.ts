@@ -11,7 +11,7 @@ import { isUnderBase, referenceOfUrl } from '../chart/fhir-url';
 import type { Discussion } from '../consent/discussion';
 import { noteInputFor } from '../consent/note-input';
 import { AppError } from '../errors';
-import type { Checklist } from '../handout/checklist-schema';
+import type { Checklist } from '../content/checklist-schema';
 
 /** The language of the note text: the checklist and the note are clinician-facing and written in English. */
 export const NOTE_LANGUAGE = 'en';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Frame, Page } from 'puppeteer';
-import { loadHandoutPack } from '../../server/handout/content-packs';
+import { loadHandoutPack } from '../../server/content/content-packs';
 import { withSystemAndBrowser } from '../support/e2e-setup';
 import type { TestSystem } from '../support/system';
 import { launchInNewWindow } from '../support/simulator-page';

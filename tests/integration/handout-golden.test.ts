@@ -4,8 +4,8 @@
  * in the text a reader gets out of the PDF — and so are the seed page's five references.
  */
 import { buildPatientContext } from '../../server/chart/patient-context';
-import { blockSegments, loadSeedFacts } from '../../server/handout/content-packs';
-import type { Block, HandoutPack } from '../../server/handout/content-schema';
+import { blockSegments, loadSeedFacts } from '../../server/content/content-packs';
+import type { Block, HandoutPack } from '../../server/content/content-schema';
 import { handoutInputForChart } from '../../server/handout/handout-input';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';

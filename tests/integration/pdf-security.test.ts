@@ -5,7 +5,7 @@
  * never runs; a render past its deadline fails without taking the pool down; a crashed browser is replaced; a full
  * queue refuses at once. The output is a tagged PDF, and large print is larger.
  */
-import { loadHandoutPack } from '../../server/handout/content-packs';
+import { loadHandoutPack } from '../../server/content/content-packs';
 import { createLogger } from '../../server/log';
 import { PdfRenderer } from '../../server/handout/pdf';
 import type { HandoutRenderInput } from '../../server/handout/render-html';

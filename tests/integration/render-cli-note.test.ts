@@ -11,10 +11,10 @@ import type { DocumentReference } from 'fhir/r4';
 import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
 import type { WriteProfile } from '../../fhir-resources/document-reference';
 import { validateForProfile, WRITE_PROFILES } from '../../fhir-resources/document-reference';
-import { loadExampleAnswers } from '../../fhir-resources/examples/example-discussion';
+import { loadExampleAnswers } from '../support/example-discussion';
 import { chartOfBundle, runCli } from '../../server/cli/render';
 import { noteInputFor } from '../../server/consent/note-input';
-import { loadChecklist, loadHandoutPack } from '../../server/handout/content-packs';
+import { loadChecklist, loadHandoutPack } from '../../server/content/content-packs';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BUNDLE = path.join(ROOT, 'fhir-resources/patients/anticoagulant.json');

@@ -11,7 +11,7 @@ import type { DocumentReference as BuiltDocumentReference } from 'fhir/r4';
 import type { DocumentReferenceInput, WriteProfile } from '../../fhir-resources/document-reference';
 import { buildDocumentReference } from '../../fhir-resources/document-reference';
 import { pdfContent } from '../../fhir-resources/document-reference/core';
-import { minimalPdf } from '../../fhir-resources/examples/example-discussion';
+import { minimalPdf } from '../support/example-discussion';
 import { clientAssertion, fhirGet, fhirPost, launchAndToken, postToken, startSandbox } from '../helpers/sandbox-harness';
 import type { Harness, LaunchInput } from '../helpers/sandbox-harness';
 

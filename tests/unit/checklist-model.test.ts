@@ -1,5 +1,5 @@
-import { loadChecklist } from '../../server/handout/content-packs';
-import type { Checklist, ChecklistItem } from '../../server/handout/checklist-schema';
+import { loadChecklist } from '../../server/content/content-packs';
+import type { Checklist, ChecklistItem } from '../../server/content/checklist-schema';
 import { AppError } from '../../server/errors';
 import type { ChecklistAnswers } from '../../server/consent/checklist-model';
 import {

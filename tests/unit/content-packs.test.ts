@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { isAppError } from '../../server/errors';
-import { checklistSchema } from '../../server/handout/checklist-schema';
-import type { Checklist, ChecklistItem } from '../../server/handout/checklist-schema';
+import { checklistSchema } from '../../server/content/checklist-schema';
+import type { Checklist, ChecklistItem } from '../../server/content/checklist-schema';
 import {
   blockSegments,
   choosePackLanguage,
@@ -13,11 +13,11 @@ import {
   patientTexts,
   pickPackForLanguage,
   scorePack,
-} from '../../server/handout/content-packs';
-import { handoutPackSchema, TAILORING_FLAG_IDS } from '../../server/handout/content-schema';
-import type { Block, HandoutPack } from '../../server/handout/content-schema';
-import type { HandoutPackSummary } from '../../server/handout/content-packs';
-import { fleschKincaidGrade, smogGrade } from '../../server/handout/readability';
+} from '../../server/content/content-packs';
+import { handoutPackSchema, TAILORING_FLAG_IDS } from '../../server/content/content-schema';
+import type { Block, HandoutPack } from '../../server/content/content-schema';
+import type { HandoutPackSummary } from '../../server/content/content-packs';
+import { fleschKincaidGrade, smogGrade } from '../../server/content/readability';
 
 const en = loadHandoutPack('en');
 const es = loadHandoutPack('es');

@@ -13,9 +13,9 @@ import {
   EXAMPLES_DIR,
   exampleDiscussionNoteInput,
   loadExampleAnswers,
-} from '../../fhir-resources/examples/example-discussion';
+} from '../support/example-discussion';
 import { answersForRecord, validateForAttestation } from '../../server/consent/checklist-model';
-import { loadChecklist } from '../../server/handout/content-packs';
+import { loadChecklist } from '../../server/content/content-packs';
 import { AppError } from '../../server/errors';
 
 const GOLDEN_NOTE = path.join(EXAMPLES_DIR, 'discussion-note.example.txt');

@@ -17,7 +17,7 @@ import {
   EXAMPLES_DIR,
   exampleDiscussionNoteInput,
   exampleDocumentReferenceInput,
-} from '../../fhir-resources/examples/example-discussion';
+} from '../support/example-discussion';
 import { loadFhirDefinitions } from '../../fhir-resources/fhir-definitions';
 import { AppError } from '../../server/errors';
 

@@ -1,5 +1,5 @@
-import { loadHandoutPack } from '../../server/handout/content-packs';
-import type { HandoutPack } from '../../server/handout/content-schema';
+import { loadHandoutPack } from '../../server/content/content-packs';
+import type { HandoutPack } from '../../server/content/content-schema';
 import { assertPrintable } from '../../server/handout/handout-document';
 
 describe('content governance at print time', () => {

@@ -5,7 +5,7 @@
  */
 import type { NoteInputSources } from '../../server/consent/note-input';
 import { noteInputFor } from '../../server/consent/note-input';
-import { loadChecklist } from '../../server/handout/content-packs';
+import { loadChecklist } from '../../server/content/content-packs';
 
 const AT = '2026-11-24T09:36:00-05:00';
 

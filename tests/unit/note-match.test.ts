@@ -1,7 +1,7 @@
 import type { DocumentReference } from 'fhir/r4';
 import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
 import { buildDocumentReference } from '../../fhir-resources/document-reference';
-import { EXAMPLE_DISCUSSION_ID, exampleDiscussionNoteInput, exampleDocumentReferenceInput, EXAMPLE_PDF } from '../../fhir-resources/examples/example-discussion';
+import { EXAMPLE_DISCUSSION_ID, exampleDiscussionNoteInput, exampleDocumentReferenceInput, EXAMPLE_PDF } from '../support/example-discussion';
 import type { SentNote } from '../../server/writeback/note-match';
 import { compareReadback, isCopyOfNote } from '../../server/writeback/note-match';
 import { copiesAmong, reconcileSearchParams } from '../../server/writeback/reconcile';

@@ -5,7 +5,7 @@ import {
   smogFromStats,
   smogGrade,
   textStats,
-} from '../../server/handout/readability';
+} from '../../server/content/readability';
 
 describe('countSyllables', () => {
   // Expected counts are the syllable divisions shown in Merriam-Webster's dictionary entries.

@@ -7,13 +7,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadChecklist, loadHandoutPack } from '../../server/handout/content-packs';
+import { loadChecklist, loadHandoutPack } from '../../server/content/content-packs';
 import type { ChecklistAnswers } from '../../server/consent/checklist-model';
 import { noteInputFor } from '../../server/consent/note-input';
 import { projectRoot } from '../../server/project-root';
-import type { DiscussionNoteInput } from '../discussion-note';
-import { sha256Hex } from '../discussion-note';
-import type { DocumentReferenceInput } from '../document-reference';
+import type { DiscussionNoteInput } from '../../fhir-resources/discussion-note';
+import { sha256Hex } from '../../fhir-resources/discussion-note';
+import type { DocumentReferenceInput } from '../../fhir-resources/document-reference';
 
 export interface ChecklistAnswersFile {
   checklistId: string;
