@@ -21,7 +21,7 @@ describe('who may open or act on a discussion', () => {
   });
 
   test('a launch without a signed-in user may not act', () => {
-    const { fhirUser: _, ...anonymous } = launch;
+    const anonymous = { tenantId: launch.tenantId, fhirBaseUrl: launch.fhirBaseUrl, patientId: launch.patientId };
     expect(mayAccessDiscussion(anonymous, discussion, 'view')).toBe(true);
     expect(mayAccessDiscussion(anonymous, discussion, 'act')).toBe(false);
   });
