@@ -43,7 +43,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const appError = normalize(error);
-    const fields = { method: req.method, path: scrub(pathOnly(req.originalUrl)), status: appError.status, code: appError.code };
+    const fields = { method: req.method, path: scrub(pathOnly(req.originalUrl)), status: appError.status, errorCode: appError.code };
     if (appError.status >= 500 && appError.code === 'internal') {
       const cause = appError.cause ?? error;
       logger.error('request.failed', { ...fields, error: scrub(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)) });

@@ -4,6 +4,10 @@ import type { Logger } from '../log';
 /**
  * One log line per request: method, route shape, status, duration. Never the query string (codes, states) and
  * never the concrete launch id (it would let a log reader correlate windows).
+ *
+ * Written through our `Logger` (pino underneath) rather than pino-http: pino-http logs the whole request and
+ * response objects (headers, cookies, the full URL) by default and would need a redaction list to keep up with;
+ * these four fields are all the line should ever carry.
  */
 function routeShape(path: string): string {
   return path.replace(/\/(app|api\/launches)\/[^/]+/, '/$1/:launchId').slice(0, 120);
