@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { parse, serialize } from 'cookie';
 import type { Request, Response } from 'express';
 
 /**
@@ -13,18 +14,20 @@ import type { Request, Response } from 'express';
 export const BROWSER_SESSION_COOKIE = '__Host-itdd_sid';
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * Every attribute of the session cookie (see above). `__Host-` requires Secure, Path=/ and no Domain; the browser
+ * refuses the cookie otherwise, so these are not options.
+ */
+const COOKIE_ATTRIBUTES = { path: '/', secure: true, httpOnly: true, sameSite: 'none', partitioned: true } as const;
+
+/**
+ * The `cookie` package parses the header (RFC 6265 pairs, first of duplicate names wins) and never throws on a
+ * malformed header: a pair without `=` is skipped and a bad %-escape is left as it is. The value is then held to
+ * the id's exact shape, so whatever the header carried, only a well-formed id is ever looked up.
+ */
 function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  if (header === undefined) {
-    return undefined;
-  }
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) {
-      return part.slice(eq + 1).trim();
-    }
-  }
-  return undefined;
+  return header === undefined ? undefined : parse(header)[name];
 }
 
 /** The browser session id from the request, if it carries a well-formed one. */
@@ -40,6 +43,6 @@ export function ensureBrowserSession(req: Request, res: Response): string {
     return existing;
   }
   const id = crypto.randomBytes(32).toString('base64url');
-  res.append('Set-Cookie', `${BROWSER_SESSION_COOKIE}=${id}; Path=/; Secure; HttpOnly; SameSite=None; Partitioned`);
+  res.append('Set-Cookie', serialize(BROWSER_SESSION_COOKIE, id, COOKIE_ATTRIBUTES));
   return id;
 }

@@ -1,15 +1,11 @@
-/** Reads one cookie from a `Cookie` header (no dependency needed for the one cookie the sandbox sets). */
+import { parse } from 'cookie';
+
+/**
+ * Reads one cookie from a `Cookie` header with the `cookie` package, which never throws on a malformed header (a
+ * pair without `=` is skipped, a bad %-escape is left as it is), so a broken header means "no cookie", not a 500.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) {
-    return undefined;
-  }
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) {
-      return part.slice(index + 1).trim();
-    }
-  }
-  return undefined;
+  return header === undefined ? undefined : parse(header)[name];
 }
 
 /**

@@ -1,3 +1,8 @@
+import { parseSetCookie, stringifyCookie } from 'cookie';
+
+/** Cookie values are kept and sent back byte for byte, as a browser does; the agent never decodes or encodes them. */
+const RAW = { decode: (value: string): string => value, encode: (value: string): string => value };
+
 /**
  * A minimal browser stand-in for integration tests: a cookie jar (cookies are per host, as in browsers, so the app
  * and the sandbox on two localhost ports share it) and redirects followed by hand so each hop can be inspected.
@@ -20,10 +25,16 @@ export class CookieAgent {
     const host = new URL(url).hostname;
     const cookies = this.jar.get(host) ?? new Map<string, string>();
     for (const header of response.headers.getSetCookie()) {
-      const [pair] = header.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (pair !== undefined && eq > 0) {
-        cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+      const cookie = parseSetCookie(header, RAW);
+      if (cookie.name === '') {
+        continue; // a Set-Cookie without a name: browsers ignore it
+      }
+      // Max-Age=0 or a past Expires deletes the cookie, as in a browser.
+      const expired = (cookie.maxAge !== undefined && cookie.maxAge <= 0) || (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now());
+      if (expired || cookie.value === undefined) {
+        cookies.delete(cookie.name);
+      } else {
+        cookies.set(cookie.name, cookie.value);
       }
     }
     this.jar.set(host, cookies);
@@ -31,7 +42,7 @@ export class CookieAgent {
 
   private header(url: string): string {
     const cookies = this.jar.get(new URL(url).hostname);
-    return cookies === undefined ? '' : [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return cookies === undefined ? '' : stringifyCookie(Object.fromEntries(cookies), RAW);
   }
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
