@@ -1,39 +1,29 @@
 import type { NextFunction, Request, Response } from 'express';
-
-/** Escapes text for HTML element content and quoted attribute values. Everything from data or requests goes through it. */
-export function escapeHtml(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { escapeHtml, html, renderPage as renderAppPage, SafeHtml } from '../http/html';
 
 /**
- * The sandbox's page shell. `body` must already be escaped HTML. Styles and scripts are same-origin files so the
- * CSP can forbid inline code entirely.
+ * The sandbox's pages use the app's one escaper and page shell, with the sandbox's own stylesheet and title (so a
+ * tester never mistakes the simulated EHR for the app). Re-exported here so the sandbox's page modules keep one
+ * import.
  */
+export { escapeHtml };
+
+/** The sandbox's page shell. `body` must already be escaped HTML (the sandbox pages build it with `escapeHtml`). */
 export function renderPage(title: string, body: string, options: { script?: boolean } = {}): string {
-  const script = options.script === true ? '<script src="/sandbox/simulator.js" defer></script>' : '';
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(title)}</title>`,
-    '<link rel="stylesheet" href="/sandbox/sandbox.css">',
-    script,
-    '</head><body>',
-    body,
-    '</body></html>',
-  ].join('\n');
+  return renderAppPage({
+    title,
+    body: new SafeHtml(body),
+    stylesheet: '/sandbox/sandbox.css',
+    scripts: options.script === true ? ['/sandbox/simulator.js'] : [],
+    site: null,
+  });
 }
 
 /** An error page: used where a real EHR shows the user a message instead of redirecting (bad client or redirect_uri). */
 export function renderErrorPage(status: number, message: string): string {
   return renderPage(
     'Sandbox EHR: error',
-    `<main class="card"><h1>Request refused (${status})</h1><p class="error">${escapeHtml(message)}</p></main>`,
+    html`<main class="card"><h1>Request refused (${status})</h1><p class="error">${message}</p></main>`.value,
   );
 }
 
