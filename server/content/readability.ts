@@ -15,6 +15,25 @@
  * - SMOG = 1.043 × √(polysyllables × 30 / sentences) + 3.1291, polysyllables = words of 3 or more syllables
  *   (McLaughlin, "SMOG grading: a new readability formula", J Reading 1969;12(8):639-646; the 30-sentence
  *   normalisation lets it score texts shorter than 30 sentences).
+ *
+ * Library or our own (decision, checked against tests/unit/readability.test.ts, the oracle):
+ * - Syllables: OUR OWN (syllables.ts), not `syllable`@5.0.1 (words/syllable). On the oracle's 62 words (its
+ *   dictionary list and the words of its worked examples) ours gives 62 right, `syllable` 57: it counts "blocked"
+ *   2 (1), "spasms" 1 (2), "diabetes" 3 (4), "anesthesia" 3 (5) and "911" 0 (3, read as digits). Over the 979
+ *   distinct words of the English handout the two differ on 34, mostly common words where `syllable` is wrong
+ *   ("masses" 1, "fluid" 1, "going" 1, "else" 2, "charge" 2, "deer" 2, "checked" 2, "professional" 5); a
+ *   wrong syllable on a common word moves the score the patient sees. Scores with `syllable` instead of ours
+ *   (English pack): overall FKGL 2.7 vs 2.8, SMOG 6.5 vs 6.6; section "teach-back" FKGL −0.1 vs 0.5, SMOG 3.1 vs
+ *   5.1; "warning-signs" SMOG 4.5 vs 5.1 — `syllable` would report most sections easier than they are. Ours
+ *   is not perfect either: of those 34 words `syllable` is right on "any", "trying", "headaches",
+ *   "anticoagulant", "etiology", "anesthesiology", "polyanalgesic", "bibliographic" and "pubmed", which belong in
+ *   our exception list (a change of the stored scores, so it goes with a content rescore, not here).
+ * - FKGL and SMOG formulas: `flesch-kincaid`@2.0.1 and `smog-formula`@2.0.1 compute exactly the expressions below
+ *   (same constants, same order of operations: −1.4499999999999993, 2.3114285714285714, 7.168621630094336 and
+ *   8.841846274778883 on the oracle's cases, bit for bit). They differ only where a count is zero: they return
+ *   NaN and we return 0 for empty text, which the oracle requires, so that guard stays ours either way. They are
+ *   not installed; switching to them (ESM-only, so jest.config.js must let swc transform them as it does
+ *   PGlite) is a dependency decision left open. Until then the two one-line formulas below stay hand-written.
  */
 import { countSyllables } from './syllables';
 
