@@ -28,13 +28,13 @@
  *   is not perfect either: of those 34 words `syllable` is right on "any", "trying", "headaches",
  *   "anticoagulant", "etiology", "anesthesiology", "polyanalgesic", "bibliographic" and "pubmed", which belong in
  *   our exception list (a change of the stored scores, so it goes with a content rescore, not here).
- * - FKGL and SMOG formulas: `flesch-kincaid`@2.0.1 and `smog-formula`@2.0.1 compute exactly the expressions below
- *   (same constants, same order of operations: −1.4499999999999993, 2.3114285714285714, 7.168621630094336 and
- *   8.841846274778883 on the oracle's cases, bit for bit). They differ only where a count is zero: they return
- *   NaN and we return 0 for empty text, which the oracle requires, so that guard stays ours either way. They are
- *   not installed; switching to them (ESM-only, so jest.config.js must let swc transform them as it does
- *   PGlite) is a dependency decision left open. Until then the two one-line formulas below stay hand-written.
+ * - FKGL and SMOG formulas: `flesch-kincaid`@2.0.1 and `smog-formula`@2.0.1 (words/*, maintained with `syllable`).
+ *   They compute exactly the oracle's expressions (same constants, same order of operations: −1.4499999999999993,
+ *   2.3114285714285714, 7.168621630094336 and 8.841846274778883 on its cases, bit for bit). They answer NaN where a
+ *   count is zero; the oracle scores empty text 0 (nothing hard to read), so that guard stays here.
  */
+import { fleschKincaid } from 'flesch-kincaid';
+import { smogFormula } from 'smog-formula';
 import { countSyllables } from './syllables';
 
 export { countSyllables } from './syllables';
@@ -106,7 +106,7 @@ export function fleschKincaidFromStats(stats: TextStats): number {
   if (stats.words === 0 || stats.sentences === 0) {
     return 0;
   }
-  return 0.39 * (stats.words / stats.sentences) + 11.8 * (stats.syllables / stats.words) - 15.59;
+  return fleschKincaid({ sentence: stats.sentences, word: stats.words, syllable: stats.syllables });
 }
 
 /** SMOG from counts. Empty text scores 0. */
@@ -114,7 +114,7 @@ export function smogFromStats(stats: TextStats): number {
   if (stats.sentences === 0) {
     return 0;
   }
-  return 1.043 * Math.sqrt((stats.polysyllables * 30) / stats.sentences) + 3.1291;
+  return smogFormula({ sentence: stats.sentences, polysillabicWord: stats.polysyllables });
 }
 
 /** Flesch-Kincaid Grade Level of the text. */
