@@ -10,8 +10,10 @@ module.exports = {
     // PGlite's CommonJS build loads node built-ins with `await import()`, which Jest's VM refuses without
     // --experimental-vm-modules; compiling it through swc turns those into require().
     '/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': swc,
+    // jose v6 ships only ES modules, which Jest's CommonJS runtime cannot load; swc compiles them to CommonJS.
+    '/node_modules/jose/dist/.+\\.js$': swc,
   },
-  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/|jose/)'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
