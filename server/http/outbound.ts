@@ -24,6 +24,9 @@ export interface OutboundResponse {
 
 export async function fetchOutbound(url: string, options: OutboundOptions): Promise<OutboundResponse> {
   const { timeoutMs = 10_000, maxBytes = 1_000_000, purpose } = options;
+  // Kept to ask afterwards whether the clock fired: the error fetch throws may come from another realm (or wrap
+  // the reason), so its class and name are not a reliable sign of a timeout.
+  const deadline = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -31,10 +34,10 @@ export async function fetchOutbound(url: string, options: OutboundOptions): Prom
       headers: options.headers ?? {},
       body: options.body ?? null,
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: deadline,
     });
   } catch (error) {
-    throw unreachable(error, purpose);
+    throw unreachable(error, purpose, deadline.aborted);
   }
   if (response.status >= 300 && response.status < 400) {
     await discard(response);
@@ -47,7 +50,7 @@ export async function fetchOutbound(url: string, options: OutboundOptions): Prom
     text = await readCapped(response, maxBytes);
   } catch (error) {
     // The deadline also covers the body: an EHR that sends its headers and then trickles is "too slow" too.
-    throw unreachable(error, purpose);
+    throw unreachable(error, purpose, deadline.aborted);
   }
   if (text === undefined) {
     throw badGateway(`The EHR sent too much data for ${purpose}.`, { details: { reason: OUTBOUND_REASON.tooLarge } });
@@ -63,8 +66,7 @@ export const OUTBOUND_REASON = {
   tooLarge: 'ehr_too_large',
 } as const;
 
-function unreachable(error: unknown, purpose: string): AppError {
-  const timedOut = error instanceof Error && error.name === 'TimeoutError';
+function unreachable(error: unknown, purpose: string, timedOut: boolean): AppError {
   return badGateway(timedOut ? `The EHR did not answer in time (${purpose}).` : `The EHR could not be reached (${purpose}).`, {
     cause: error,
     details: { reason: timedOut ? OUTBOUND_REASON.timeout : OUTBOUND_REASON.unreachable },

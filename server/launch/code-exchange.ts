@@ -84,5 +84,5 @@ export async function exchangeAuthorizationCode(input: CodeExchangeInput): Promi
   if (tokenResponse === null || typeof tokenResponse !== 'object' || Array.isArray(tokenResponse)) {
     throw exchangeFailed(new Error('token response is not a JSON object'));
   }
-  return { ...input.state, tokenResponse: tokenResponse as NonNullable<ClientState['tokenResponse']> };
+  return { ...input.state, tokenResponse };
 }

@@ -103,8 +103,16 @@ async function verifySignature(idToken: string, issuer: string, clientId: string
     if (error instanceof AppError) {
       throw error;
     }
-    throw invalid(isUnknownKey(error) ? 'unknown signing key' : error instanceof joseErrors.JOSEError ? error.code : 'verification failed');
+    throw invalid(whyRefused(error));
   }
+}
+
+/** A short, secret-free reason for the log and the API details (jose's error code, e.g. ERR_JWT_EXPIRED). */
+function whyRefused(error: unknown): string {
+  if (isUnknownKey(error)) {
+    return 'unknown signing key';
+  }
+  return error instanceof joseErrors.JOSEError ? error.code : 'verification failed';
 }
 
 /** The issuer and algorithm, read before anything is fetched: nothing is contacted for a token off the tenant. */
