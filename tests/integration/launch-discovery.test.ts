@@ -14,7 +14,7 @@ import { startTestSystem } from '../support/system';
  */
 let system: TestSystem;
 let target: RecordingServer;
-const ehrs: Record<'failing' | 'slow' | 'huge' | 'redirecting' | 'steady' | 'rotating', FakeEhr> = {} as never;
+const ehrs: Record<'failing' | 'slow' | 'huge' | 'redirecting' | 'steady' | 'busy' | 'rotating', FakeEhr> = {} as never;
 const previousNodeEnv = process.env.NODE_ENV;
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ beforeAll(async () => {
   // (a rejected discovery kept for the life of the process) from every test.
   process.env.NODE_ENV = 'production';
   target = await startRecordingServer();
-  for (const name of ['failing', 'slow', 'huge', 'redirecting', 'steady', 'rotating'] as const) {
+  for (const name of ['failing', 'slow', 'huge', 'redirecting', 'steady', 'busy', 'rotating'] as const) {
     ehrs[name] = await startFakeEhr();
   }
   system = await startTestSystem({
@@ -131,6 +131,14 @@ describe('discovery and signing keys are cached', () => {
     expect(ehr.count(FAKE_EHR_PATHS.smart)).toBe(1);
     expect(ehr.count(FAKE_EHR_PATHS.openid)).toBe(1);
     expect(ehr.count(FAKE_EHR_PATHS.jwks)).toBe(1);
+  });
+
+  test('launches arriving together share one discovery request', async () => {
+    const ehr = ehrs.busy;
+    ehr.discovery = { kind: 'slow', delayMs: 300 };
+    const responses = await Promise.all([0, 1, 2].map(() => startLaunch(ehr)));
+    responses.forEach((response) => expectAuthorizeRedirect(ehr, response));
+    expect(ehr.count(FAKE_EHR_PATHS.smart)).toBe(1);
   });
 
   test('an unknown kid refetches the JWKS exactly once, and not again for the next launch soon after', async () => {
