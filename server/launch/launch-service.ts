@@ -43,6 +43,11 @@ function scopesFor(config: AppConfig, launch: string | undefined): string {
 export const redirectUriOf = (config: AppConfig): string => `${config.appBaseUrl}/callback`;
 export const jwksUrlOf = (config: AppConfig): string => `${config.appBaseUrl}/.well-known/jwks.json`;
 
+/** What went wrong underneath a launch error, as one scrubbed log field (the page already says it in words). */
+function failureForLog(error: unknown): string {
+  return scrub(String(isAppError(error) && error.cause !== undefined ? error.cause : error));
+}
+
 /** Starts an authorization and returns the EHR URL to send the browser to. */
 export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<string> {
   const { config, store, logger } = deps;
@@ -55,7 +60,7 @@ export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<
     logger.warn(reason === 'endpoint_not_pinned' ? 'launch.endpoint_not_pinned' : 'launch.discovery_failed', {
       tenant: input.tenant.id,
       reason,
-      error: scrub(String(isAppError(error) && error.cause !== undefined ? error.cause : error)),
+      error: failureForLog(error),
     });
     throw error;
   }
@@ -138,7 +143,7 @@ async function exchangeCode(deps: LaunchDeps, state: ClientState, code: string, 
   } catch (error) {
     deps.logger.warn('launch.token_exchange_failed', {
       tenant: tenant.id,
-      error: scrub(String(isAppError(error) && error.cause !== undefined ? error.cause : error)),
+      error: failureForLog(error),
     });
     throw error;
   }
