@@ -10,10 +10,12 @@ module.exports = {
     // PGlite's CommonJS build loads node built-ins with `await import()`, which Jest's VM refuses without
     // --experimental-vm-modules; compiling it through swc turns those into require().
     '/node_modules/@electric-sql/pglite/dist/.+\\.cjs$': swc,
-    // ESM-only packages: Node 24 require()s them natively, Jest's CommonJS runtime needs them compiled.
+    // ESM-only packages (jose, the readability formulas): Node 24 require()s them natively, Jest's CommonJS
+    // runtime needs them compiled.
+    '/node_modules/jose/dist/.+\\.js$': swc,
     '/node_modules/(flesch-kincaid|smog-formula)/.+\\.js$': swc,
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|flesch-kincaid|smog-formula)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|jose|flesch-kincaid|smog-formula)/)'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

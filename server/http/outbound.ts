@@ -1,5 +1,6 @@
-import { badGateway } from '../errors';
-import { readCapped } from './body';
+import type { AppError } from '../errors';
+import { badGateway, isAppError } from '../errors';
+import { discard, readCapped } from './body';
 
 /**
  * Every request the server makes to an EHR's auth endpoints goes through here: a deadline (undici's own default
@@ -23,6 +24,9 @@ export interface OutboundResponse {
 
 export async function fetchOutbound(url: string, options: OutboundOptions): Promise<OutboundResponse> {
   const { timeoutMs = 10_000, maxBytes = 1_000_000, purpose } = options;
+  // Kept to ask afterwards whether the clock fired: the error fetch throws may come from another realm (or wrap
+  // the reason), so its class and name are not a reliable sign of a timeout.
+  const deadline = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -30,23 +34,48 @@ export async function fetchOutbound(url: string, options: OutboundOptions): Prom
       headers: options.headers ?? {},
       body: options.body ?? null,
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: deadline,
     });
   } catch (error) {
-    const timedOut = error instanceof Error && error.name === 'TimeoutError';
-    throw badGateway(
-      timedOut ? `The EHR did not answer in time (${purpose}).` : `The EHR could not be reached (${purpose}).`,
-      { cause: error },
-    );
+    throw unreachable(error, purpose, deadline.aborted);
   }
   if (response.status >= 300 && response.status < 400) {
-    throw badGateway(`The EHR answered with a redirect for ${purpose}; redirects are not followed.`);
+    await discard(response);
+    throw badGateway(`The EHR answered with a redirect for ${purpose}; redirects are not followed.`, {
+      details: { reason: OUTBOUND_REASON.redirect },
+    });
   }
-  const text = await readCapped(response, maxBytes);
+  let text: string | undefined;
+  try {
+    text = await readCapped(response, maxBytes);
+  } catch (error) {
+    // The deadline also covers the body: an EHR that sends its headers and then trickles is "too slow" too.
+    throw unreachable(error, purpose, deadline.aborted);
+  }
   if (text === undefined) {
-    throw badGateway(`The EHR sent too much data for ${purpose}.`);
+    throw badGateway(`The EHR sent too much data for ${purpose}.`, { details: { reason: OUTBOUND_REASON.tooLarge } });
   }
   return { status: response.status, headers: response.headers, text };
+}
+
+/** Machine reasons on the errors above, so a caller can tell "too slow" from "unreachable" without parsing words. */
+export const OUTBOUND_REASON = {
+  timeout: 'ehr_timeout',
+  unreachable: 'ehr_unreachable',
+  redirect: 'ehr_redirect',
+  tooLarge: 'ehr_too_large',
+} as const;
+
+function unreachable(error: unknown, purpose: string, timedOut: boolean): AppError {
+  return badGateway(timedOut ? `The EHR did not answer in time (${purpose}).` : `The EHR could not be reached (${purpose}).`, {
+    cause: error,
+    details: { reason: timedOut ? OUTBOUND_REASON.timeout : OUTBOUND_REASON.unreachable },
+  });
+}
+
+/** True when `error` is fetchOutbound's "the EHR did not answer before the deadline". */
+export function isOutboundTimeout(error: unknown): boolean {
+  return isAppError(error) && error.details?.reason === OUTBOUND_REASON.timeout;
 }
 
 /** GET or POST expecting a JSON object with a 2xx status. */

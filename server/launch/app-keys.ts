@@ -13,7 +13,7 @@ export type Jwk = crypto.JsonWebKey;
 export interface AppSigningKey {
   kid: string;
   alg: SigningAlg;
-  /** The private JWK, handed to fhirclient for the code exchange (it signs the client assertion itself). */
+  /** The private JWK as configured (with `kid` and `alg`). */
   privateJwk: Jwk & { kid: string; alg: SigningAlg };
   privateKey: crypto.KeyObject;
   /** What `/.well-known/jwks.json` publishes: public members only. */

@@ -1,16 +1,20 @@
-import crypto from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import type { JSONWebKeySet, JWK, JWTPayload } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { TenantConfig } from '../config';
 import { AppError } from '../errors';
 import { fetchJsonObject } from '../http/outbound';
-import type { Jwk } from './app-keys';
 import { isOnAllowedOrigin, normalizeIss } from './iss-allowlist';
+import { createTtlCache } from './ttl-cache';
 
 /**
- * OpenID Connect id_token verification (OIDC Core §3.1.3.7 as SMART applies it). fhirclient only base64-decodes the
- * token; `fhirUser` becomes the author of chart notes, so it is trusted only after the signature (issuer's JWKS),
- * issuer, audience and expiry check out. See
+ * OpenID Connect id_token verification (OIDC Core §3.1.3.7 as SMART applies it). `fhirUser` becomes the author of
+ * chart notes, so it is trusted only after the signature (issuer's JWKS), issuer, audience and expiry check out. See
  * https://hl7.org/fhir/smart-app-launch/STU2.2/scopes-and-launch-context.html#steps-for-using-an-id-token
+ *
+ * The OpenID configuration and the JWKS are fetched through the app's outbound client (deadline, size cap, no
+ * redirects) and cached; jose verifies against the keys held locally, so it never fetches anything itself. An
+ * unknown `kid` (the EHR may have rotated its keys) earns one forced JWKS refetch, and at most one per JWKS URI
+ * every KEY_REFETCH_INTERVAL_MS across all launches, so a stream of bad tokens cannot make the app hammer the EHR.
  */
 export interface VerifiedIdentity {
   issuer: string;
@@ -19,9 +23,17 @@ export interface VerifiedIdentity {
   name: string | undefined;
 }
 
-const ALLOWED_ALGS: jwt.Algorithm[] = ['RS256', 'RS384', 'ES256', 'ES384'];
-const JWKS_TTL_MS = 5 * 60_000;
-const jwksCache = new Map<string, { keys: Jwk[]; fetchedAt: number }>();
+const ALLOWED_ALGS = ['RS256', 'RS384', 'ES256', 'ES384'];
+export const OPENID_CONFIG_TTL_MS = 60 * 60_000;
+export const JWKS_TTL_MS = 10 * 60_000;
+export const KEY_REFETCH_INTERVAL_MS = 30_000;
+const FETCH_TIMEOUT_MS = 5000;
+const METADATA_MAX_BYTES = 256 * 1024;
+
+const jwksUris = createTtlCache<string>(OPENID_CONFIG_TTL_MS);
+const keySets = createTtlCache<JSONWebKeySet>(JWKS_TTL_MS);
+/** When each JWKS URI was last refetched because of an unknown kid. */
+const lastForcedRefetch = new Map<string, number>();
 
 const invalid = (why: string): AppError =>
   new AppError('unauthorized', 'The EHR\'s identity token could not be verified, so the sign-in was stopped.', {
@@ -29,32 +41,21 @@ const invalid = (why: string): AppError =>
     details: { reason: 'id_token_invalid', why },
   });
 
-async function fetchJwks(jwksUri: string, force: boolean): Promise<Jwk[]> {
-  const cached = jwksCache.get(jwksUri);
-  if (!force && cached !== undefined && Date.now() - cached.fetchedAt < JWKS_TTL_MS) {
-    return cached.keys;
-  }
-  const body = await fetchJsonObject(jwksUri, { purpose: 'the EHR\'s signing keys', timeoutMs: 5000 });
-  const keys = Array.isArray(body.keys) ? (body.keys as Jwk[]) : [];
-  jwksCache.set(jwksUri, { keys, fetchedAt: Date.now() });
-  return keys;
+/** The fetched document's `keys`, keeping only entries that are objects (jose rejects anything else whole). */
+export function keySetOf(body: Record<string, unknown>): JSONWebKeySet {
+  const keys = Array.isArray(body.keys) ? body.keys : [];
+  return { keys: keys.filter((k): k is JWK => k !== null && typeof k === 'object' && !Array.isArray(k)) };
 }
 
-async function findKey(jwksUri: string, kid: string | undefined): Promise<crypto.KeyObject> {
-  const pick = (keys: Jwk[]): Jwk | undefined =>
-    kid === undefined && keys.length === 1 ? keys[0] : keys.find((k) => (k as { kid?: string }).kid === kid);
-  // An unknown kid may mean the EHR rotated its keys: fetch once more, then give up (no fetch storm).
-  const jwk = pick(await fetchJwks(jwksUri, false)) ?? pick(await fetchJwks(jwksUri, true));
-  if (jwk === undefined) {
-    throw invalid('unknown signing key');
-  }
-  return crypto.createPublicKey({ key: jwk, format: 'jwk' });
+async function loadKeySet(jwksUri: string): Promise<JSONWebKeySet> {
+  return keySetOf(await fetchJsonObject(jwksUri, { purpose: 'the EHR\'s signing keys', timeoutMs: FETCH_TIMEOUT_MS, maxBytes: METADATA_MAX_BYTES }));
 }
 
-async function jwksUriFor(issuer: string, tenant: TenantConfig): Promise<string> {
+async function loadJwksUri(issuer: string, tenant: TenantConfig): Promise<string> {
   const config = await fetchJsonObject(`${issuer}/.well-known/openid-configuration`, {
     purpose: 'the EHR\'s sign-in configuration',
-    timeoutMs: 5000,
+    timeoutMs: FETCH_TIMEOUT_MS,
+    maxBytes: METADATA_MAX_BYTES,
   });
   const jwksUri = config.jwks_uri;
   if (typeof jwksUri !== 'string' || !isOnAllowedOrigin(jwksUri, tenant.authOrigins)) {
@@ -66,6 +67,73 @@ async function jwksUriFor(issuer: string, tenant: TenantConfig): Promise<string>
   return jwksUri;
 }
 
+/** A forced refetch is allowed once per interval per JWKS URI; asking claims the slot. */
+function mayForceRefetch(jwksUri: string, now = Date.now()): boolean {
+  const last = lastForcedRefetch.get(jwksUri);
+  if (last !== undefined && now - last < KEY_REFETCH_INTERVAL_MS) {
+    return false;
+  }
+  lastForcedRefetch.set(jwksUri, now);
+  return true;
+}
+
+const isUnknownKey = (error: unknown): boolean => error instanceof joseErrors.JWKSNoMatchingKey;
+
+async function verifySignature(idToken: string, issuer: string, clientId: string, jwksUri: string): Promise<JWTPayload> {
+  const verify = async (keys: JSONWebKeySet): Promise<JWTPayload> =>
+    (
+      await jwtVerify(idToken, createLocalJWKSet(keys), {
+        algorithms: ALLOWED_ALGS,
+        audience: clientId,
+        issuer,
+        clockTolerance: 60,
+        requiredClaims: ['exp', 'sub'],
+      })
+    ).payload;
+  try {
+    try {
+      return await verify(await keySets.get(jwksUri, () => loadKeySet(jwksUri)));
+    } catch (error) {
+      if (!isUnknownKey(error) || !mayForceRefetch(jwksUri)) {
+        throw error;
+      }
+      return await verify(await keySets.reload(jwksUri, () => loadKeySet(jwksUri)));
+    }
+  } catch (error) {
+    if (error instanceof AppError) {
+      throw error;
+    }
+    throw invalid(whyRefused(error));
+  }
+}
+
+/** A short, secret-free reason for the log and the API details (jose's error code, e.g. ERR_JWT_EXPIRED). */
+function whyRefused(error: unknown): string {
+  if (isUnknownKey(error)) {
+    return 'unknown signing key';
+  }
+  return error instanceof joseErrors.JOSEError ? error.code : 'verification failed';
+}
+
+/** The issuer and algorithm, read before anything is fetched: nothing is contacted for a token off the tenant. */
+function unverifiedIssuer(idToken: string, tenant: TenantConfig): string {
+  let alg: unknown;
+  let issuer: unknown;
+  try {
+    alg = decodeProtectedHeader(idToken).alg;
+    issuer = decodeJwt(idToken).iss;
+  } catch {
+    throw invalid('not a JWT');
+  }
+  if (typeof alg !== 'string' || !ALLOWED_ALGS.includes(alg)) {
+    throw invalid('algorithm not allowed');
+  }
+  if (typeof issuer !== 'string' || normalizeIss(issuer) === undefined || !isOnAllowedOrigin(issuer, tenant.authOrigins)) {
+    throw invalid('issuer not allowed for this EHR');
+  }
+  return issuer;
+}
+
 /**
  * Verifies an id_token for this tenant and client.
  * @param idToken - the compact JWT from the token response.
@@ -73,39 +141,18 @@ async function jwksUriFor(issuer: string, tenant: TenantConfig): Promise<string>
  * @param clientId - must be in `aud`.
  */
 export async function verifyIdToken(idToken: string, tenant: TenantConfig, clientId: string): Promise<VerifiedIdentity> {
-  const decoded = jwt.decode(idToken, { complete: true });
-  if (decoded === null || typeof decoded.payload === 'string') {
-    throw invalid('not a JWT');
-  }
-  if (!ALLOWED_ALGS.includes(decoded.header.alg as jwt.Algorithm)) {
-    throw invalid('algorithm not allowed');
-  }
-  const issuer = decoded.payload.iss;
-  if (typeof issuer !== 'string' || normalizeIss(issuer) === undefined || !isOnAllowedOrigin(issuer, tenant.authOrigins)) {
-    throw invalid('issuer not allowed for this EHR');
-  }
-  const key = await findKey(await jwksUriFor(issuer, tenant), decoded.header.kid);
-  let payload: jwt.JwtPayload;
-  try {
-    payload = jwt.verify(idToken, key, {
-      algorithms: ALLOWED_ALGS,
-      audience: clientId,
-      issuer,
-      clockTolerance: 60,
-    }) as jwt.JwtPayload;
-  } catch (error) {
-    throw invalid(error instanceof Error ? error.name : 'verification failed');
-  }
+  const issuer = unverifiedIssuer(idToken, tenant);
+  const jwksUri = await jwksUris.get(`${tenant.id} ${issuer}`, () => loadJwksUri(issuer, tenant));
+  const payload = await verifySignature(idToken, issuer, clientId, jwksUri);
   if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
     throw invalid('sub missing');
   }
-  const claims = payload as jwt.JwtPayload & { fhirUser?: unknown; profile?: unknown; name?: unknown };
-  const fhirUser = typeof claims.fhirUser === 'string' ? claims.fhirUser : undefined;
-  const profile = typeof claims.profile === 'string' ? claims.profile : undefined;
+  const fhirUser = typeof payload.fhirUser === 'string' ? payload.fhirUser : undefined;
+  const profile = typeof payload.profile === 'string' ? payload.profile : undefined;
   return {
     issuer,
     subject: payload.sub,
     fhirUser: fhirUser ?? profile,
-    name: typeof claims.name === 'string' ? claims.name.slice(0, 200) : undefined,
+    name: typeof payload.name === 'string' ? payload.name.slice(0, 200) : undefined,
   };
 }

@@ -16,3 +16,12 @@ export function launchFailed(message: string, reason: string, cause?: unknown): 
     cause,
   });
 }
+
+/** The EHR did not answer before the app's deadline (a 504, so the clinician reads "too slow", not "broken"). */
+export function launchTimedOut(message: string, reason: string, cause?: unknown): AppError {
+  return new AppError('gateway_timeout', message, {
+    hint: 'The EHR may be busy. Try launching again in a minute. If it keeps happening, tell your EHR analyst.',
+    details: { reason },
+    cause,
+  });
+}

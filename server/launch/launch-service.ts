@@ -1,15 +1,17 @@
 import crypto from 'node:crypto';
 import type { AppConfig, TenantConfig } from '../config';
-import { AppError, badRequest } from '../errors';
+import { AppError, badRequest, isAppError } from '../errors';
 import type { Logger } from '../log';
 import { scrub } from '../log';
 import type { LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
 import type { AppSigningKey } from './app-keys';
+import { exchangeAuthorizationCode } from './code-exchange';
+import type { SmartConfiguration } from './discovery';
+import { smartConfigurationFor } from './discovery';
 import type { ClientState } from './fhirclient-bridge';
-import { authorizeWithFhirclient, exchangeCodeWithFhirclient } from './fhirclient-bridge';
+import { prepareAuthorization } from './fhirclient-bridge';
 import { verifyIdToken } from './id-token';
-import { isOnAllowedOrigin } from './iss-allowlist';
-import { launchFailed, relaunchNeeded } from './launch-errors';
+import { relaunchNeeded } from './launch-errors';
 import { parseTokenResponse } from './token-response';
 
 /**
@@ -41,37 +43,39 @@ function scopesFor(config: AppConfig, launch: string | undefined): string {
 export const redirectUriOf = (config: AppConfig): string => `${config.appBaseUrl}/callback`;
 export const jwksUrlOf = (config: AppConfig): string => `${config.appBaseUrl}/.well-known/jwks.json`;
 
+/** What went wrong underneath a launch error, as one scrubbed log field (the page already says it in words). */
+function failureForLog(error: unknown): string {
+  return scrub(String(isAppError(error) && error.cause !== undefined ? error.cause : error));
+}
+
 /** Starts an authorization and returns the EHR URL to send the browser to. */
 export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<string> {
   const { config, store, logger } = deps;
   const stateKey = crypto.randomBytes(32).toString('base64url'); // 256 bits from the CSPRNG (spec: ≥ 122)
-  let result: { url: string; state: ClientState };
+  let endpoints: SmartConfiguration;
   try {
-    result = await authorizeWithFhirclient({
-      appBaseUrl: config.appBaseUrl,
-      iss: input.tenant.iss,
-      launch: input.launch,
-      clientId: input.tenant.clientId,
-      scope: scopesFor(config, input.launch),
-      redirectUri: redirectUriOf(config),
-      stateKey,
-      discoveryTimeoutMs: 5000,
-    });
+    endpoints = await smartConfigurationFor(input.tenant);
   } catch (error) {
-    logger.warn('launch.discovery_failed', { tenant: input.tenant.id, error: scrub(String(error)) });
-    throw launchFailed('The app could not read the EHR\'s sign-in settings.', 'discovery_failed', error);
+    const reason = isAppError(error) && typeof error.details?.reason === 'string' ? error.details.reason : undefined;
+    logger.warn(reason === 'endpoint_not_pinned' ? 'launch.endpoint_not_pinned' : 'launch.discovery_failed', {
+      tenant: input.tenant.id,
+      reason,
+      error: failureForLog(error),
+    });
+    throw error;
   }
-  const { state } = result;
-  // Mix-up defence (RFC 9700 §4.4): the endpoints discovery returned must belong to this tenant.
-  for (const endpoint of [state.authorizeUri, state.tokenUri]) {
-    if (endpoint === undefined || !isOnAllowedOrigin(endpoint, input.tenant.authOrigins)) {
-      logger.warn('launch.endpoint_not_pinned', { tenant: input.tenant.id });
-      throw launchFailed('The EHR\'s sign-in settings point somewhere unexpected, so the app stopped.', 'endpoint_not_pinned');
-    }
-  }
+  const { url, state } = await prepareAuthorization({
+    iss: input.tenant.iss,
+    launch: input.launch,
+    clientId: input.tenant.clientId,
+    scope: scopesFor(config, input.launch),
+    redirectUri: redirectUriOf(config),
+    stateKey,
+    endpoints,
+  });
   await store.savePending({ state: stateKey, browserSessionId: input.browserSessionId, tenantId: input.tenant.id, clientState: state });
   logger.info('launch.authorize_redirect', { tenant: input.tenant.id, kind: input.launch === undefined ? 'standalone' : 'ehr' });
-  return result.url;
+  return url;
 }
 
 export interface CallbackInput {
@@ -80,18 +84,6 @@ export interface CallbackInput {
   code: string | undefined;
   error: string | undefined;
   errorDescription: string | undefined;
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Completes the authorization on the redirect URL; returns the new launch session. */
@@ -147,20 +139,13 @@ async function exchangeCode(deps: LaunchDeps, state: ClientState, code: string, 
     throw relaunchNeeded('The launch was set up without identity scopes.', 'scope_missing');
   }
   try {
-    return await withDeadline(
-      exchangeCodeWithFhirclient({
-        appBaseUrl: deps.config.appBaseUrl,
-        state,
-        code,
-        privateJwk: deps.signingKey.privateJwk,
-        jwksUrl: jwksUrlOf(deps.config),
-      }),
-      15_000,
-      'token exchange',
-    );
+    return await exchangeAuthorizationCode({ state, code, tenant, signingKey: deps.signingKey, jwksUrl: jwksUrlOf(deps.config) });
   } catch (error) {
-    deps.logger.warn('launch.token_exchange_failed', { tenant: tenant.id, error: scrub(String(error)) });
-    throw launchFailed('The EHR did not hand over access for this launch (its token service failed).', 'token_exchange_failed', error);
+    deps.logger.warn('launch.token_exchange_failed', {
+      tenant: tenant.id,
+      error: failureForLog(error),
+    });
+    throw error;
   }
 }
 

@@ -61,9 +61,82 @@ test.each([
   await expect(verifyIdToken(make(), tenant, 'app')).rejects.toThrow(/could not be verified/);
 });
 
-test('an unknown kid triggers exactly one JWKS refetch, not a storm', async () => {
-  const before = ehr.requests.filter((r) => r.url === '/jwks').length;
-  await expect(verifyIdToken(sign(valid(), { kid: 'rotated?' }), tenant, 'app')).rejects.toThrow();
-  const after = ehr.requests.filter((r) => r.url === '/jwks').length;
-  expect(after - before).toBeLessThanOrEqual(1);
+/** An issuer of its own (a fresh JWKS URI), so the refetch budget other tests spent does not leak in. */
+async function startIssuer(published: Map<string, crypto.KeyObject>): Promise<{ server: RecordingServer; tenant: TenantConfig; jwksFetches(): number }> {
+  const server = await startRecordingServer();
+  server.handle((req, res) => {
+    if (req.url === '/fhir/.well-known/openid-configuration') {
+      sendJson(res, 200, { issuer: `${server.origin}/fhir`, jwks_uri: `${server.origin}/jwks` }, 'application/json');
+    } else if (req.url === '/jwks') {
+      const keys = [...published].map(([id, key]) => ({ ...crypto.createPublicKey(key).export({ format: 'jwk' }), kid: id, alg: 'RS256', use: 'sig' }));
+      sendJson(res, 200, { keys }, 'application/json');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return {
+    server,
+    tenant: { ...tenant, id: 'rotating', iss: `${server.origin}/fhir`, authOrigins: [server.origin] },
+    jwksFetches: () => server.requests.filter((r) => r.url === '/jwks').length,
+  };
+}
+
+describe('signing keys', () => {
+  const issuerToken = (origin: string, key: crypto.KeyObject, keyId: string): string =>
+    sign({ iss: `${origin}/fhir`, aud: 'app' }, { key, kid: keyId });
+
+  test('the OpenID configuration and the JWKS are fetched once for many tokens', async () => {
+    const issuer = await startIssuer(new Map([[kid, privateKey]]));
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        await verifyIdToken(issuerToken(issuer.server.origin, privateKey, kid), issuer.tenant, 'app');
+      }
+      expect(issuer.server.requests.filter((r) => r.url === '/fhir/.well-known/openid-configuration')).toHaveLength(1);
+      expect(issuer.jwksFetches()).toBe(1);
+    } finally {
+      await issuer.server.close();
+    }
+  });
+
+  test('an unknown kid triggers exactly one JWKS refetch, not a storm', async () => {
+    const issuer = await startIssuer(new Map([[kid, privateKey]]));
+    try {
+      await verifyIdToken(issuerToken(issuer.server.origin, privateKey, kid), issuer.tenant, 'app');
+      const before = issuer.jwksFetches();
+      await expect(verifyIdToken(sign({ iss: `${issuer.server.origin}/fhir`, aud: 'app' }, { kid: 'rotated?' }), issuer.tenant, 'app')).rejects.toThrow(/could not be verified/);
+      expect(issuer.jwksFetches() - before).toBe(1);
+    } finally {
+      await issuer.server.close();
+    }
+  });
+
+  test('after the EHR rotates its key, the refetch finds the new one and the sign-in succeeds', async () => {
+    const published = new Map([[kid, privateKey]]);
+    const issuer = await startIssuer(published);
+    try {
+      await verifyIdToken(issuerToken(issuer.server.origin, privateKey, kid), issuer.tenant, 'app');
+      published.set('ehr-key-2', other.privateKey);
+      const identity = await verifyIdToken(issuerToken(issuer.server.origin, other.privateKey, 'ehr-key-2'), issuer.tenant, 'app');
+      expect(identity.subject).toBe('user-1');
+      expect(issuer.jwksFetches()).toBe(2);
+    } finally {
+      await issuer.server.close();
+    }
+  });
+
+  test('forced refetches are rate-limited across launches: a second unknown kid soon after fetches nothing', async () => {
+    const issuer = await startIssuer(new Map([[kid, privateKey]]));
+    try {
+      const forged = (keyId: string): string => sign({ iss: `${issuer.server.origin}/fhir`, aud: 'app' }, { kid: keyId });
+      await expect(verifyIdToken(forged('unknown-1'), issuer.tenant, 'app')).rejects.toThrow(/could not be verified/);
+      const afterFirst = issuer.jwksFetches();
+      expect(afterFirst).toBe(2);
+      for (const keyId of ['unknown-2', 'unknown-3', 'unknown-4']) {
+        await expect(verifyIdToken(forged(keyId), issuer.tenant, 'app')).rejects.toThrow(/could not be verified/);
+      }
+      expect(issuer.jwksFetches()).toBe(afterFirst);
+    } finally {
+      await issuer.server.close();
+    }
+  });
 });

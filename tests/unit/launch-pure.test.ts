@@ -1,5 +1,11 @@
+import crypto from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { loadConfig } from '../../server/config';
 import { escapeHtml, html } from '../../server/http/html';
+import { appSigningKeyFromJwk, generateAppJwk } from '../../server/launch/app-keys';
+import { codeExchangeBody } from '../../server/launch/code-exchange';
+import { parseSmartConfiguration } from '../../server/launch/discovery';
+import { prepareAuthorization } from '../../server/launch/fhirclient-bridge';
 import { normalizeIss, tenantForIss } from '../../server/launch/iss-allowlist';
 import { needsPatientBanner, parseTokenResponse } from '../../server/launch/token-response';
 import { scrub } from '../../server/log';
@@ -99,5 +105,72 @@ describe('configuration', () => {
   test('a malformed tenant list is refused', () => {
     expect(() => loadConfig({ EHR_TENANTS: '[{"id":"x"}]' })).toThrow();
     expect(() => loadConfig({ EHR_TENANTS: 'not json' })).toThrow(/not valid JSON/);
+  });
+});
+
+describe('authorization request and code exchange', () => {
+  const endpoints = { authorizationEndpoint: 'https://ehr.example/auth/authorize?aud-hint=1', tokenEndpoint: 'https://ehr.example/auth/token' };
+  const input = {
+    iss: 'https://ehr.example/fhir',
+    launch: 'opaque-launch',
+    clientId: 'itdd-consent',
+    scope: 'launch openid fhirUser patient/Patient.r',
+    redirectUri: 'https://app.example/callback',
+    stateKey: 'state-123',
+    endpoints,
+  };
+
+  test('the authorize URL carries the SMART parameters and a PKCE S256 challenge of the stored verifier', async () => {
+    const { url, state } = await prepareAuthorization(input);
+    const params = new URL(url).searchParams;
+    expect(url.startsWith('https://ehr.example/auth/authorize?')).toBe(true);
+    expect(params.get('aud-hint')).toBe('1');
+    expect(Object.fromEntries([...params].filter(([name]) => name !== 'code_challenge' && name !== 'aud-hint'))).toEqual({
+      response_type: 'code',
+      client_id: 'itdd-consent',
+      scope: input.scope,
+      redirect_uri: input.redirectUri,
+      aud: input.iss,
+      state: 'state-123',
+      launch: 'opaque-launch',
+      code_challenge_method: 'S256',
+    });
+    const verifier = state.codeVerifier ?? '';
+    expect(verifier.length).toBeGreaterThanOrEqual(43);
+    expect(params.get('code_challenge')).toBe(crypto.createHash('sha256').update(verifier).digest('base64url'));
+    expect(state).toMatchObject({ key: 'state-123', serverUrl: input.iss, tokenUri: endpoints.tokenEndpoint, redirectUri: input.redirectUri, scope: input.scope });
+  });
+
+  test('a standalone launch sends no launch parameter', async () => {
+    const { url } = await prepareAuthorization({ ...input, launch: undefined });
+    expect(new URL(url).searchParams.has('launch')).toBe(false);
+  });
+
+  test('the token request sends the code, redirect URI, PKCE verifier, client id and a private_key_jwt assertion', () => {
+    const signingKey = appSigningKeyFromJwk(generateAppJwk());
+    const tenant = loadConfig({}).tenants[0];
+    const body = codeExchangeBody(
+      { state: { serverUrl: input.iss, clientId: 'itdd-consent' }, code: 'the-code', tenant, signingKey, jwksUrl: 'https://app.example/.well-known/jwks.json' },
+      endpoints.tokenEndpoint,
+      input.redirectUri,
+      'the-verifier',
+    );
+    expect(body.get('grant_type')).toBe('authorization_code');
+    expect(body.get('code')).toBe('the-code');
+    expect(body.get('redirect_uri')).toBe(input.redirectUri);
+    expect(body.get('code_verifier')).toBe('the-verifier');
+    expect(body.get('client_id')).toBe('itdd-consent');
+    expect(body.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    const assertion = jwt.verify(body.get('client_assertion') ?? '', crypto.createPublicKey(signingKey.privateKey), { algorithms: ['RS384'] }) as jwt.JwtPayload;
+    expect(assertion).toMatchObject({ iss: 'itdd-consent', sub: 'itdd-consent', aud: endpoints.tokenEndpoint });
+  });
+
+  test('discovery endpoints off the tenant\'s auth origins are refused (mix-up defence)', () => {
+    const tenant = { ...loadConfig({}).tenants[0], authOrigins: ['https://ehr.example'] };
+    const good = { authorization_endpoint: endpoints.authorizationEndpoint, token_endpoint: endpoints.tokenEndpoint };
+    expect(parseSmartConfiguration(good, tenant).tokenEndpoint).toBe(endpoints.tokenEndpoint);
+    expect(() => parseSmartConfiguration({ ...good, token_endpoint: 'https://evil.example/token' }, tenant)).toThrow(/point somewhere unexpected/);
+    expect(() => parseSmartConfiguration({ ...good, authorization_endpoint: 'https://evil.example/auth' }, tenant)).toThrow(/point somewhere unexpected/);
+    expect(() => parseSmartConfiguration({ token_endpoint: endpoints.tokenEndpoint }, tenant)).toThrow(/incomplete/);
   });
 });
