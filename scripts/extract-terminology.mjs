@@ -1,9 +1,10 @@
-// Extracts the verified codes the tailoring rules need from the shared terminology research into
-// content/tailoring/terminology-subset.json, so the app never reads ../shared at run time.
+// Extracts the verified codes the tailoring rules need from the repository's copy of the verified terminology
+// (content/terminology/terminology-verified.json, copied from the project's research notes) into
+// content/tailoring/terminology-subset.json, so the app reads only what the repository holds.
 //
 //   node scripts/extract-terminology.mjs [path/to/terminology.json] [output.json]
 //
-// The default source is ../shared/research/terminology.json relative to the project root; the default output is
+// The default source is content/terminology/terminology-verified.json relative to the project root; the default output is
 // content/tailoring/terminology-subset.json (a test writes elsewhere to check the committed file is up to date). Only entries marked
 // `"verified": true` are kept (an unverified code never drives a tailoring flag). The output is deterministic:
 // running the script twice on the same source writes the same bytes, so a diff shows real terminology changes.
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sourcePath = path.resolve(projectRoot, process.argv[2] ?? '../shared/research/terminology.json');
+const sourcePath = path.resolve(projectRoot, process.argv[2] ?? path.join('content', 'terminology', 'terminology-verified.json'));
 const outputPath = path.resolve(projectRoot, process.argv[3] ?? path.join('content', 'tailoring', 'terminology-subset.json'));
 
 /** What the rules in content/tailoring/rules.json refer to. */

@@ -100,6 +100,40 @@ describe.each(targets)('write ledger on %s', (_name, open) => {
       expect(second.intent.id).toBe(first.intent.id);
     });
 
+    test('the store itself refuses a second row with an intent key already recorded', async () => {
+      // Below the ledger's own checks: whatever code path inserts, the table holds one row per intent key, so the
+      // same note can never be queued twice for the same chart. The copy differs only in id and discussion id, so
+      // the one-live-intent-per-discussion index is not what stops it.
+      const { intent: first } = await ledger.record(newIntent());
+      const copy = (): Promise<unknown> =>
+        db.query(
+          `INSERT INTO write_intents (id, intent_key, discussion_id, tenant_id, fhir_base_url, patient_id, encounter_id,
+             clinician, launch_id, profile, state, identifier, request_sha256, note_sha256, payload_sealed, created_at,
+             updated_at)
+           SELECT $2, intent_key, $3, tenant_id, fhir_base_url, patient_id, encounter_id, clinician, launch_id, profile,
+             state, identifier, request_sha256, note_sha256, payload_sealed, now(), now()
+           FROM write_intents WHERE id = $1`,
+          [first.id, crypto.randomUUID(), crypto.randomUUID()],
+        );
+      await expect(copy()).rejects.toThrow(/unique|duplicate/i);
+      const [{ intent_key: key }] = await db.query<{ intent_key: string }>('SELECT intent_key FROM write_intents WHERE id = $1', [first.id]);
+      expect(await db.query('SELECT id FROM write_intents WHERE intent_key = $1', [key])).toHaveLength(1);
+    });
+
+    test('recording a retracted note again, unchanged, does not queue it a second time', async () => {
+      // Only a replacement (which names the document it replaces, so its key differs) may follow a retraction.
+      const intent = newIntent();
+      const { intent: first } = await ledger.record(intent);
+      await ledger.acquireLease(first.id, 'me', 60_000);
+      await ledger.apply(first.id, 'me', 'pending', 'send');
+      await ledger.apply(first.id, 'me', 'sent', 'confirm', { documentId: 'doc-1' });
+      await ledger.apply(first.id, 'me', 'confirmed', 'retract');
+      const again = await ledger.record(intent);
+      expect(again.created).toBe(false);
+      expect(again.intent).toMatchObject({ id: first.id, state: 'entered-in-error' });
+      expect(await db.query('SELECT id FROM write_intents WHERE discussion_id = $1', [intent.discussionId])).toHaveLength(1);
+    });
+
     test('the intent key covers base, patient, encounter, discussion and content', () => {
       const base = newIntent();
       const variants: Partial<NewIntent>[] = [

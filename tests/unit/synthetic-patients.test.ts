@@ -24,7 +24,7 @@ import { loadFhirDefinitions } from '../../fhir-resources/fhir-definitions';
 
 const FHIR_RESOURCES = path.resolve(__dirname, '../../fhir-resources');
 const PATIENTS_DIR = path.join(FHIR_RESOURCES, 'patients');
-const TERMINOLOGY_PATH = path.resolve(__dirname, '../../../shared/research/terminology.json');
+const TERMINOLOGY_PATH = path.resolve(__dirname, '../../content/terminology/terminology-verified.json');
 const MRN_SYSTEM = 'https://itdd-consent.example/sandbox/mrn';
 const SPECIALIST = 'Practitioner/itdd-dr-rivera';
 const CLINIC = 'Organization/itdd-org-pain-clinic';
@@ -55,12 +55,6 @@ function readJsonFile<T>(file: string): T {
 }
 
 function readTerminology(): Terminology {
-  if (!fs.existsSync(TERMINOLOGY_PATH)) {
-    throw new Error(
-      `The shared terminology file is missing: expected shared/research/terminology.json next to the project ` +
-        `(resolved to ${TERMINOLOGY_PATH}). The code checks need it; restore the shared research folder.`,
-    );
-  }
   return readJsonFile<Terminology>(TERMINOLOGY_PATH);
 }
 
@@ -152,7 +146,7 @@ function dosesPerDay(request: MedicationRequest): number {
   return ((repeat?.frequency ?? 0) * 24) / hours;
 }
 
-/** Oral morphine milligram equivalents per day (CDC 2022 factors from terminology.json), all as-needed doses taken. */
+/** Oral morphine milligram equivalents per day (CDC 2022 factors from the verified terminology), all as-needed doses taken. */
 function oralMmePerDay(terminology: Terminology, requests: MedicationRequest[]): number {
   return requests.reduce((total, request) => {
     const display = request.medicationCodeableConcept?.coding?.[0]?.display?.toLowerCase() ?? '';
@@ -262,7 +256,7 @@ describe('FHIR validity', () => {
 });
 
 describe('terminology', () => {
-  test('every RxNorm, ICD-10-CM, SNOMED CT, CPT and LOINC coding is verified in terminology.json, with its display', () => {
+  test('every RxNorm, ICD-10-CM, SNOMED CT, CPT and LOINC coding is verified in the repository terminology, with its display', () => {
     const terminology = readTerminology();
     const systems = new Set(Object.values(terminology.meta.systems));
     const verified = new Map<string, string | null>();

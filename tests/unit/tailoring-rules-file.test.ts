@@ -138,6 +138,42 @@ describe('parseRuleSet refuses an unsound rule set', () => {
   });
 });
 
+describe('verified terminology copy (content/terminology/terminology-verified.json)', () => {
+  const copy = JSON.parse(fs.readFileSync(path.join(ROOT, 'content/terminology/terminology-verified.json'), 'utf8')) as {
+    provenance: Record<string, string>;
+    [section: string]: unknown;
+  };
+
+  test('says where it came from and when, without machine paths', () => {
+    expect(copy.provenance.copiedFrom).toMatch(/research notes/);
+    expect(copy.provenance.copiedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(JSON.stringify(copy.provenance)).not.toMatch(/\/(work|tmp|home|Users)\/|\.\.\//);
+  });
+
+  test('holds only entries the research marks verified, each with its sources', () => {
+    const problems: string[] = [];
+    const visit = (value: unknown, where: string): void => {
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => visit(item, `${where}[${i}]`));
+      } else if (value !== null && typeof value === 'object') {
+        const record = value as Record<string, unknown>;
+        if ('verified' in record && record.verified !== true) {
+          problems.push(`${where}: not verified`);
+        }
+        if ('code' in record && 'system' in record && !Array.isArray(record.sources)) {
+          problems.push(`${where}: no sources`);
+        }
+        Object.entries(record).forEach(([key, item]) => visit(item, `${where}.${key}`));
+      }
+    };
+    for (const section of ['medicationClasses', 'conditions', 'procedures', 'loinc', 'mme']) {
+      expect(copy[section]).toBeDefined();
+      visit(copy[section], section);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('terminology subset', () => {
 
   test('holds verified entries only', () => {
@@ -173,9 +209,8 @@ describe('terminology subset', () => {
     expect(subset.mme['2022'].sources.length).toBeGreaterThan(0);
   });
 
-  const research = path.resolve(ROOT, '../shared/research/terminology.json');
-  const ifResearch = fs.existsSync(research) ? test : test.skip;
-  ifResearch('is exactly what scripts/extract-terminology.mjs makes, run after run', () => {
+  const research = path.join(ROOT, 'content/terminology/terminology-verified.json');
+  test('is exactly what scripts/extract-terminology.mjs makes, run after run', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'terminology-'));
     const copy = path.join(dir, 'terminology-subset.json');
     const script = path.join(ROOT, 'scripts/extract-terminology.mjs');
