@@ -75,6 +75,19 @@ async function expectNothingReached(): Promise<void> {
   expect(server.connections).toBe(0);
 }
 
+
+/**
+ * The pid of the pool's browser. A missing pid fails the test: signalling pid 0 instead would kill this whole
+ * process group (jest and everything it started).
+ */
+function browserPid(pids: readonly (number | undefined)[]): number {
+  const [pid] = pids;
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 1) {
+    throw new Error(`the PDF pool reported no browser process id (${JSON.stringify(pids)})`);
+  }
+  return pid;
+}
+
 describe('chart and clinician text prints as text', () => {
   test('an HTML-shaped name and an Arabic name appear verbatim in the PDF and escaped in the HTML', async () => {
     for (const name of [IMG_NAME, ARABIC_NAME]) {
@@ -144,17 +157,17 @@ describe('the pool under failure', () => {
     const logger = createLogger('info', (line) => events.push((JSON.parse(line) as { event: string }).event));
     const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1, logger });
     try {
-      const [idle] = pool.stats().pids;
-      process.kill(idle ?? 0, 'SIGKILL');
+      const idle = browserPid(pool.stats().pids);
+      process.kill(idle, 'SIGKILL');
       const afterIdleCrash = await pool.render('<p>after the crash</p>', { headerText: 'h', language: 'en' });
       expect(normalizeText(pdfText(afterIdleCrash.pdf))).toContain('after the crash');
       expect(pool.stats().pids).not.toContain(idle);
 
-      const [busy] = pool.stats().pids;
+      const busy = browserPid(pool.stats().pids);
       const slow = `<!doctype html><html><body>${'<p>Lorem ipsum dolor sit amet.</p>'.repeat(8_000)}<p>LAST LINE</p></body></html>`;
       const rendering = pool.render(slow, { headerText: 'h', language: 'en' });
       await new Promise((resolve) => setTimeout(resolve, 150));
-      process.kill(busy ?? 0, 'SIGKILL');
+      process.kill(busy, 'SIGKILL');
       expect(normalizeText(pdfText((await rendering).pdf))).toContain('LAST LINE');
       expect(events).toContain('pdf.render_retried');
       expect(pool.stats()).toMatchObject({ ready: 1, waiting: 0 });

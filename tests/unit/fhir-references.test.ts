@@ -4,7 +4,7 @@
  * Anything else after `_history` — a missing version, extra segments, a `..` climbing out of the FHIR base — is not
  * a reference at all: it must neither be fetched with the EHR token nor count as the launch patient.
  */
-import type { Bundle, BundleEntry, Patient } from 'fhir/r4';
+import type { Bundle, BundleEntry, Condition, FhirResource, Medication, MedicationRequest, Patient } from 'fhir/r4';
 import { patientIdOf } from '../../server/chart/chart-entries';
 import { parseRelativeReference, referenceOfUrl } from '../../server/chart/fhir-url';
 import { buildPatientContext, type PatientContext } from '../../server/chart/patient-context';
@@ -62,8 +62,8 @@ describe('versioned references in the chart', () => {
   const patient: Patient = { resourceType: 'Patient', id: 'p1', birthDate: '1970-06-15' };
 
   /** The chart as the EHR's searches answer it (the searches return these entries as they are). */
-  function contextOf(answers: { conditions?: BundleEntry[]; medicationRequests?: BundleEntry[] }): PatientContext {
-    const searchset = (entry: BundleEntry[] = []): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry });
+  function contextOf(answers: { conditions?: BundleEntry<Condition>[]; medicationRequests?: BundleEntry<MedicationRequest | Medication>[] }): PatientContext {
+    const searchset = <T extends FhirResource>(entry: BundleEntry<T>[] = []): Bundle<T> => ({ resourceType: 'Bundle', type: 'searchset', entry });
     const reads = chartReadsFromBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient }] }, { patientId: 'p1' }, {
       overrides: {
         conditions: { kind: 'ok', value: searchset(answers.conditions) },
@@ -73,7 +73,7 @@ describe('versioned references in the chart', () => {
     return buildPatientContext(reads, NOW);
   }
 
-  const conditionFor = (id: string, reference: string): BundleEntry => ({
+  const conditionFor = (id: string, reference: string): BundleEntry<Condition> => ({
     resource: { resourceType: 'Condition', id, subject: { reference }, code: { text: `condition ${id}` }, clinicalStatus: { coding: [{ code: 'active' }] } },
   });
 
