@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import { appFilledAnswers, parseClinicianAnswers } from '../consent/checklist-answers';
-import type { AppFilledValues } from '../consent/checklist-answers';
 import type { ChecklistAnswers, InvalidItem, MissingItem } from '../consent/checklist-model';
 import { answersForRecord, validateForAttestation } from '../consent/checklist-model';
 import { AppError, badRequest, isAppError } from '../errors';
@@ -90,17 +89,18 @@ function attentionLines(missing: readonly MissingItem[], invalid: readonly Inval
 }
 
 /**
- * The answers as the app would record them at attestation: the clinician's plus the app-filled ones, checked for the
+ * The answers as the app records them at attestation: the draft's (the clinician's and the app-filled ones) and the
+ * attestation time, checked for the
  * patient's active tailoring flags and kept for the items shown. Like the API's 422, nothing is recorded otherwise.
  * @throws AppError unprocessable naming every item missing or invalid, with `details.missing` and `details.invalid`.
  */
 export function attestedAnswers(
   checklist: Checklist,
-  clinicianAnswers: ChecklistAnswers,
-  appValues: AppFilledValues,
+  draftAnswers: ChecklistAnswers,
+  attestedAt: string,
   activeFlags: readonly string[],
 ): ChecklistAnswers {
-  const answers = { ...clinicianAnswers, ...appFilledAnswers(checklist, appValues) };
+  const answers = { ...draftAnswers, ...appFilledAnswers(checklist, { attestedAt }) };
   const check = validateForAttestation(checklist, answers, activeFlags);
   if (!check.ok) {
     const count = check.missing.length + check.invalid.length;

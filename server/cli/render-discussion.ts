@@ -1,38 +1,42 @@
 /**
- * The discussion part of `npm run render`: from a bundle's chart, the handout rendered for it and a file of checklist
- * answers to the note text and the DocumentReferences the app would file — through the app's own code (the consent
- * module's gates, `noteInputFor`, `renderDiscussionNote`, `buildDocumentReference`), so they can be inspected or
- * compared without an EHR. Everything is built and validated in memory; the caller writes files only when all of it
- * succeeded.
+ * The discussion part of `npm run render`: from a bundle's chart to the discussion record the app would hold, the
+ * handout printed for it, and — from a file of checklist answers — the note text and the DocumentReferences the app
+ * would file. Every step is the app's own: `snapshotOf` and `newDraft` (what a launch opens), `handoutInputFor`
+ * (what the handout routes print), the attestation checks, and the filing service's `noteInputOf` /
+ * `documentInputOf` / `buildDocumentReference` — so what the command prints is what the app serves and files.
+ * Everything is built and validated in memory; the caller writes files only when all of it succeeded.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
-import type { DocumentReferenceInput, PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
+import type { PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
 import { buildDocumentReference } from '../../fhir-resources/document-reference';
 import type { PatientContext } from '../chart/patient-context';
-import { shownFlagOf } from '../consent/discussion';
-import { languageLabel, preferredLanguageText } from '../consent/discussion-snapshot';
-import type { NoteRecord } from '../consent/note-input';
-import { noteInputFor } from '../consent/note-input';
-import { loadChecklist } from '../content/content-packs';
+import { keepAppFilled } from '../consent/checklist-answers';
+import type { Discussion } from '../consent/discussion';
+import { activeChecklistFlags } from '../consent/discussion';
+import { attested, newDraft } from '../consent/discussion-lifecycle';
+import { snapshotOf } from '../consent/discussion-snapshot';
+import { loadChecklist, pickPackForLanguage } from '../content/content-packs';
 import type { HandoutRenderInput } from '../handout/render-html';
-import { projectRoot } from '../project-root';
+import { handoutInputFor } from '../handout/handout-document';
 import type { TailoringResult } from '../tailoring/types';
+import { appVersion } from '../writeback/filing-prepare';
+import { documentInputOf, noteInputOf } from '../writeback/note-input';
 import { attestedAnswers, readClinicianAnswers } from './answers-file';
 import type { ClinicianArg, RenderCommand } from './render-args';
 import { derivedDiscussionId } from './reproducible';
 
-/** The checklist and the note are clinician-facing and written in English (as in the app). */
+/** The checklist is clinician-facing and written in English (as in the app). */
 const CHECKLIST_LANGUAGE = 'en';
-const NOTE_LANGUAGE = 'en';
 const PDF_TITLE = 'Intrathecal drug pump: patient handout as given in the discussion';
 /**
  * The profiles the handout PDF is filed with, as the filing service does: US Core takes the note text and then the
  * PDF; Epic keeps only one (text) attachment; Oracle's single entry would have to be a PDF of the note itself.
  */
 const PROFILES_WITH_PDF: ReadonlySet<WriteProfile> = new Set(['us-core']);
+/** The command has no EHR: its records name this base and tenant, which no EHR or store ever sees. */
+const CLI_FHIR_BASE = 'urn:itdd-consent:render';
+const CLI_TENANT = 'render-command';
 
 /** The bundle as the launch reads would have answered it. */
 export interface BundleChart {
@@ -43,15 +47,6 @@ export interface BundleChart {
   tailoring: TailoringResult;
 }
 
-/** One attested discussion, as the command records it. */
-export interface CliDiscussion {
-  record: NoteRecord;
-  clinician: ClinicianArg;
-  patient: PatientContext['patient'];
-  /** Attestation, period start and period end alike: the command knows only when the discussion was attested. */
-  attestedAt: string;
-}
-
 /** A file the command will write, and the line that reports it. */
 export interface RenderOutput {
   path: string;
@@ -59,88 +54,79 @@ export interface RenderOutput {
   summary: string;
 }
 
-/** The app's version, as the filed note names it. */
-export function appVersion(): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
-  return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
+export { appVersion } from '../writeback/filing-prepare';
+
+/**
+ * The discussion the app would open for this chart and this clinician at the command's time — attested from the
+ * answers file when one is given (the app-filled items are the command's: the handout, the chart's preferred
+ * language, the `--clinician` and the `--date`).
+ * @throws AppError bad_request for an unreadable answers file, unprocessable naming the items attestation lacks.
+ */
+export function discussionOf(command: RenderCommand, chart: BundleChart): Discussion {
+  const { clinician } = command;
+  const checklist = loadChecklist(CHECKLIST_LANGUAGE);
+  const subject = { patientId: chart.patientId, ...(chart.encounterId === undefined ? {} : { encounterId: chart.encounterId }) };
+  const clinicianAnswers = command.checklistPath === undefined ? {} : readClinicianAnswers(command.checklistPath, checklist, subject);
+  const id = command.discussionId ??
+    derivedDiscussionId({ bundle: chart.bundle, answers: clinicianAnswers, attestedAt: command.attestedAt, clinicianReference: clinician.reference });
+  const draft = draftOf(chart, { clinician, at: new Date(command.attestedAt), id, ...(command.language === undefined ? {} : { language: command.language }) });
+  if (command.checklistPath === undefined) {
+    return draft;
+  }
+  const answers = attestedAnswers(checklist, keepAppFilled(checklist, clinicianAnswers, draft.answers), command.attestedAt, activeChecklistFlags(draft));
+  return attested(draft, { attestedAt: new Date(command.attestedAt), attestedBy: clinician.reference, answers });
+}
+
+export interface DraftOptions {
+  clinician: ClinicianArg;
+  /** When the discussion is opened (and the handout dated). */
+  at: Date;
+  id: string;
+  /** A BCP 47 tag that overrides the chart's preferred language (`--lang`). */
+  language?: string;
 }
 
 /**
- * Reads and attests the answers for this chart and handout. The app-filled items are the command's: the handout
- * printed, the chart's preferred language, the `--clinician` and the `--date`.
- * @throws AppError bad_request for an unreadable answers file, unprocessable naming the items attestation lacks.
+ * The draft a launch of this chart by this clinician would open at `at`: the pack for the patient's language (else
+ * English with the interpreter notice), the tailoring flags shown, the app-filled answers.
  */
-export function discussionOf(command: RenderCommand, checklistPath: string, chart: BundleChart, handout: HandoutRenderInput): CliDiscussion {
-  const { clinician, attestedAt } = command;
-  const checklist = loadChecklist(CHECKLIST_LANGUAGE);
-  const subject = { patientId: chart.patientId, ...(chart.encounterId === undefined ? {} : { encounterId: chart.encounterId }) };
-  const clinicianAnswers = readClinicianAnswers(checklistPath, checklist, subject);
-  const answers = attestedAnswers(checklist, clinicianAnswers, {
-    handoutTitle: handout.pack.title,
-    handoutVersion: handout.pack.version,
-    handoutLanguage: languageLabel(handout.pack.language),
-    preferredLanguage: preferredLanguageText(chart.context),
-    practitioner: clinician.name ?? clinician.reference,
-    attestedAt,
-  }, handout.activeFlags);
-  const id = command.discussionId ??
-    derivedDiscussionId({ bundle: chart.bundle, answers: clinicianAnswers, attestedAt, clinicianReference: clinician.reference });
-  const { pack } = handout;
-  const record: NoteRecord = {
-    id, ...subject, answers,
-    pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title },
-    interpreterNeeded: handout.interpreterNeeded,
-    flagsShown: chart.tailoring.flags.map(shownFlagOf),
-    dismissedFlags: [],
-    clinicianNotes: [],
-  };
-  return { record, clinician, patient: chart.context.patient, attestedAt };
+export function draftOf(chart: Pick<BundleChart, 'context' | 'tailoring' | 'patientId' | 'encounterId'>, options: DraftOptions): Discussion {
+  const { clinician } = options;
+  const launch = { fhirBaseUrl: CLI_FHIR_BASE, launchId: `render-${options.id}`, fhirUser: clinician.reference, context: { userName: clinician.name ?? '' } };
+  const choice = pickPackForLanguage(options.language ?? chart.context.patient?.preferredLanguage?.code, { approvedOnly: false });
+  const snapshot = snapshotOf({ launch, context: chart.context, tailoring: chart.tailoring, choice, checklist: loadChecklist(CHECKLIST_LANGUAGE) });
+  const key = { tenantId: CLI_TENANT, patientId: chart.patientId, clinician: clinician.reference, ...(chart.encounterId === undefined ? {} : { encounterId: chart.encounterId }) };
+  return newDraft(key, snapshot, { id: options.id, now: options.at });
 }
 
-/** The note text, exactly as the filing service would render it for this discussion and PDF. */
-export function noteTextOf(discussion: CliDiscussion, pdf: Buffer): string {
-  const { attestedAt } = discussion;
-  return renderDiscussionNote(noteInputFor({
-    record: discussion.record,
-    checklist: loadChecklist(CHECKLIST_LANGUAGE),
-    patient: discussion.patient,
-    clinician: discussion.clinician,
-    times: { attestedAt, periodStart: attestedAt, periodEnd: attestedAt },
-    appVersion: appVersion(),
-    pdfSha256: sha256Hex(pdf),
+/** The handout of the discussion, exactly as the app's handout routes print it (drafts carry their DRAFT mark). */
+export function handoutOf(discussion: Discussion, chart: BundleChart, largePrint: boolean): HandoutRenderInput {
+  return handoutInputFor(discussion, chart.context, { largePrint, requireApproved: false, printTarget: 'pdf' });
+}
+
+/** The note text, exactly as the filing service renders it for this discussion and PDF. */
+export function noteTextOf(command: RenderCommand, discussion: Discussion, chart: BundleChart, pdf: Buffer): string {
+  return renderDiscussionNote(noteInputOf({
+    discussion, checklist: loadChecklist(CHECKLIST_LANGUAGE), patient: chart.context.patient,
+    authorReference: command.clinician.reference, appVersion: appVersion(), pdfSha256: sha256Hex(pdf),
   }));
-}
-
-function documentInputOf(discussion: CliDiscussion, noteText: string, pdf: PdfInput | undefined): DocumentReferenceInput {
-  const { record, attestedAt } = discussion;
-  return {
-    discussionId: record.id,
-    patientId: record.patientId,
-    ...(record.encounterId === undefined ? {} : { encounterId: record.encounterId }),
-    authorReference: discussion.clinician.reference,
-    date: attestedAt,
-    periodStart: attestedAt,
-    periodEnd: attestedAt,
-    noteText,
-    ...(pdf === undefined ? {} : { pdf }),
-    language: NOTE_LANGUAGE,
-  };
 }
 
 /**
  * The note and the DocumentReferences asked for, each built and validated for its profile.
  * @throws AppError unprocessable naming the element when a DocumentReference breaks its profile.
  */
-export function discussionOutputs(command: RenderCommand, discussion: CliDiscussion, pdf: Buffer): RenderOutput[] {
-  const noteText = noteTextOf(discussion, pdf);
+export function discussionOutputs(command: RenderCommand, discussion: Discussion, chart: BundleChart, pdf: Buffer): RenderOutput[] {
+  const noteText = noteTextOf(command, discussion, chart, pdf);
   const outputs: RenderOutput[] = [];
   if (command.notePath !== undefined) {
     outputs.push({ path: command.notePath, data: noteText, summary: `wrote ${command.notePath} (note, SHA-256 ${sha256Hex(noteText)})` });
   }
-  const pdfInput: PdfInput = { bytes: pdf, title: PDF_TITLE, creation: discussion.attestedAt, language: discussion.record.pack.language };
+  const at = new Date(command.attestedAt);
+  const pdfInput: PdfInput = { bytes: pdf, title: PDF_TITLE, creation: at.toISOString(), language: discussion.pack.language };
   for (const target of command.documentReferences) {
-    const input = documentInputOf(discussion, noteText, PROFILES_WITH_PDF.has(target.profile) ? pdfInput : undefined);
-    const resource = buildDocumentReference(target.profile, input);
+    const pdfForProfile = PROFILES_WITH_PDF.has(target.profile) ? pdfInput : undefined;
+    const resource = buildDocumentReference(target.profile, documentInputOf(discussion, command.clinician.reference, noteText, at, pdfForProfile));
     outputs.push({ path: target.path, data: `${JSON.stringify(resource, null, 2)}\n`, summary: `wrote ${target.path} (DocumentReference, ${target.profile})` });
   }
   return outputs;

@@ -28,7 +28,6 @@ import type { Bundle } from 'fhir/r4';
 import { chartReadsFromBundle, launchContextFromBundle } from '../chart/chart-reads-from-bundle';
 import { buildPatientContext } from '../chart/patient-context';
 import { badRequest, isAppError } from '../errors';
-import { handoutInputForChart } from '../handout/handout-input';
 import { PdfRenderer } from '../handout/pdf';
 import type { HandoutRenderInput } from '../handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../handout/render-html';
@@ -36,7 +35,7 @@ import { tailor } from '../tailoring/engine';
 import type { RenderCommand } from './render-args';
 import { parseRenderArgs } from './render-args';
 import type { BundleChart, RenderOutput } from './render-discussion';
-import { discussionOf, discussionOutputs } from './render-discussion';
+import { discussionOf, discussionOutputs, handoutOf } from './render-discussion';
 import { withPdfDates } from './reproducible';
 
 export { parseRenderArgs } from './render-args';
@@ -112,23 +111,17 @@ function chartOutputs(command: RenderCommand, chart: BundleChart, input: Handout
  */
 export async function runRender(command: RenderCommand): Promise<string[]> {
   const chart = chartOfBundle(command.bundlePath, new Date(command.attestedAt));
-  const handout = handoutInputForChart(chart.context, chart.tailoring, {
-    date: command.date,
-    largePrint: command.largePrint,
-    printTarget: 'pdf',
-    ...(command.language === undefined ? {} : { language: command.language }),
-  });
-  const discussion = command.checklistPath === undefined ? undefined : discussionOf(command, command.checklistPath, chart, handout);
-  const input = discussion?.clinician.name === undefined ? handout : { ...handout, clinicianName: discussion.clinician.name };
+  const discussion = discussionOf(command, chart);
+  const input = handoutOf(discussion, chart, command.largePrint);
   const report = [`pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`, `flags: ${input.activeFlags.join(', ') || 'none'}`];
   const pdf = await renderPdf(input, command.attestedAt);
   const outputs = chartOutputs(command, chart, input);
   if (command.outPath !== undefined) {
     outputs.push({ path: command.outPath, data: pdf, summary: `wrote ${command.outPath} (${pdf.length} bytes)` });
   }
-  if (discussion !== undefined) {
-    report.push(`discussion ${discussion.record.id} attested ${discussion.attestedAt} by ${discussion.clinician.reference}`);
-    outputs.push(...discussionOutputs(command, discussion, pdf));
+  if (discussion.status === 'attested') {
+    report.push(`discussion ${discussion.id} attested ${command.attestedAt} by ${command.clinician.reference}`);
+    outputs.push(...discussionOutputs(command, discussion, chart, pdf));
   }
   for (const output of outputs) {
     fs.writeFileSync(output.path, output.data);

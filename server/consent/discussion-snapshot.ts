@@ -30,7 +30,7 @@ export function discussionKeyOf(launch: LaunchSession): DiscussionKey {
 }
 
 /** The signed-in clinician's name: from the id_token, else the chart's Practitioner; bounded. */
-export function clinicianNameOf(launch: LaunchSession, context: PatientContext | undefined): string | undefined {
+export function clinicianNameOf(launch: Pick<LaunchSession, 'context'>, context: PatientContext | undefined): string | undefined {
   const fromToken = typeof launch.context.userName === 'string' ? launch.context.userName.trim() : '';
   const name = fromToken === '' ? context?.practitioner?.name?.trim() : fromToken;
   return name === undefined || name === '' ? undefined : name.slice(0, NAME_MAX);
@@ -58,8 +58,11 @@ export function preferredLanguageText(context: PatientContext): string {
   return context.reads.patient.state === 'ok' ? 'Not recorded in the chart' : 'Unknown: the patient record could not be read';
 }
 
+/** What a snapshot needs of the launch: where, which launch, who (a CLI run builds one without an EHR). */
+export type SnapshotLaunch = Pick<LaunchSession, 'fhirBaseUrl' | 'launchId' | 'fhirUser' | 'context'>;
+
 export interface SnapshotInput {
-  launch: LaunchSession;
+  launch: SnapshotLaunch;
   context: PatientContext;
   tailoring: TailoringResult;
   choice: PackChoice;

@@ -7,6 +7,10 @@ import type { ChecklistAnswers } from './checklist-model';
 import type { ClinicianNote, DismissedFlag, Discussion, DiscussionKey, DiscussionSnapshot } from './discussion';
 import { DISCUSSION_COLUMNS, discussionFromRow, rowValues } from './discussion-rows';
 import type { DiscussionRow } from './discussion-rows';
+import type { Attestation } from './discussion-lifecycle';
+import { attested, newDraft, withSnapshot } from './discussion-lifecycle';
+
+export type { Attestation } from './discussion-lifecycle';
 
 /**
  * Discussion records in the store (migration 002). Every change is a compare-and-set on `version`: the caller says
@@ -17,13 +21,6 @@ export interface DiscussionStoreOptions {
   now?: () => Date;
 }
 
-export interface Attestation {
-  attestedAt: Date;
-  /** The clinician's fhirUser, from the launch (never from the browser). */
-  attestedBy: string;
-  /** The final answers, app-filled time included. */
-  answers: ChecklistAnswers;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEY_MATCH = `tenant_id = $1 AND patient_id = $2 AND COALESCE(encounter_id, '') = $3 AND clinician = $4`;
@@ -62,20 +59,6 @@ function alreadyCompleted(): AppError {
 }
 
 /** The snapshot applied to a draft: the latest chart, pack and launch; app-filled answers overwrite stored ones. */
-function withSnapshot(d: Discussion, s: DiscussionSnapshot): Discussion {
-  const clinician = s.clinicianName === undefined ? { fhirUser: d.clinician.fhirUser } : { fhirUser: d.clinician.fhirUser, name: s.clinicianName };
-  return {
-    ...d,
-    fhirBaseUrl: s.fhirBaseUrl,
-    launchId: s.launchId,
-    clinician,
-    pack: s.pack,
-    checklist: s.checklist,
-    interpreterNeeded: s.interpreterNeeded,
-    flagsShown: s.flagsShown,
-    answers: { ...d.answers, ...s.appAnswers },
-  };
-}
 
 export class DiscussionStore {
   private readonly now: () => Date;
@@ -115,17 +98,7 @@ export class DiscussionStore {
   }
 
   private draft(key: DiscussionKey, s: DiscussionSnapshot): Discussion {
-    const now = this.now();
-    const base: Discussion = {
-      id: crypto.randomUUID(), tenantId: key.tenantId, fhirBaseUrl: s.fhirBaseUrl, patientId: key.patientId,
-      clinician: { fhirUser: key.clinician }, launchId: s.launchId, pack: s.pack, checklist: s.checklist,
-      interpreterNeeded: s.interpreterNeeded, flagsShown: [], dismissedFlags: [], clinicianNotes: [], answers: {},
-      status: 'draft', createdAt: now, updatedAt: now, version: 1,
-    };
-    if (key.encounterId !== undefined) {
-      base.encounterId = key.encounterId;
-    }
-    return withSnapshot(base, s);
+    return newDraft(key, s, { id: crypto.randomUUID(), now: this.now() });
   }
 
   async get(id: string): Promise<Discussion | undefined> {
@@ -184,13 +157,7 @@ export class DiscussionStore {
 
   /** Freezes the discussion. The caller has validated the answers (validateForAttestation). */
   async attest(id: string, expectedVersion: number, attestation: Attestation): Promise<Discussion> {
-    return this.mutate(id, expectedVersion, (d) => ({
-      ...d,
-      answers: attestation.answers,
-      status: 'attested',
-      attestedAt: attestation.attestedAt,
-      attestedBy: attestation.attestedBy,
-    }));
+    return this.mutate(id, expectedVersion, (d) => attested(d, attestation));
   }
 
   /** Every discussion about this patient at this tenant, newest first (capped at 200). */

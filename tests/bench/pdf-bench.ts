@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { chartReadsFromBundle, launchContextFromBundle } from '../../server/chart/chart-reads-from-bundle';
 import { buildPatientContext } from '../../server/chart/patient-context';
-import { handoutInputForChart } from '../../server/handout/handout-input';
+import { servedHandout } from '../support/served-handout';
 import { PdfRenderer } from '../../server/handout/pdf';
 import type { LaunchedChromium } from '../../server/handout/pdf-browser';
 import { launchChromium } from '../../server/handout/pdf-browser';
@@ -20,7 +20,6 @@ import type { PrintOptions } from '../../server/handout/pdf-templates';
 import { pdfOptions } from '../../server/handout/pdf-templates';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { projectRoot } from '../../server/project-root';
-import { tailor } from '../../server/tailoring/engine';
 import type { BenchReport, BenchRow, Benchmark } from './run';
 
 const TARGET_RATIO = 1.3;
@@ -51,7 +50,7 @@ function benchDocument(): BenchDocument {
     throw new Error('the anticoagulant bundle has no single patient');
   }
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch), new Date());
-  const input = handoutInputForChart(context, tailor(context), { date: '2026-11-25', printTarget: 'pdf' });
+  const input = servedHandout(context, { date: '2026-11-25', patientId: launch.patientId, printTarget: 'pdf' });
   const options = { headerText: handoutHeaderText(input), footerText: handoutFooterText(input.pack), language: input.pack.language };
   return { html: renderHandoutHtml(input), options };
 }

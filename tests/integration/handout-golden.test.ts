@@ -6,13 +6,12 @@
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { blockSegments, loadSeedFacts } from '../../server/content/content-packs';
 import type { Block, HandoutPack } from '../../server/content/content-schema';
-import { handoutInputForChart } from '../../server/handout/handout-input';
+import { servedHandout } from '../support/served-handout';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { escapeHtml } from '../../server/http/html';
-import { tailor } from '../../server/tailoring/engine';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { normalizeText, pdfText } from '../support/pdf-text';
 import type { SyntheticIndexEntry } from '../support/synthetic-patients';
@@ -37,7 +36,7 @@ function inputFor(entry: IndexEntry): HandoutRenderInput {
   const bundle = loadSyntheticBundle(entry.file);
   const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch, { extraResources: practitioners }), NOW);
-  return handoutInputForChart(context, tailor(context), { date: '2026-11-25', printTarget: 'pdf' });
+  return servedHandout(context, { date: '2026-11-25', patientId: entry.patientId, printTarget: 'pdf' });
 }
 
 async function print(entry: IndexEntry): Promise<void> {

@@ -37,6 +37,7 @@ async function run(argv: string[]): Promise<CliRun> {
 }
 
 const file = (name: string): string => path.join(dir, name);
+const ATTESTED_UTC = new Date(ATTESTED_AT).toISOString();
 const readJson = (name: string): DocumentReference => JSON.parse(fs.readFileSync(file(name), 'utf8')) as DocumentReference;
 const attachmentBytes = (resource: DocumentReference, index: number): Buffer => Buffer.from(resource.content[index]?.attachment.data ?? '', 'base64');
 
@@ -82,7 +83,8 @@ test('the note equals renderDiscussionNote of the same discussion, with the app-
     checklist: loadChecklist('en'),
     patient: { name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },
     clinician: { reference: 'Practitioner/itdd-dr-rivera', name: 'Elena Rivera, MD' },
-    times: { attestedAt: ATTESTED_AT, periodStart: ATTESTED_AT, periodEnd: ATTESTED_AT },
+    // As the filing service writes it: the discussion's instant in UTC, whatever offset --date was given in.
+    times: { attestedAt: ATTESTED_UTC, periodStart: ATTESTED_UTC, periodEnd: ATTESTED_UTC },
     appVersion: manifest.version,
     pdfSha256: sha256Hex(pdf),
   }));
@@ -100,7 +102,7 @@ test.each(WRITE_PROFILES)('the %s DocumentReference passes its profile, carries 
     identifier: [{ value: `urn:uuid:${DISCUSSION_ID}` }],
     subject: { reference: 'Patient/anticoagulant-patient' },
     author: [{ reference: 'Practitioner/itdd-dr-rivera' }],
-    date: ATTESTED_AT,
+    date: ATTESTED_UTC,
     context: { encounter: [{ reference: 'Encounter/anticoagulant-encounter' }] },
   });
   resource.content.forEach((entry, index) => {

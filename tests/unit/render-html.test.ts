@@ -8,14 +8,13 @@ import type { Bundle } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { loadHandoutPack } from '../../server/content/content-packs';
 import type { Block, HandoutPack } from '../../server/content/content-schema';
-import { handoutInputForChart } from '../../server/handout/handout-input';
+import { servedHandout } from '../support/served-handout';
 import { cssString } from '../../server/handout/handout-styles';
 import { footerTemplate, headerTemplate } from '../../server/handout/pdf-templates';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { HANDOUT_CSP, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { formatFhirDate } from '../../server/handout/render-labels';
 import { escapeHtml } from '../../server/http/html';
-import { tailor } from '../../server/tailoring/engine';
 import { chartReadsFromBundle, launchContextFromBundle } from '../support/chart-reads-from-bundle';
 
 const en = loadHandoutPack('en');
@@ -85,10 +84,9 @@ describe('tailoring: which blocks and sections print', () => {
     const file = path.resolve(__dirname, '../../fhir-resources/patients/anticoagulant.json');
     const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
     const context = buildPatientContext(chartReadsFromBundle(bundle, launchContextFromBundle(bundle)!), new Date('2026-11-25T12:00:00Z'));
-    const tailoring = tailor(context);
-    const kept = renderHandoutHtml(handoutInputForChart(context, tailoring, { date: '2026-11-25' }));
+    const kept = renderHandoutHtml(servedHandout(context, { date: '2026-11-25' }));
     const dismissed = renderHandoutHtml(
-      handoutInputForChart(context, tailoring, { date: '2026-11-25', dismissedFlags: ['antithrombotic-bleeding-risk'] }),
+      servedHandout(context, { date: '2026-11-25', dismissedFlags: ['antithrombotic-bleeding-risk'] }),
     );
     expect(kept).toContain(paragraphText(en, 'bleeding-risk'));
     expect(dismissed).not.toContain(paragraphText(en, 'bleeding-risk'));
