@@ -25,6 +25,7 @@ const WANTED = {
     'gabapentinoid',
     'systemicCorticosteroid',
     'immunosuppressant',
+    'intrathecalAgent',
   ],
   conditions: [
     'diabetes',
@@ -39,6 +40,8 @@ const WANTED = {
     'cancer',
     'psychosis',
     'implantedPumpStatus',
+    'morbidObesity',
+    'spasticityMsCp',
   ],
   procedures: ['pumpImplantOrRemoval', 'pumpAnalysisRefill'],
   loinc: ['relatedObservations'],

@@ -84,7 +84,7 @@ async function renderPdf(input: HandoutRenderInput, attestedAt: string): Promise
   try {
     const { pdf } = await renderer.render(renderHandoutHtml(input), {
       headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack),
+      footerText: handoutFooterText(input.pack, input.clinic),
       language: input.pack.language,
       largePrint: input.largePrint,
     });

@@ -4,10 +4,72 @@
  * the clinician did not dismiss), and the names and dates on the copy. Pure apart from loading the (cached) packs.
  */
 import type { PatientContext } from '../chart/patient-context';
+import type { ClinicContact } from '../config';
+import { clinicContactFromEnv } from '../config';
 import { activeHandoutFlags } from '../tailoring/engine';
+import type { FlagEvidence, TailoringFlag } from '../tailoring/types';
 import type { TailoringResult } from '../tailoring/types';
 import { pickPackForLanguage } from '../content/content-packs';
+import type { TailoringFlagId } from '../content/content-schema';
+import type { ScenarioOverride } from '../content/scenario';
+import { scenarioFromFlags } from '../content/scenario';
 import type { HandoutRenderInput } from './render-html';
+
+/** Words of a pump device (the tailoring rules' `implantedPump` device words); an insulin pump is not one. */
+const PUMP_DEVICE = /\b(synchromed|prometra|intrathecal)\b/i;
+const INSULIN = /\binsulin\b/i;
+const ENDED = new Set(['stopped', 'completed', 'entered-in-error', 'cancelled', 'not-taken']);
+
+/**
+ * The pump's drug and model as the chart records them, for the handout's write-in lines: the drug of an active
+ * intrathecal order, the model of an implanted intrathecal pump. Undefined when the chart does not say.
+ */
+export function pumpFactsOf(context: PatientContext): { drug?: string; model?: string } {
+  const device = context.devices.find(
+    (d) => d.status !== 'inactive' && d.status !== 'entered-in-error' && PUMP_DEVICE.test(`${d.display} ${d.manufacturer ?? ''}`) && !INSULIN.test(d.display),
+  );
+  const order = context.medications.find(
+    (m) => !ENDED.has(m.status) && m.status !== 'draft' && [m.route ?? '', ...m.routeCodings.map((c) => c.display ?? ''), ...m.dosages.map((d) => d.route ?? '')].some((r) => /intrathecal/i.test(r)),
+  );
+  const model = device === undefined ? undefined : [device.display, device.modelNumber === undefined ? undefined : `(${device.modelNumber})`].filter(Boolean).join(' ');
+  const drug = order === undefined ? undefined : plainName(order.display);
+  return { ...(drug === undefined ? {} : { drug }), ...(model === undefined ? {} : { model }) };
+}
+
+/**
+ * A chart finding in the plain words a patient reads: a drug's name without its strength or dose form ("apixaban"
+ * from "apixaban 5 MG Oral Tablet" — doses never reach patient text), a status or criticality in brackets left off,
+ * a result as its name and value.
+ */
+export function plainName(display: string): string {
+  const noBrackets = display.replace(/\s*\([^)]*\)\s*$/u, '').trim();
+  if (/:\s*[\d.]+/.test(noBrackets)) {
+    const [name = '', value = ''] = noBrackets.split(':');
+    const short = /a1c/i.test(name) ? 'HbA1c' : name.replace(/\s*\[.*?\]/g, '').trim();
+    return `${short} ${value.replace(/\s+on\s+\d{4}-\d{2}-\d{2}.*$/u, '').trim()}`;
+  }
+  const tokens = noBrackets.split(/\s+/);
+  const start = tokens.findIndex((t) => !/\d/.test(t) && !/^(hr|h)$/i.test(t));
+  const words: string[] = [];
+  for (const token of tokens.slice(Math.max(start, 0))) {
+    if (/\d/.test(token) || /^(oral|tablet|capsule|injection|solution|extended|release|delayed|patch|transdermal|system|chewable|enteric|coated|prefilled|syringe|ml|mg)$/i.test(token)) {
+      break;
+    }
+    words.push(token);
+  }
+  return words.length > 0 ? words.join(' ') : noBrackets;
+}
+
+/** The plain names of the chart findings behind each patient flag, by the handout flag it raises. */
+export function evidenceByHandoutFlag(flags: ReadonlyArray<Pick<TailoringFlag, 'handoutFlag'> & { evidence: readonly FlagEvidence[] }>): Partial<Record<TailoringFlagId, string[]>> {
+  const byFlag: Partial<Record<TailoringFlagId, string[]>> = {};
+  for (const flag of flags) {
+    if (flag.handoutFlag !== undefined) {
+      byFlag[flag.handoutFlag] = [...(byFlag[flag.handoutFlag] ?? []), ...flag.evidence.map((e) => plainName(e.display))];
+    }
+  }
+  return byFlag;
+}
 
 export interface HandoutChoices {
   /** ISO date of the discussion. */
@@ -21,15 +83,25 @@ export interface HandoutChoices {
   /** Production refuses packs that are not approved; the sandbox and the CLI print drafts with a DRAFT mark. */
   approvedOnly?: boolean;
   printTarget?: HandoutRenderInput['printTarget'];
+  /** The clinician's choice of indication or procedure (else the chart's). */
+  scenario?: ScenarioOverride;
+  /** The clinic printed on every page (default: from the environment). */
+  clinic?: ClinicContact;
 }
 
 export function handoutInputForChart(context: PatientContext, tailoring: TailoringResult, choices: HandoutChoices): HandoutRenderInput {
   const requested = choices.language ?? context.patient?.preferredLanguage?.code;
   const { pack, interpreterNeeded } = pickPackForLanguage(requested, { approvedOnly: choices.approvedOnly ?? false });
   const patient = context.patient;
+  const dismissed = choices.dismissedFlags ?? [];
+  const activeFlags = activeHandoutFlags(tailoring, dismissed);
   return {
     pack,
-    activeFlags: activeHandoutFlags(tailoring, choices.dismissedFlags ?? []),
+    activeFlags,
+    scenario: scenarioFromFlags(activeFlags, choices.scenario ?? {}),
+    flagEvidence: evidenceByHandoutFlag(tailoring.flags.filter((f) => f.audience === 'patient' && !dismissed.includes(f.id))),
+    pump: pumpFactsOf(context),
+    clinic: choices.clinic ?? clinicContactFromEnv(),
     patient: {
       ...(patient?.name === undefined ? {} : { name: patient.name }),
       ...(patient?.birthDate === undefined ? {} : { birthDate: patient.birthDate }),
