@@ -3,7 +3,7 @@
  * points, the benefits and risks, the decision section of the handout and the checklist items (`appliesTo`).
  *
  * From the chart it is read off the tailoring flags the engine raised (rules in content/tailoring/rules.json):
- * `spasticity` (intrathecal baclofen or a spasticity condition) → spasticity; else `cancer-pain` → cancer pain; else
+ * `baclofen-withdrawal` (intrathecal baclofen) or `spasticity` (a spasticity condition) → spasticity; else `cancer-pain` → cancer pain; else
  * non-cancer pain (a pain clinic's usual patient). `existing-pump` (a pump device, pump procedure or pump status) →
  * a replacement or revision with no trial; else a first implant after a trial. The clinician can change either before
  * printing (`?indication=…&procedure=…`, `parseScenarioQuery`); "trial only" is a clinician choice.
@@ -22,7 +22,7 @@ export type ScenarioOverride = Partial<Scenario>;
 export function scenarioFromFlags(activeFlags: Iterable<string>, override: ScenarioOverride = {}): Scenario {
   const flags = new Set(activeFlags);
   const fromChart: Scenario = {
-    indication: flags.has('spasticity') ? 'spasticity' : flags.has('cancer-pain') ? 'cancer-pain' : 'non-cancer-pain',
+    indication: flags.has('spasticity') || flags.has('baclofen-withdrawal') ? 'spasticity' : flags.has('cancer-pain') ? 'cancer-pain' : 'non-cancer-pain',
     procedure: flags.has('existing-pump') ? 'replacement' : 'first-implant',
   };
   return { ...fromChart, ...override };

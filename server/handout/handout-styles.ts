@@ -28,9 +28,12 @@ ul, ol { padding-inline-start: 1.4em; }
 li { margin-bottom: 0.1em; }
 .clinic-line { font-weight: 700; margin: 0 0 0.6em; }
 .finding { font-weight: 700; }
-.diagram { margin: 0 0 var(--gap); display: flex; gap: 1em; align-items: center; }
-.pump-diagram { width: 42%; height: auto; flex: 0 0 auto; }
-.diagram figcaption { flex: 1 1 auto; }
+.diagram { margin: 0 0 var(--gap); }
+.pump-diagram { display: block; width: 75%; max-width: 22em; height: auto; margin: 0 auto 0.3em; }
+/* Normal print sets the patient pages in two columns: short lines read easily and the handout stays short. */
+:root.normal-print main { column-count: 2; column-gap: 7mm; }
+:root.normal-print main > section:first-of-type h2, :root.normal-print main > :first-child h2 { margin-top: 0; }
+:root.normal-print .appendix .citations { column-count: 2; column-gap: 7mm; }
 .fill-in .field-value { flex: 1 1 8em; border-bottom: 1pt solid #000; font-weight: 700; }
 .lead { font-weight: 700; margin-bottom: 0.25em; }
 .copy-facts { margin: 0 0 1em; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 0.2em 1.2em; }

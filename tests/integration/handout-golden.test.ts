@@ -45,7 +45,7 @@ async function print(entry: IndexEntry): Promise<void> {
   const html = renderHandoutHtml(input);
   const { pdf } = await renderer.render(html, {
     headerText: handoutHeaderText(input),
-    footerText: handoutFooterText(input.pack),
+    footerText: handoutFooterText(input.pack, input.clinic),
     language: input.pack.language,
   });
   printed.set(entry.file, { input, html, pdfBody: normalizeText(pdfText(pdf, { bodyOnly: true })) });
