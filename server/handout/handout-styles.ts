@@ -15,13 +15,13 @@ const FONT_STACK =
   '"Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC", "DejaVu Sans", Arial, sans-serif';
 
 const BASE = `
-:root { --body: 12pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.4em; }
+:root { --body: 12pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.3em; }
 :root.large-print { --body: 16pt; --h1: 22pt; --h2: 19pt; --h3: 16.5pt; --gap: 0.45em; }
 * { box-sizing: border-box; }
-html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.35; color: #000; background: #fff; }
+html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.3; color: #000; background: #fff; }
 body { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }
 h1 { font-size: var(--h1); line-height: 1.2; margin: 0 0 0.3em; }
-h2 { font-size: var(--h2); line-height: 1.2; margin: 0.8em 0 0.3em; padding-bottom: 0.1em; border-bottom: 1.5pt solid #1d4e89; }
+h2 { font-size: var(--h2); line-height: 1.2; margin: 0.6em 0 0.25em; padding-bottom: 0.1em; border-bottom: 1.5pt solid #1d4e89; }
 h3 { font-size: var(--h3); margin: 0.5em 0 0.15em; }
 p, ul, ol { margin: 0 0 var(--gap); }
 ul, ol { padding-inline-start: 1.4em; }
@@ -32,8 +32,9 @@ li { margin-bottom: 0.1em; }
 .pump-diagram { display: block; width: 75%; max-width: 22em; height: auto; margin: 0 auto 0.3em; }
 /* Normal print sets the patient pages in two columns: short lines read easily and the handout stays short. */
 :root.normal-print main { column-count: 2; column-gap: 7mm; }
-:root.normal-print main > section:first-of-type h2, :root.normal-print main > :first-child h2 { margin-top: 0; }
 :root.normal-print .appendix .citations { column-count: 2; column-gap: 7mm; }
+:root.normal-print main > section:first-of-type h2, :root.normal-print main > :first-child h2 { margin-top: 0; }
+
 .fill-in .field-value { flex: 1 1 8em; border-bottom: 1pt solid #000; font-weight: 700; }
 .lead { font-weight: 700; margin-bottom: 0.25em; }
 .copy-facts { margin: 0 0 1em; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 0.2em 1.2em; }
@@ -55,7 +56,7 @@ const BOXES = `
 .fill-in .field { display: flex; align-items: flex-end; gap: 0.6em; margin: 0 0 0.5em; }
 .fill-in .field-label { flex: 0 1 auto; }
 .fill-in .field-line { flex: 1 1 8em; border-bottom: 1pt solid #000; min-height: 1.6em; }
-.citations { font-size: 0.78em; line-height: 1.25; }
+.citations { font-size: 0.8em; line-height: 1.25; }
 .citations li { margin-bottom: 0.05em; }
 .appendix { break-before: page; }
 .appendix .block, .appendix p, .appendix li { font-size: 0.92em; }

@@ -19,7 +19,7 @@ export function pumpDiagramSvg(labels: DiagramLabels): SafeHtml {
   const vertebrae = [0, 1, 2, 3, 4, 5, 6, 7].map(
     (i) => html`<rect x="196" y="${String(40 + i * 26)}" width="28" height="20" rx="4" fill="#fff" stroke="#000" stroke-width="2"/>`,
   );
-  return html`<svg class="pump-diagram" role="img" aria-label="${labels.pump}, ${labels.catheter}, ${labels.spine}" viewBox="0 0 420 270" xmlns="http://www.w3.org/2000/svg">
+  return html`<svg class="pump-diagram" role="img" aria-label="${labels.pump}, ${labels.catheter}, ${labels.spine}" viewBox="0 0 420 270">
 <path d="M120 20 C 110 90, 100 160, 115 255 L 305 255 C 320 160, 310 90, 300 20 Z" fill="#f4f4f4" stroke="#000" stroke-width="2"/>
 <rect x="190" y="30" width="40" height="225" fill="#eef4fb" stroke="#1d4e89" stroke-width="1.5" stroke-dasharray="4 3"/>
 ${vertebrae}
