@@ -120,7 +120,11 @@ export async function runRender(command: RenderCommand): Promise<string[]> {
   });
   const discussion = command.checklistPath === undefined ? undefined : discussionOf(command, command.checklistPath, chart, handout);
   const input = discussion?.clinician.name === undefined ? handout : { ...handout, clinicianName: discussion.clinician.name };
-  const report = [`pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`, `flags: ${input.activeFlags.join(', ') || 'none'}`];
+  const report = [
+    `pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`,
+    `flags: ${input.activeFlags.join(', ') || 'none'}`,
+    ...(input.scenario === undefined ? [] : [`handout for: ${input.scenario.indication}, ${input.scenario.procedure}`]),
+  ];
   const pdf = await renderPdf(input, command.attestedAt);
   const outputs = chartOutputs(command, chart, input);
   if (command.outPath !== undefined) {

@@ -21,8 +21,9 @@ export type ScenarioOverride = Partial<Scenario>;
 
 export function scenarioFromFlags(activeFlags: Iterable<string>, override: ScenarioOverride = {}): Scenario {
   const flags = new Set(activeFlags);
+  const painIndication: Indication = flags.has('cancer-pain') ? 'cancer-pain' : 'non-cancer-pain';
   const fromChart: Scenario = {
-    indication: flags.has('spasticity') || flags.has('baclofen-withdrawal') ? 'spasticity' : flags.has('cancer-pain') ? 'cancer-pain' : 'non-cancer-pain',
+    indication: flags.has('spasticity') || flags.has('baclofen-withdrawal') ? 'spasticity' : painIndication,
     procedure: flags.has('existing-pump') ? 'replacement' : 'first-implant',
   };
   return { ...fromChart, ...override };

@@ -177,7 +177,7 @@ describe.each(index)('the printed length of $file', (entry) => {
     for (const block of withEvidence) {
       const names = flagEvidence?.[block.tailoring!] ?? [];
       expect([block.id, names.length > 0]).toEqual([block.id, true]);
-      expect(result.html).toContain(escapeHtml(names[0]!));
+      expect(result.html).toContain(escapeHtml(names[0] ?? '(none)'));
     }
     expect(result.html).not.toContain('{evidence}');
   });
