@@ -5,8 +5,10 @@ import { el } from './dom';
  * the clinician-only oral MME, a live preview (exactly the printed document), print and PDF download.
  */
 interface Scores {
-  fkgl: number;
-  smog: number;
+  fkgl?: number;
+  smog?: number;
+  fernandezHuerta?: number;
+  szigrisztPazos?: number;
 }
 
 interface HandoutInfo {
@@ -28,7 +30,25 @@ interface HandoutInfo {
   };
 }
 
-const grade = (s: Scores): string => `FKGL ${s.fkgl.toFixed(1)} · SMOG ${s.smog.toFixed(1)}`;
+const one = (value: number | undefined): string => (value === undefined ? '–' : value.toFixed(1));
+/** English packs: grade levels (aim 6). Spanish packs: Fernández-Huerta and Szigriszt-Pazos on the INFLESZ scale. */
+const isSpanishScale = (formula: string): boolean => formula === 'fernandez-huerta-inflesz';
+const grade = (s: Scores, formula: string): string =>
+  isSpanishScale(formula)
+    ? `Fernández-Huerta ${one(s.fernandezHuerta)} · Szigriszt-Pazos ${one(s.szigrisztPazos)} (INFLESZ)`
+    : `FKGL ${one(s.fkgl)} · SMOG ${one(s.smog)}`;
+const aim = (formula: string): string =>
+  isSpanishScale(formula)
+    ? 'aim: 65 or more on the INFLESZ scale ("bastante fácil"; 0–100, higher is easier).'
+    : 'aim: grade 6, never above 8.';
+
+/** Why the pump and which operation: the chart decides, the clinician may change it before printing. */
+const INDICATION_CHOICES: Array<[string, string]> = [['', 'From the chart'], ['non-cancer-pain', 'Pain (not cancer)'], ['cancer-pain', 'Cancer pain'], ['spasticity', 'Spasticity (baclofen)']];
+const PROCEDURE_CHOICES: Array<[string, string]> = [['', 'From the chart'], ['first-implant', 'First implant (after a trial)'], ['replacement', 'Pump replacement or revision (no trial)'], ['trial-only', 'Trial only']];
+
+function select(id: string, choices: Array<[string, string]>): HTMLSelectElement {
+  return el('select', { id }, ...choices.map(([value, label]) => el('option', { value }, label)));
+}
 
 function packSummary(info: HandoutInfo): HTMLElement {
   const { pack } = info;
@@ -36,7 +56,12 @@ function packSummary(info: HandoutInfo): HTMLElement {
     ? el('span', { class: 'badge ok' }, `Approved by ${pack.review.reviewedBy ?? '?'} on ${pack.review.reviewedAt ?? '?'}`)
     : el('span', { class: 'badge draft', id: 'pack-draft' }, 'DRAFT — not reviewed for patient use');
   const sections = Object.entries(pack.readability.sections)
-    .map(([id, s]) => el('tr', {}, el('td', {}, id), el('td', {}, s.fkgl.toFixed(1)), el('td', {}, s.smog.toFixed(1))));
+    .map(([id, s]) =>
+      isSpanishScale(pack.readability.formula)
+        ? el('tr', {}, el('td', {}, id), el('td', {}, one(s.fernandezHuerta)), el('td', {}, one(s.szigrisztPazos)))
+        : el('tr', {}, el('td', {}, id), el('td', {}, one(s.fkgl)), el('td', {}, one(s.smog))),
+    );
+  const columns = isSpanishScale(pack.readability.formula) ? ['Fernández-Huerta', 'Szigriszt-Pazos'] : ['FKGL', 'SMOG'];
   return el(
     'section',
     { class: 'card', 'data-section': 'pack' },
@@ -45,8 +70,8 @@ function packSummary(info: HandoutInfo): HTMLElement {
     info.interpreterNeeded
       ? el('p', { class: 'read-note', id: 'interpreter-needed' }, 'No handout exists in the patient\'s language: the English handout is printed with an "interpreter needed" notice. Use a qualified medical interpreter.')
       : null,
-    el('p', { id: 'readability-overall' }, `Reading level (whole handout): ${grade(pack.readability.overall)} — aim: grade 6, never above 8.`),
-    el('details', {}, el('summary', {}, 'Reading level by section'), el('table', { class: 'grades' }, el('tr', {}, el('th', {}, 'Section'), el('th', {}, 'FKGL'), el('th', {}, 'SMOG')), ...sections)),
+    el('p', { id: 'readability-overall' }, `Reading level (whole handout): ${grade(pack.readability.overall, pack.readability.formula)} — ${aim(pack.readability.formula)}`),
+    el('details', {}, el('summary', {}, 'Reading level by section'), el('table', { class: 'grades' }, el('tr', {}, el('th', {}, 'Section'), ...columns.map((c) => el('th', {}, c))), ...sections)),
   );
 }
 
@@ -78,14 +103,41 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
   const frame = el('iframe', { id: 'handout-preview', title: 'Handout preview', src: `/app/${launchId}/handout` });
   const download = el('a', { id: 'download-pdf', class: 'button', href: `/api/launches/${launchId}/handout.pdf`, download: '' }, 'Download PDF');
   const print = el('button', { type: 'button', id: 'print-handout', class: 'secondary' }, 'Print');
-  large.addEventListener('change', () => {
-    const suffix = large.checked ? '?large=1' : '';
+  const indication = select('handout-indication', INDICATION_CHOICES);
+  const procedure = select('handout-procedure', PROCEDURE_CHOICES);
+  const refresh = (): void => {
+    const query = new URLSearchParams();
+    if (large.checked) {
+      query.set('large', '1');
+    }
+    if (indication.value !== '') {
+      query.set('indication', indication.value);
+    }
+    if (procedure.value !== '') {
+      query.set('procedure', procedure.value);
+    }
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
     frame.src = `/app/${launchId}/handout${suffix}`;
     download.setAttribute('href', `/api/launches/${launchId}/handout.pdf${suffix}`);
-  });
+  };
+  for (const control of [large, indication, procedure]) {
+    control.addEventListener('change', refresh);
+  }
   print.addEventListener('click', () => frame.contentWindow?.print());
   const actions = body.printable
-    ? el('div', { class: 'actions' }, el('label', {}, large, ' Large print'), ' ', print, ' ', download)
+    ? el(
+        'div',
+        { class: 'actions' },
+        el('label', {}, 'Handout for: ', indication),
+        ' ',
+        el('label', {}, 'Procedure: ', procedure),
+        ' ',
+        el('label', {}, large, ' Large print'),
+        ' ',
+        print,
+        ' ',
+        download,
+      )
     : el('p', { class: 'read-note' }, 'This handout version is not approved for patients, so it cannot be printed here.');
   container.replaceChildren(packSummary(body), ...[mmeSummary(body)].filter((x): x is HTMLElement => x !== null), actions, frame);
 }

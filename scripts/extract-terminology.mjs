@@ -26,6 +26,7 @@ const WANTED = {
     'gabapentinoid',
     'systemicCorticosteroid',
     'immunosuppressant',
+    'intrathecalAgent',
   ],
   conditions: [
     'diabetes',
@@ -40,6 +41,8 @@ const WANTED = {
     'cancer',
     'psychosis',
     'implantedPumpStatus',
+    'morbidObesity',
+    'spasticityMsCp',
   ],
   procedures: ['pumpImplantOrRemoval', 'pumpAnalysisRefill'],
   loinc: ['relatedObservations'],

@@ -212,3 +212,29 @@ function assertProductionReady(config: AppConfig): void {
     throw new Error(`Refusing to start in production: ${problems.join('; ')}`);
   }
 }
+
+/**
+ * The clinic named on every page of the patient handout, with its phone numbers (`CLINIC_NAME`, `CLINIC_PHONE`,
+ * `CLINIC_AFTER_HOURS_PHONE`). The defaults are plainly synthetic (555-01xx numbers are reserved for fiction), so a
+ * deployment that forgot to set them prints a clinic no patient could mistake for a real one.
+ */
+export interface ClinicContact {
+  name: string;
+  phone: string;
+  afterHoursPhone: string;
+}
+
+const clinicSchema = z.object({
+  CLINIC_NAME: z.string().trim().min(1).max(80).default('Sandbox Pain Clinic'),
+  CLINIC_PHONE: z.string().trim().regex(/^[0-9+()\-. ]{3,30}$/).default('555-0100'),
+  CLINIC_AFTER_HOURS_PHONE: z.string().trim().regex(/^[0-9+()\-. ]{3,30}$/).default('555-0199'),
+});
+
+export function clinicContactFromEnv(env: NodeJS.ProcessEnv = process.env): ClinicContact {
+  const parsed = clinicSchema.parse({
+    CLINIC_NAME: env.CLINIC_NAME || undefined,
+    CLINIC_PHONE: env.CLINIC_PHONE || undefined,
+    CLINIC_AFTER_HOURS_PHONE: env.CLINIC_AFTER_HOURS_PHONE || undefined,
+  });
+  return { name: parsed.CLINIC_NAME, phone: parsed.CLINIC_PHONE, afterHoursPhone: parsed.CLINIC_AFTER_HOURS_PHONE };
+}

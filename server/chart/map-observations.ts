@@ -1,5 +1,5 @@
 import type { Observation } from 'fhir/r4';
-import { HBA1C_LOINC, PAIN_SCORE_LOINCS } from './chart-codes';
+import { BMI_LOINC, HBA1C_LOINC, PAIN_SCORE_LOINCS } from './chart-codes';
 import { codingsOf, conceptDisplay, hasCoding, type CodingFact } from './chart-codings';
 import { referenceTo } from './chart-entries';
 import { cleanText, fhirDateTime, finiteNumber, recordOf, SHORT_MAX } from '../clean-text';
@@ -16,9 +16,10 @@ const NOT_A_RESULT = new Set(['entered-in-error', 'cancelled']);
 /** "7", "7.5", "8 %" as some EHRs send scores in `valueString`; anything else is not a number. */
 const NUMERIC_STRING = /^\s*(\d{1,4}(?:\.\d{1,4})?)\s*(%?)\s*$/;
 
-export function latestObservations(observations: Observation[]): { hba1c?: ObservationFact; painScore?: ObservationFact } {
+export function latestObservations(observations: Observation[]): { hba1c?: ObservationFact; painScore?: ObservationFact; bmi?: ObservationFact } {
   let hba1c: ObservationFact | undefined;
   let painScore: ObservationFact | undefined;
+  let bmi: ObservationFact | undefined;
   for (const observation of observations) {
     if (typeof observation.status === 'string' && NOT_A_RESULT.has(observation.status)) {
       continue;
@@ -26,11 +27,13 @@ export function latestObservations(observations: Observation[]): { hba1c?: Obser
     const codings = codingsOf(observation.code);
     if (hasCoding(codings, 'loinc', [HBA1C_LOINC])) {
       hba1c = later(hba1c, toFact(observation, codings, [HBA1C_LOINC]));
+    } else if (hasCoding(codings, 'loinc', [BMI_LOINC])) {
+      bmi = later(bmi, toFact(observation, codings, [BMI_LOINC]));
     } else if (hasCoding(codings, 'loinc', PAIN_SCORE_LOINCS)) {
       painScore = later(painScore, toFact(observation, codings, PAIN_SCORE_LOINCS));
     }
   }
-  return { hba1c, painScore };
+  return { hba1c, painScore, bmi };
 }
 
 function toFact(observation: Observation, codings: CodingFact[], codes: readonly string[]): ObservationFact | undefined {

@@ -153,6 +153,8 @@ export interface PatientContext {
   allergies: AllergyFact[];
   latestHbA1c?: ObservationFact;
   latestPainScore?: ObservationFact;
+  /** The latest body mass index (LOINC 39156-5). */
+  latestBmi?: ObservationFact;
   procedures: ProcedureFact[];
   devices: DeviceFact[];
   reads: Record<ChartReadName, ReadState>;
@@ -198,6 +200,7 @@ export function buildPatientContext(reads: ChartReads, now: Date): PatientContex
     allergies: mapAllergies(chartEntries(reads.allergies, 'AllergyIntolerance', filter)),
     latestHbA1c: observations.hba1c,
     latestPainScore: observations.painScore,
+    latestBmi: observations.bmi,
     procedures: mapProcedures(chartEntries(reads.procedures, 'Procedure', filter)),
     devices: mapDevices(chartEntries(reads.devices, 'Device', filter)),
     reads: states,

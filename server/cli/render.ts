@@ -83,7 +83,7 @@ async function renderPdf(input: HandoutRenderInput, attestedAt: string): Promise
   try {
     const { pdf } = await renderer.render(renderHandoutHtml(input), {
       headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack),
+      footerText: handoutFooterText(input.pack, input.clinic),
       language: input.pack.language,
       largePrint: input.largePrint,
     });
@@ -113,7 +113,11 @@ export async function runRender(command: RenderCommand): Promise<string[]> {
   const chart = chartOfBundle(command.bundlePath, new Date(command.attestedAt));
   const discussion = discussionOf(command, chart);
   const input = handoutOf(discussion, chart, command.largePrint);
-  const report = [`pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`, `flags: ${input.activeFlags.join(', ') || 'none'}`];
+  const report = [
+    `pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`,
+    `flags: ${input.activeFlags.join(', ') || 'none'}`,
+    ...(input.scenario === undefined ? [] : [`handout for: ${input.scenario.indication}, ${input.scenario.procedure}`]),
+  ];
   const pdf = await renderPdf(input, command.attestedAt);
   const outputs = chartOutputs(command, chart, input);
   if (command.outPath !== undefined) {

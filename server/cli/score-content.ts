@@ -32,7 +32,7 @@ function rescore(file: string): Readability {
 
 function sectionsOverLimit(readability: Readability): string[] {
   return Object.entries(readability.sections)
-    .filter(([, s]) => s.fkgl > MAX_GRADE || s.smog > MAX_GRADE)
+    .filter(([, s]) => (s.fkgl ?? 0) > MAX_GRADE || (s.smog ?? 0) > MAX_GRADE)
     .map(([id, s]) => `${id} (FKGL ${s.fkgl}, SMOG ${s.smog})`);
 }
 
@@ -40,8 +40,9 @@ function main(): void {
   const dir = path.join(contentDir(), 'handout');
   for (const name of fs.readdirSync(dir).filter((n) => HANDOUT_FILE.test(n)).sort()) {
     const readability = rescore(path.join(dir, name));
-    const { fkgl, smog, words } = readability.overall;
-    process.stdout.write(`${name}: FKGL ${fkgl}, SMOG ${smog}, ${words} words (${readability.formula})\n`);
+    const { fkgl, smog, fernandezHuerta, szigrisztPazos, words } = readability.overall;
+    const scores = readability.formula === 'fernandez-huerta-inflesz' ? `Fernández-Huerta ${fernandezHuerta}, Szigriszt-Pazos ${szigrisztPazos}` : `FKGL ${fkgl}, SMOG ${smog}`;
+    process.stdout.write(`${name}: ${scores}, ${words} words (${readability.formula})\n`);
     const over = name.includes(`.${FALLBACK_LANGUAGE}.`) ? sectionsOverLimit(readability) : [];
     if (over.length > 0) {
       console.error(`${name}: above grade ${MAX_GRADE}: ${over.join(', ')}`);

@@ -9,6 +9,7 @@
  * research/peers-and-clinical-facts.md §2.1–2.4 and §4.2.
  */
 import type { Checklist, ChecklistItem } from '../content/checklist-schema';
+import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
 
 /** Longest text answer or note a clinician can enter (bounded so one field cannot bloat the record or the note). */
 export const MAX_TEXT_CHARS = 2000;
@@ -41,10 +42,16 @@ export type AttestationCheck = { ok: true } | { ok: false; missing: MissingItem[
 /** `YYYY-MM-DDTHH:MM[:SS[.sss]][Z|±HH:MM]` — what `<input type="datetime-local">` and `toISOString()` produce. */
 const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?$/;
 
-/** Drops the items tied to a tailoring flag that is not active for this patient (not raised, or dismissed). */
+/**
+ * Drops the items tied to a tailoring flag that is not active for this patient (not raised, or dismissed), and the
+ * items of another indication or procedure (the scenario read off the same flags: a pump replacement has no trial).
+ */
 export function applicableItems(checklist: Checklist, activeFlags: readonly string[]): ChecklistItem[] {
   const active = new Set(activeFlags);
-  return checklist.items.filter((item) => item.appliesWhen === undefined || active.has(item.appliesWhen));
+  const scenario = scenarioFromFlags(activeFlags);
+  return checklist.items.filter(
+    (item) => (item.appliesWhen === undefined || active.has(item.appliesWhen)) && appliesToScenario(item.appliesTo, scenario),
+  );
 }
 
 /** True when the item's `requiredWhen` trigger holds, e.g. "interpreter-used" is "used". */

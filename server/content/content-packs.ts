@@ -14,6 +14,7 @@ import type { Checklist } from './checklist-schema';
 import { handoutPackSchema, seedFactsSchema } from './content-schema';
 import type { Block, HandoutPack, Readability, ReadabilityScores, Review, SeedFact } from './content-schema';
 import { fleschKincaidFromStats, smogFromStats, textStats } from './readability';
+import { fernandezHuertaFromStats, spanishStats, szigrisztPazosFromStats } from './readability-es';
 
 /** The language every deployment has, and the fallback when the patient's language has no pack. */
 export const FALLBACK_LANGUAGE = 'en';
@@ -186,16 +187,22 @@ export function blockSegments(block: Block): string[] {
       return [...label, ...block.items];
     case 'fill-in':
       return [...label, ...block.fields.map((f) => f.label)];
+    case 'diagram':
+      return [...label, block.text];
     case 'citation-list':
       return label;
   }
 }
+
+/** A tailored paragraph's `{evidence}` is scored as a short drug or condition name would read. */
+const EVIDENCE_PLACEHOLDER = /\{evidence\}/g;
 
 /** Every string of the pack that can be printed for the patient (never clinician notes). */
 export function patientTexts(pack: HandoutPack): string[] {
   return [
     pack.title,
     ...pack.notices.map((n) => n.text),
+    ...pack.titles.map((t) => t.text),
     ...pack.sections.flatMap((s) => [s.heading, ...s.blocks.flatMap(blockSegments)]),
     ...pack.citations.map((c) => c.text),
   ];
@@ -205,22 +212,35 @@ function round1(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-function scoreSegments(segments: readonly string[]): ReadabilityScores {
+function scoreSegments(raw: readonly string[], language: string): ReadabilityScores {
+  const segments = raw.map((segment) => segment.replace(EVIDENCE_PLACEHOLDER, language === 'es' ? 'insulina' : 'insulin'));
   const stats = textStats(segments);
+  if (language === 'es') {
+    const es = spanishStats(segments);
+    return {
+      fernandezHuerta: round1(fernandezHuertaFromStats(es)),
+      szigrisztPazos: round1(szigrisztPazosFromStats(es)),
+      words: stats.words,
+      sentences: stats.sentences,
+    };
+  }
   const fkgl = round1(fleschKincaidFromStats(stats));
   return { fkgl, smog: round1(smogFromStats(stats)), words: stats.words, sentences: stats.sentences };
 }
 
 /**
- * FKGL and SMOG for each section (all its blocks, tailored ones included: the worst case the patient can get),
- * each notice, and the sections together. Headings are not sentences and are left out.
+ * Readability of each section (all its blocks, tailored ones included: the worst case the patient can get), each
+ * notice, and the sections together. Headings are not sentences and are left out. English (and any language without
+ * a formula of its own) is scored by FKGL and SMOG; Spanish by Fernández-Huerta and Szigriszt-Pazos (INFLESZ).
+ * The bibliography is left out: it is not prose.
  */
 export function scorePack(pack: Pick<HandoutPack, 'language' | 'sections' | 'notices'>): Readability {
   const sectionSegments = pack.sections.map((s) => [s.id, s.blocks.flatMap(blockSegments)] as const);
+  const language = pack.language;
   return {
-    formula: pack.language === FALLBACK_LANGUAGE ? 'fkgl-smog' : 'english-formulas-indicative-only',
-    overall: scoreSegments(sectionSegments.flatMap(([, segments]) => segments)),
-    sections: Object.fromEntries(sectionSegments.map(([id, segments]) => [id, scoreSegments(segments)])),
-    notices: Object.fromEntries(pack.notices.map((n) => [n.id, scoreSegments([n.text])])),
+    formula: language === 'es' ? 'fernandez-huerta-inflesz' : 'fkgl-smog',
+    overall: scoreSegments(sectionSegments.flatMap(([, segments]) => segments), language),
+    sections: Object.fromEntries(sectionSegments.map(([id, segments]) => [id, scoreSegments(segments, language)])),
+    notices: Object.fromEntries(pack.notices.map((n) => [n.id, scoreSegments([n.text], language)])),
   };
 }

@@ -20,9 +20,30 @@ export const TAILORING_FLAG_IDS = [
   'cancer-pain',
   'non-cancer-pain',
   'mri-caution',
+  'spasticity',
+  'pump-drug-allergy',
+  'combined-sedation',
+  'antiplatelet-stent',
 ] as const;
 export type TailoringFlagId = (typeof TAILORING_FLAG_IDS)[number];
 export const tailoringFlagIdSchema = z.enum(TAILORING_FLAG_IDS);
+
+/**
+ * What the handout is about for this patient: why the pump (indication) and which operation (procedure). Chosen
+ * from the chart (`server/content/scenario.ts`) and changeable by the clinician before printing. A block, a title
+ * or a checklist item with `appliesTo` is used only when the scenario matches every dimension it names.
+ */
+export const INDICATIONS = ['cancer-pain', 'non-cancer-pain', 'spasticity'] as const;
+export type Indication = (typeof INDICATIONS)[number];
+export const PROCEDURES = ['first-implant', 'replacement', 'trial-only'] as const;
+export type ProcedurePlan = (typeof PROCEDURES)[number];
+export const appliesToSchema = z
+  .strictObject({
+    indication: z.array(z.enum(INDICATIONS)).min(1).optional(),
+    procedure: z.array(z.enum(PROCEDURES)).min(1).optional(),
+  })
+  .refine((a) => a.indication !== undefined || a.procedure !== undefined, { message: 'appliesTo names an indication or a procedure' });
+export type AppliesTo = z.infer<typeof appliesToSchema>;
 
 /** Notices printed outside the sections, chosen by the app rather than by a tailoring flag. */
 export const NOTICE_IDS = ['interpreter-needed'] as const;
@@ -72,11 +93,17 @@ const blockBase = {
   seedFacts: z.array(slug).default([]),
   /** Printed only when the tailoring engine raises this flag; null = always printed. */
   tailoring: tailoringFlagIdSchema.nullable().default(null),
+  /** Printed only for these indications / procedures; absent = every scenario. */
+  appliesTo: appliesToSchema.optional(),
   /** Shown to the clinician beside the block, never printed for the patient. */
   clinicianNote: text(600).optional(),
 };
 
 export const blockSchema = z.discriminatedUnion('type', [
+  /**
+   * `{evidence}` in a tailored paragraph is replaced by the patient's own chart findings that raised the flag
+   * (escaped, bounded): "Your record shows you take apixaban 5 MG Oral Tablet".
+   */
   z.strictObject({ ...blockBase, type: z.literal('paragraph'), text: text(700) }),
   z.strictObject({
     ...blockBase,
@@ -88,8 +115,11 @@ export const blockSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...blockBase,
     type: z.literal('fill-in'),
-    fields: z.array(z.strictObject({ id: slug, label: text(120) })).min(1),
+    /** `chart`: filled from the chart when it knows the value (the pump's drug, its model), else a blank line. */
+    fields: z.array(z.strictObject({ id: slug, label: text(120), chart: z.enum(['pump-drug', 'pump-model', 'clinic-phone', 'after-hours-phone']).optional() })).min(1),
   }),
+  /** The diagram of where the pump and catheter sit (inline SVG drawn by the renderer); `text` is its caption. */
+  z.strictObject({ ...blockBase, type: z.literal('diagram'), text: text(300), parts: z.strictObject({ pump: text(40), catheter: text(40), spine: text(40) }) }),
   /** The bibliography: the renderer prints each cited entry's `text` (and `url`). */
   z.strictObject({ ...blockBase, type: z.literal('citation-list'), citationIds: z.array(slug).min(1) }),
 ]);
@@ -97,6 +127,8 @@ export const blockSchema = z.discriminatedUnion('type', [
 export const sectionSchema = z.strictObject({
   id: slug,
   heading: text(120),
+  /** `appendix`: printed after the patient pages (references, longer detail), starting on a new page. */
+  part: z.enum(['main', 'appendix']).default('main'),
   blocks: z.array(blockSchema).min(1),
 });
 
@@ -107,8 +139,12 @@ export const noticeSchema = z.strictObject({
 });
 
 export const readabilityScoresSchema = z.strictObject({
-  fkgl: z.number(),
-  smog: z.number(),
+  fkgl: z.number().optional(),
+  smog: z.number().optional(),
+  /** Spanish: Fernández-Huerta reading ease (0–100, higher is easier; 70–80 ≈ grade 6–7). */
+  fernandezHuerta: z.number().optional(),
+  /** Spanish: Szigriszt-Pazos perspicuity (INFLESZ scale: 55–65 "normal", ≥ 65 "fairly easy"). */
+  szigrisztPazos: z.number().optional(),
   words: z.number().int().nonnegative(),
   sentences: z.number().int().nonnegative(),
 });
@@ -118,7 +154,7 @@ export const readabilityScoresSchema = z.strictObject({
  * languages they are computed the same way but are only indicative.
  */
 export const readabilitySchema = z.strictObject({
-  formula: z.enum(['fkgl-smog', 'english-formulas-indicative-only']),
+  formula: z.enum(['fkgl-smog', 'fernandez-huerta-inflesz']),
   overall: readabilityScoresSchema,
   sections: z.record(z.string(), readabilityScoresSchema),
   notices: z.record(z.string(), readabilityScoresSchema),
@@ -130,6 +166,8 @@ export const handoutPackSchema = z
     version: semver,
     language: languageTag,
     title: text(160),
+    /** Titles for particular scenarios (first match wins; `title` otherwise). */
+    titles: z.array(z.strictObject({ appliesTo: appliesToSchema, text: text(160) })).default([]),
     review: reviewSchema,
     readability: readabilitySchema,
     citations: z.array(citationSchema).min(1),

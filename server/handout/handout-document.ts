@@ -1,4 +1,9 @@
 import type { PatientContext } from '../chart/patient-context';
+import type { ClinicContact } from '../config';
+import { clinicContactFromEnv } from '../config';
+import type { ScenarioOverride } from '../content/scenario';
+import { scenarioFromFlags } from '../content/scenario';
+import { evidenceByHandoutFlag, pumpFactsOf } from './chart-findings';
 import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
 import { AppError } from '../errors';
@@ -16,6 +21,9 @@ export interface HandoutOptions {
   /** Production refuses to print a pack that no reviewer has approved; the sandbox prints it marked DRAFT. */
   requireApproved: boolean;
   printTarget: 'browser' | 'pdf';
+  /** The clinician's choice of indication or procedure before printing (`parseScenarioQuery`); else the chart's. */
+  scenario?: ScenarioOverride;
+  clinic?: ClinicContact;
 }
 
 function isFlagId(value: string): value is TailoringFlagId {
@@ -41,9 +49,15 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
   }
   assertPrintable(pack, options.requireApproved);
   const patient = context.patient;
+  const activeFlags = activeChecklistFlags(discussion).filter(isFlagId);
+  const dismissed = new Set(discussion.dismissedFlags.map((d) => d.flagId));
   return {
     pack,
-    activeFlags: activeChecklistFlags(discussion).filter(isFlagId),
+    activeFlags,
+    scenario: scenarioFromFlags(activeFlags, options.scenario ?? {}),
+    flagEvidence: evidenceByHandoutFlag(discussion.flagsShown.filter((f) => f.audience === 'patient' && !dismissed.has(f.id))),
+    pump: pumpFactsOf(context),
+    clinic: options.clinic ?? clinicContactFromEnv(),
     patient: {
       ...(patient?.name === undefined ? {} : { name: patient.name }),
       ...(patient?.birthDate === undefined ? {} : { birthDate: patient.birthDate }),

@@ -15,17 +15,27 @@ const FONT_STACK =
   '"Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC", "DejaVu Sans", Arial, sans-serif';
 
 const BASE = `
-:root { --body: 13pt; --h1: 20pt; --h2: 16pt; --h3: 13.5pt; --gap: 0.55em; }
-:root.large-print { --body: 18pt; --h1: 26pt; --h2: 22pt; --h3: 19pt; --gap: 0.7em; }
+:root { --body: 12pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.3em; }
+:root.large-print { --body: 16pt; --h1: 22pt; --h2: 19pt; --h3: 16.5pt; --gap: 0.45em; }
 * { box-sizing: border-box; }
-html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.45; color: #000; background: #fff; }
+html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.3; color: #000; background: #fff; }
 body { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }
 h1 { font-size: var(--h1); line-height: 1.2; margin: 0 0 0.3em; }
-h2 { font-size: var(--h2); line-height: 1.25; margin: 1.1em 0 0.4em; padding-bottom: 0.15em; border-bottom: 1.5pt solid #1d4e89; }
-h3 { font-size: var(--h3); margin: 0.9em 0 0.2em; }
+h2 { font-size: var(--h2); line-height: 1.2; margin: 0.6em 0 0.25em; padding-bottom: 0.1em; border-bottom: 1.5pt solid #1d4e89; }
+h3 { font-size: var(--h3); margin: 0.5em 0 0.15em; }
 p, ul, ol { margin: 0 0 var(--gap); }
 ul, ol { padding-inline-start: 1.4em; }
-li { margin-bottom: 0.25em; }
+li { margin-bottom: 0.1em; }
+.clinic-line { font-weight: 700; margin: 0 0 0.6em; }
+.finding { font-weight: 700; }
+.diagram { margin: 0 0 var(--gap); }
+.pump-diagram { display: block; width: 75%; max-width: 22em; height: auto; margin: 0 auto 0.3em; }
+/* Normal print sets the patient pages in two columns: short lines read easily and the handout stays short. */
+:root.normal-print main { column-count: 2; column-gap: 7mm; }
+:root.normal-print .appendix .citations { column-count: 2; column-gap: 7mm; }
+:root.normal-print main > section:first-of-type h2, :root.normal-print main > :first-child h2 { margin-top: 0; }
+
+.fill-in .field-value { flex: 1 1 8em; border-bottom: 1pt solid #000; font-weight: 700; }
 .lead { font-weight: 700; margin-bottom: 0.25em; }
 .copy-facts { margin: 0 0 1em; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: 0.2em 1.2em; }
 .copy-facts li { margin: 0; }
@@ -33,7 +43,7 @@ li { margin-bottom: 0.25em; }
 `;
 
 const BOXES = `
-.box { border: 1.5pt solid #555; border-radius: 4pt; padding: 0.5em 0.8em; margin: 0 0 0.8em; }
+.box { border: 1.5pt solid #555; border-radius: 4pt; padding: 0.35em 0.7em; margin: 0 0 0.5em; }
 .box > :last-child { margin-bottom: 0; }
 .key-points { border-color: #1d4e89; background: #eef4fb; }
 .warning { border-width: 2pt; border-inline-start-width: 7pt; border-color: #8a5a00; background: #fff7e0; }
@@ -43,10 +53,13 @@ const BOXES = `
 .care-team-notes { border-style: dashed; }
 .care-team-notes p { white-space: pre-line; }
 .draft-banner { border: 3pt solid #a00000; color: #a00000; font-weight: 700; padding: 0.4em 0.8em; margin: 0 0 1em; }
-.fill-in .field { display: flex; align-items: flex-end; gap: 0.6em; margin: 0 0 0.9em; }
+.fill-in .field { display: flex; align-items: flex-end; gap: 0.6em; margin: 0 0 0.5em; }
 .fill-in .field-label { flex: 0 1 auto; }
 .fill-in .field-line { flex: 1 1 8em; border-bottom: 1pt solid #000; min-height: 1.6em; }
-.citations { font-size: 0.85em; }
+.citations { font-size: 0.8em; line-height: 1.25; }
+.citations li { margin-bottom: 0.05em; }
+.appendix { break-before: page; }
+.appendix .block, .appendix p, .appendix li { font-size: 0.92em; }
 .citations .url { overflow-wrap: anywhere; }
 `;
 
@@ -55,13 +68,12 @@ const BOXES = `
  * top and bottom margins), no screen padding, and break rules that keep related lines together.
  */
 const PRINT = `
-@page { margin: 22mm 17mm 20mm 17mm; }
+@page { margin: 22mm 15mm 20mm 15mm; }
 @media print {
   body { max-width: none; padding: 0; }
   h1, h2, h3, .lead { break-after: avoid; }
-  li, .box, .fill-in .field, .copy-facts, .draft-banner, tr { break-inside: avoid; }
-  section { orphans: 3; widows: 3; }
-  p { orphans: 2; widows: 2; }
+  li, .box, .fill-in, .copy-facts, .draft-banner, tr, figure, .keep, h3 + p { break-inside: avoid; }
+  html, body, section, p, li, ul, ol { orphans: 2; widows: 2; }
 }
 `;
 
@@ -77,6 +89,8 @@ export function cssString(text: string): string {
 
 export interface RunningText {
   header: string;
+  /** The clinic and its numbers, at the foot of every page. */
+  footer?: string;
   /** "Page" and "of", in the handout's language. */
   page: string;
   pageOf: string;
@@ -92,7 +106,8 @@ function marginBoxes(running: RunningText): string {
   return `
 @page {
   @top-left { content: ${cssString(running.header)}; font-size: 9pt; color: #333; }
-  @bottom-right { content: ${pages}; font-size: 9pt; color: #333; }
+  @bottom-right { content: ${pages}; font-size: 9pt; color: #333; }${running.footer === undefined ? '' : `
+  @bottom-left { content: ${cssString(running.footer)}; font-size: 9pt; color: #333; }`}
 }
 `;
 }

@@ -27,7 +27,7 @@ const FONT = "'Noto Sans', 'Noto Sans Arabic', 'Noto Sans CJK SC', 'DejaVu Sans'
 
 function frame(largePrint: boolean | undefined, inner: string): string {
   const size = largePrint ? '12pt' : '9pt';
-  return `<div style="width:100%;box-sizing:border-box;padding:0 17mm;font-family:${FONT};font-size:${size};color:#333;display:flex;justify-content:space-between;gap:8mm;">${inner}</div>`;
+  return `<div style="width:100%;box-sizing:border-box;padding:0 15mm;font-family:${FONT};font-size:${size};color:#333;display:flex;justify-content:space-between;gap:8mm;">${inner}</div>`;
 }
 
 export function headerTemplate(options: RunningTextOptions): string {

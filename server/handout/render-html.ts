@@ -10,8 +10,12 @@
  */
 import { badRequest } from '../errors';
 import { html, SafeHtml } from '../http/html';
+import type { ClinicContact } from '../config';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
+import type { Scenario } from '../content/scenario';
+import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
 import { handoutCss } from './handout-styles';
+import type { BlockContext } from './render-blocks';
 import { renderSection, visibleSections } from './render-blocks';
 import type { RenderLabels } from './render-labels';
 import { formatDiscussionDate, formatFhirDate, labelsFor } from './render-labels';
@@ -21,6 +25,14 @@ export interface HandoutRenderInput {
   pack: HandoutPack;
   /** Patient-facing flags after the clinician's dismissals. */
   activeFlags: TailoringFlagId[];
+  /** Indication and procedure (from the flags, or as the clinician chose); read off `activeFlags` when absent. */
+  scenario?: Scenario;
+  /** Plain names of the chart findings behind each active flag (chart text: escaped and bounded when printed). */
+  flagEvidence?: Partial<Record<TailoringFlagId, readonly string[]>>;
+  /** What the chart knows about the pump, printed in its write-in lines (else the lines stay blank). */
+  pump?: { drug?: string; model?: string };
+  /** The clinic on every page (configuration). */
+  clinic?: ClinicContact;
   patient: { name?: string; birthDate?: string };
   clinicianName?: string;
   /** ISO date of the discussion, printed in the pack language's format. */
@@ -86,9 +98,33 @@ export function handoutHeaderText(input: HandoutHeaderInput): string {
   return parts.filter((part) => part !== undefined).join(' · ');
 }
 
-/** The pack's id, version and language, for the page footer: which reviewed text this copy was printed from. */
-export function handoutFooterText(pack: HandoutPack): string {
-  return `${pack.id} ${pack.version} (${pack.language})`;
+/** The clinic line on every page: "Sandbox Pain Clinic · 555-0100 · nights and weekends 555-0199". */
+export function clinicLine(clinic: ClinicContact | undefined, language: string): string | undefined {
+  if (clinic === undefined) {
+    return undefined;
+  }
+  const labels = labelsFor(language);
+  const name = oneLine(clinic.name, 80) ?? '';
+  return `${name} · ${oneLine(clinic.phone, 30) ?? ''} · ${labels.afterHours} ${oneLine(clinic.afterHoursPhone, 30) ?? ''}`;
+}
+
+/**
+ * The page footer: the clinic and its numbers (so every page says whom to call), then the pack's id, version and
+ * language (which reviewed text this copy was printed from).
+ */
+export function handoutFooterText(pack: HandoutPack, clinic?: ClinicContact): string {
+  const version = `${pack.id} ${pack.version} (${pack.language})`;
+  const line = clinicLine(clinic, pack.language);
+  return line === undefined ? version : `${line} · ${version}`;
+}
+
+/** The pack's title for this scenario ("A Baclofen Pump for Spasticity" for spasticity). */
+export function handoutTitle(pack: HandoutPack, scenario: Scenario): string {
+  return pack.titles.find((t) => appliesToScenario(t.appliesTo, scenario))?.text ?? pack.title;
+}
+
+function scenarioOf(input: HandoutRenderInput): Scenario {
+  return input.scenario ?? scenarioFromFlags(input.activeFlags);
 }
 
 function copyFacts(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
@@ -138,15 +174,48 @@ function interpreterNotice(input: HandoutRenderInput): SafeHtml {
     : html``;
 }
 
+const PHONE_MAX = 30;
+
+function blockContext(input: HandoutRenderInput, labels: RenderLabels): BlockContext {
+  const drug = oneLine(input.pump?.drug, MAX_NAME);
+  const model = oneLine(input.pump?.model, MAX_NAME);
+  const phone = oneLine(input.clinic?.phone, PHONE_MAX);
+  const afterHours = oneLine(input.clinic?.afterHoursPhone, PHONE_MAX);
+  const evidence = Object.fromEntries(
+    Object.entries(input.flagEvidence ?? {}).map(([flag, names]) => [flag, (names ?? []).slice(0, 20).map((name) => oneLine(name, MAX_NAME) ?? '')]),
+  );
+  return {
+    citations: new Map(input.pack.citations.map((citation) => [citation.id, citation])),
+    evidence,
+    known: {
+      ...(drug === undefined ? {} : { 'pump-drug': drug }),
+      ...(model === undefined ? {} : { 'pump-model': model }),
+      ...(phone === undefined ? {} : { 'clinic-phone': phone }),
+      ...(afterHours === undefined ? {} : { 'after-hours-phone': afterHours }),
+    },
+    words: { and: labels.and, more: labels.more, fallback: labels.recordFinding },
+  };
+}
+
+function clinicBanner(input: HandoutRenderInput): SafeHtml {
+  const line = clinicLine(input.clinic, input.pack.language);
+  return line === undefined ? html`` : html`<p class="clinic-line">${line}</p>
+`;
+}
+
 function body(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
-  const citations = new Map(input.pack.citations.map((citation) => [citation.id, citation]));
-  const [first, ...rest] = visibleSections(input.pack, input.activeFlags).map((visible) => renderSection(visible, citations));
+  const ctx = blockContext(input, labels);
+  const scenario = scenarioOf(input);
+  const visible = visibleSections(input.pack, input.activeFlags, scenario);
+  const [first, ...rest] = visible.filter((v) => v.section.part === 'main').map((v) => renderSection(v, ctx));
+  const appendix = visible.filter((v) => v.section.part === 'appendix').map((v) => renderSection(v, ctx));
   return html`<header>
-${draftBanner(input.draft, labels)}<h1>${input.pack.title}</h1>
-${copyFacts(input, labels)}
+${draftBanner(input.draft, labels)}<h1>${handoutTitle(input.pack, scenario)}</h1>
+${copyFacts(input, labels)}${clinicBanner(input)}
 </header>
 <main>
-${interpreterNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>`;
+${interpreterNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>
+${appendix.length === 0 ? '' : html`<div class="appendix">${appendix}</div>`}`;
 }
 
 /**
@@ -157,7 +226,10 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
   checkNotes(input.clinicianNotes);
   const labels = labelsFor(input.pack.language);
   const language = input.pack.language;
-  const running = input.printTarget === 'pdf' ? undefined : { header: handoutHeaderText(input), page: labels.page, pageOf: labels.pageOf };
+  const running =
+    input.printTarget === 'pdf'
+      ? undefined
+      : { header: handoutHeaderText(input), footer: clinicLine(input.clinic, language), page: labels.page, pageOf: labels.pageOf };
   return html`<!doctype html>
 <html lang="${language}" dir="${RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr'}" class="${input.largePrint ? 'large-print' : 'normal-print'}">
 <head>
@@ -165,7 +237,7 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
 <meta http-equiv="Content-Security-Policy" content="${HANDOUT_CSP}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${input.pack.title}</title>
+<title>${handoutTitle(input.pack, scenarioOf(input))}</title>
 <style>${new SafeHtml(handoutCss(running))}</style>
 </head>
 <body>

@@ -23,6 +23,13 @@ export interface RenderLabels {
   draftExplanation: string;
   /** Screen-reader name of the row of facts under the title. */
   aboutThisCopy: string;
+  /** Before the after-hours number on every page. */
+  afterHours: string;
+  /** Joining named chart findings: "apixaban and clopidogrel", "… and 2 more". */
+  and: string;
+  more: (count: number) => string;
+  /** When a tailored paragraph has no chart finding to name (the clinician chose it). */
+  recordFinding: string;
 }
 
 const LABELS: Readonly<Record<string, RenderLabels>> = {
@@ -35,6 +42,10 @@ const LABELS: Readonly<Record<string, RenderLabels>> = {
     draftMark: 'DRAFT',
     draftExplanation: 'DRAFT: this handout has not been approved by a clinical reviewer. Do not use it with patients.',
     aboutThisCopy: 'Who this copy is for',
+    afterHours: 'nights and weekends',
+    and: 'and',
+    more: (count) => `${count} more`,
+    recordFinding: 'something in your health record',
   },
   es: {
     born: 'nacimiento:',
@@ -46,6 +57,10 @@ const LABELS: Readonly<Record<string, RenderLabels>> = {
     draftExplanation:
       'BORRADOR: un revisor clínico no ha aprobado este folleto. No lo use con pacientes.',
     aboutThisCopy: 'Para quién es esta copia',
+    afterHours: 'noches y fines de semana',
+    and: 'y',
+    more: (count) => `${count} más`,
+    recordFinding: 'algo en su historia clínica',
   },
 };
 

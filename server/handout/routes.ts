@@ -12,6 +12,7 @@ import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
 import { loadHandoutPack } from '../content/content-packs';
+import { parseScenarioQuery } from '../content/scenario';
 import { handoutInputFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
@@ -21,7 +22,8 @@ import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } 
  *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
- * `?large=1` gives large print; `?discussionId=` reopens an earlier discussion of the same patient.
+ * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
+ * `?discussionId=` reopens an earlier discussion of the same patient.
  */
 export interface HandoutDeps {
   store: LaunchSessionStore;
@@ -62,7 +64,7 @@ const largePrint = (query: unknown): boolean => (query as Record<string, unknown
 function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser' });
+    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(req.query) });
     res
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
       .type('html')
@@ -73,11 +75,11 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
 function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf' });
+    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf', scenario: parseScenarioQuery(req.query) });
     const renderer = await deps.pdf.get();
     const { pdf } = await renderer.render(renderHandoutHtml(input), {
       headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack),
+      footerText: handoutFooterText(input.pack, input.clinic),
       language: input.pack.language,
       largePrint: input.largePrint,
     });

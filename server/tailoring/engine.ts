@@ -21,9 +21,10 @@ const NAMED_IN_REASON = 5;
 export function tailor(context: PatientContext, rules: RuleSet = loadRules(), terminology: Terminology = loadTerminology()): TailoringResult {
   const env: MatchEnvironment = { context, terminology, criteria: rules.criteria };
   const flags = rules.rules
-    .map((rule) => flagOf(rule, evaluateGroup(rule.match, env)))
-    .filter((flag): flag is TailoringFlag => flag !== undefined)
-    .sort(bySeverityThenId);
+    .map((rule) => ({ rule, flag: flagOf(rule, evaluateGroup(rule.match, env)) }))
+    .filter((found): found is { rule: Rule; flag: TailoringFlag } => found.flag !== undefined)
+    .sort((a, b) => bySeverityThenId(a.flag, b.flag, (a.rule.priority ?? 0) - (b.rule.priority ?? 0)))
+    .map((found) => found.flag);
   return { flags, oralMme: oralMme(context, terminology), painType: painTypeOf(flags) };
 }
 
@@ -65,8 +66,9 @@ function namedEvidence(evidence: readonly FlagEvidence[]): string {
   return more > 0 ? `${named} and ${more} more` : named;
 }
 
-function bySeverityThenId(a: TailoringFlag, b: TailoringFlag): number {
-  return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.id < b.id ? -1 : Number(a.id > b.id));
+/** Alerts first, then cautions, then information; within a severity the higher priority, then by id. */
+function bySeverityThenId(a: TailoringFlag, b: TailoringFlag, priorityAMinusB: number): number {
+  return SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || -priorityAMinusB || (a.id < b.id ? -1 : Number(a.id > b.id));
 }
 
 function painTypeOf(flags: readonly TailoringFlag[]): TailoringResult['painType'] {

@@ -4,7 +4,8 @@
  */
 import type { CodingFact } from '../chart/chart-codings';
 import { normaliseCode } from '../chart/chart-codings';
-import type { ConditionFact, MedicationFact, PatientContext } from '../chart/patient-context';
+import type { AllergyFact, ConditionFact, MedicationFact, PatientContext } from '../chart/patient-context';
+import { capText, DISPLAY_MAX } from '../clean-text';
 import { AppError } from '../errors';
 import {
   conditionCounts,
@@ -24,6 +25,7 @@ import {
   routeWords,
 } from './chart-facts';
 import type {
+  AllergyMatcher,
   ConditionMatcher,
   DeviceMatcher,
   MatchGroup,
@@ -51,9 +53,10 @@ export function evaluateGroup(group: MatchGroup, env: MatchEnvironment, depth = 
   }
   const all = (group.all ?? []).map((matcher) => evaluate(matcher, env, depth));
   const any = (group.any ?? []).map((matcher) => evaluate(matcher, env, depth));
+  const enoughAny = group.atLeast === undefined ? any.some((found) => found.length > 0) : uniqueEvidence(any.flat()).length >= group.atLeast;
   const holds =
     all.every((found) => found.length > 0) &&
-    (group.any === undefined || any.some((found) => found.length > 0)) &&
+    (group.any === undefined || enoughAny) &&
     (group.none ?? []).every((matcher) => evaluate(matcher, env, depth).length === 0);
   return holds ? uniqueEvidence([...all.flat(), ...any.flat()]) : [];
 }
@@ -83,6 +86,9 @@ function evaluate(matcher: Matcher, env: MatchEnvironment, depth: number): FlagE
   }
   if ('device' in matcher) {
     return matchDevices(matcher.device, env.context);
+  }
+  if ('allergy' in matcher) {
+    return matchAllergies(matcher.allergy, env);
   }
   if ('ageAtLeast' in matcher) {
     return matchAge(matcher.ageAtLeast, env.context);
@@ -164,7 +170,7 @@ function hasConditionCode(condition: ConditionFact, matcher: ConditionMatcher, t
 }
 
 function matchObservations(matcher: ObservationMatcher, context: PatientContext): FlagEvidence[] {
-  return [context.latestHbA1c, context.latestPainScore]
+  return [context.latestHbA1c, context.latestPainScore, context.latestBmi]
     .filter((observation) => observation !== undefined)
     .filter((observation) => observation.code === matcher.loinc && observationCounts(observation))
     .filter((observation) => matcher.unit === undefined || observation.unit?.trim().toLowerCase() === matcher.unit.toLowerCase())
@@ -196,6 +202,33 @@ function matchDevices(matcher: DeviceMatcher, context: PatientContext): FlagEvid
     .filter((device) => matcher.notText === undefined || !mentionsAny(deviceWords(device), matcher.notText))
     .filter((device) => matcher.withModel !== true || device.modelNumber !== undefined)
     .map(deviceEvidence);
+}
+
+/** Allergies that were never true, or are over, do not count (https://hl7.org/fhir/R4/valueset-allergyintolerance-clinical.html). */
+const ALLERGY_NOT_TRUE = new Set(['refuted', 'entered-in-error']);
+const ALLERGY_OVER = new Set(['inactive', 'resolved']);
+
+function allergyCounts(allergy: AllergyFact): boolean {
+  return !ALLERGY_NOT_TRUE.has(allergy.verificationStatus ?? '') && !ALLERGY_OVER.has(allergy.clinicalStatus ?? '');
+}
+
+/**
+ * An allergy matches on an RxNorm code of a named class, or on its words (the substance's name, its codes'
+ * displays): an allergy is often recorded as text only, and a coded one may use a code the subset lacks.
+ */
+function matchAllergies(matcher: AllergyMatcher, env: MatchEnvironment): FlagEvidence[] {
+  const classes = (matcher.class ?? []).map((name) => classIndex(name, env.terminology));
+  return env.context.allergies
+    .filter(allergyCounts)
+    .filter((allergy) => {
+      const codes = rxnormCodes(allergy.codings);
+      const words = [allergy.display, ...allergy.codings.map((coding) => coding.display ?? '')];
+      return classes.some((index) => codes.some((code) => index.codes.has(code))) || (matcher.text !== undefined && mentionsAny(words, matcher.text));
+    })
+    .map((allergy) => {
+      const criticality = allergy.criticality === undefined ? '' : ` (${allergy.criticality} criticality)`;
+      return { reference: allergy.reference, display: capText(`${allergy.display}${criticality}`, DISPLAY_MAX) };
+    });
 }
 
 function matchAge(minimum: number, context: PatientContext): FlagEvidence[] {

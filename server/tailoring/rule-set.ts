@@ -71,6 +71,9 @@ function isGroup(matcher: Matcher): matcher is MatchGroup {
 function unknownNames(matcher: Matcher, ruleSet: RuleSet, terminology: Terminology): string[] {
   const missing = (kind: string, names: readonly string[], known: (name: string) => boolean): string[] =>
     names.filter((name) => !known(name)).map((name) => `unknown ${kind} "${name}"`);
+  if ('allergy' in matcher) {
+    return missing('medication class', matcher.allergy.class ?? [], (name) => terminology.medicationClasses.has(name));
+  }
   if ('medicationClass' in matcher || 'medication' in matcher) {
     const classes = 'medicationClass' in matcher ? [matcher.medicationClass].flat() : (matcher.medication.class ?? []);
     return missing('medication class', classes, (name) => terminology.medicationClasses.has(name));

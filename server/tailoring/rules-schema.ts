@@ -59,6 +59,18 @@ export const deviceMatcherSchema = z.strictObject({
   withModel: z.boolean().optional(),
 });
 
+/**
+ * An allergy or intolerance recorded in the chart (AllergyIntolerance). Refuted, entered-in-error, inactive and
+ * resolved entries never count. Matched on the substance's RxNorm codes in the named classes, or on its words.
+ */
+export const allergyMatcherSchema = z
+  .strictObject({
+    class: z.array(name).min(1).optional(),
+    text: words.optional(),
+  })
+  .refine((m) => m.class !== undefined || m.text !== undefined, { message: 'an allergy matcher names a class or words' });
+
+export type AllergyMatcher = z.infer<typeof allergyMatcherSchema>;
 export type MedicationMatcher = z.infer<typeof medicationMatcherSchema>;
 export type ConditionMatcher = z.infer<typeof conditionMatcherSchema>;
 export type ObservationMatcher = z.infer<typeof observationMatcherSchema>;
@@ -75,15 +87,20 @@ export type Matcher =
   | { observation: ObservationMatcher }
   | { procedure: ProcedureMatcher }
   | { device: DeviceMatcher }
+  | { allergy: AllergyMatcher }
   | { ageAtLeast: number }
   | { criterion: string }
   | MatchGroup;
 
-/** Raised when every `all` holds, at least one `any` holds (if given) and no `none` holds. */
+/**
+ * Raised when every `all` holds, at least one `any` holds (if given) and no `none` holds. With `atLeast`, the `any`
+ * matchers together must find at least that many distinct chart items ("two or more CNS depressants").
+ */
 export interface MatchGroup {
   any?: Matcher[];
   all?: Matcher[];
   none?: Matcher[];
+  atLeast?: number;
 }
 
 export const matcherSchema: z.ZodType<Matcher> = z.lazy(() =>
@@ -96,6 +113,7 @@ export const matcherSchema: z.ZodType<Matcher> = z.lazy(() =>
     z.strictObject({ observation: observationMatcherSchema }),
     z.strictObject({ procedure: procedureMatcherSchema }),
     z.strictObject({ device: deviceMatcherSchema }),
+    z.strictObject({ allergy: allergyMatcherSchema }),
     z.strictObject({ ageAtLeast: z.number().int().min(0).max(150) }),
     z.strictObject({ criterion: name }),
     matchGroupSchema,
@@ -108,10 +126,12 @@ export const matchGroupSchema: z.ZodType<MatchGroup> = z.lazy(() =>
       any: z.array(matcherSchema).min(1).optional(),
       all: z.array(matcherSchema).min(1).optional(),
       none: z.array(matcherSchema).min(1).optional(),
+      atLeast: z.number().int().min(2).max(20).optional(),
     })
     .refine((group) => group.any !== undefined || group.all !== undefined, {
       message: 'a match group needs "any" or "all" (a group of only "none" would match an empty chart)',
-    }),
+    })
+    .refine((group) => group.atLeast === undefined || group.any !== undefined, { message: '"atLeast" counts what "any" finds' }),
 );
 
 export const ruleSourceSchema = z.strictObject({
@@ -127,6 +147,8 @@ export const ruleSchema = z
     severity: z.enum(['info', 'caution', 'alert']),
     handoutFlag: tailoringFlagIdSchema.optional(),
     section: slug.optional(),
+    /** Among flags of the same severity, a higher priority is shown first (default 0). */
+    priority: z.number().int().min(0).max(100).optional(),
     title: text(160),
     /** Clinician-facing; `{evidence}` is replaced by the matched chart items' displays. */
     reason: text(700),

@@ -33,7 +33,7 @@ export function handoutPdfSource(pdf: LazyPdfRenderer, requireApproved: boolean)
       const renderer = await pdf.get();
       const rendered = await renderer.render(renderHandoutHtml(input), {
         headerText: handoutHeaderText(input),
-        footerText: handoutFooterText(input.pack),
+        footerText: handoutFooterText(input.pack, input.clinic),
         language: input.pack.language,
         largePrint: false,
       });

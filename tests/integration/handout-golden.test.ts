@@ -13,7 +13,8 @@ import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { escapeHtml } from '../../server/http/html';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
-import { normalizeText, pdfText } from '../support/pdf-text';
+import { normalizeText, pdfPages, pdfText } from '../support/pdf-text';
+import { plainName } from '../../server/handout/handout-input';
 import type { SyntheticIndexEntry } from '../support/synthetic-patients';
 import { loadSyntheticBundle, sandboxPractitioners, syntheticIndex } from '../support/synthetic-patients';
 
@@ -25,6 +26,10 @@ interface Printed {
   input: HandoutRenderInput;
   html: string;
   pdfBody: string;
+  /** Page by page, as `pdftotext -layout` reads it. */
+  pages: string[];
+  largePages: number;
+  spanishPages: string[];
 }
 
 const index = syntheticIndex;
@@ -32,28 +37,43 @@ const practitioners = sandboxPractitioners();
 const printed = new Map<string, Printed>();
 let renderer: PdfRenderer;
 
-function inputFor(entry: IndexEntry): HandoutRenderInput {
+function inputFor(entry: IndexEntry, choices: { largePrint?: boolean; language?: string } = {}): HandoutRenderInput {
   const bundle = loadSyntheticBundle(entry.file);
   const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch, { extraResources: practitioners }), NOW);
-  return servedHandout(context, { date: '2026-11-25', patientId: entry.patientId, printTarget: 'pdf' });
+  return servedHandout(context, { date: '2026-11-25', patientId: entry.patientId, printTarget: 'pdf', ...choices });
+}
+
+async function pdfOf(input: HandoutRenderInput): Promise<Buffer> {
+  const { pdf } = await renderer.render(renderHandoutHtml(input), {
+    headerText: handoutHeaderText(input),
+    footerText: handoutFooterText(input.pack, input.clinic),
+    language: input.pack.language,
+    largePrint: input.largePrint,
+  });
+  return pdf;
 }
 
 async function print(entry: IndexEntry): Promise<void> {
   const input = inputFor(entry);
   const html = renderHandoutHtml(input);
-  const { pdf } = await renderer.render(html, {
-    headerText: handoutHeaderText(input),
-    footerText: handoutFooterText(input.pack),
-    language: input.pack.language,
+  const [pdf, large, spanish] = await Promise.all([pdfOf(input), pdfOf(inputFor(entry, { largePrint: true })), pdfOf(inputFor(entry, { language: 'es' }))]);
+  printed.set(entry.file, {
+    input,
+    html,
+    pdfBody: normalizeText(pdfText(pdf, { bodyOnly: true })),
+    pages: pdfPages(pdf),
+    largePages: pdfPages(large).length,
+    spanishPages: pdfPages(spanish),
   });
-  printed.set(entry.file, { input, html, pdfBody: normalizeText(pdfText(pdf, { bodyOnly: true })) });
 }
 
 beforeAll(async () => {
   renderer = await PdfRenderer.start({ size: 2, pagesPerBrowser: 2, renderTimeoutMs: 60_000 });
-  await Promise.all(index.map(print));
-}, 180_000);
+  for (const entry of index) {
+    await print(entry);
+  }
+}, 420_000);
 
 afterAll(async () => {
   await renderer?.close();
@@ -74,7 +94,9 @@ function missingFrom(result: Printed, texts: readonly string[], where: string): 
     if (!result.html.includes(escapeHtml(text))) {
       problems.push(`${where}: not in the HTML: "${text}"`);
     }
-    if (!result.pdfBody.includes(normalizeText(text))) {
+    // pdftotext joins a word broken after its hyphen at a line end without the hyphen ("Teach-\nBack" → "TeachBack").
+    const unhyphenated = (t: string): string => t.replace(/-/g, '');
+    if (!unhyphenated(result.pdfBody).includes(unhyphenated(normalizeText(text)))) {
       problems.push(`${where}: not in the PDF text: "${text}"`);
     }
     return problems;
@@ -113,4 +135,94 @@ test('the Spanish speaker gets the Spanish pack; the Arabic speaker gets English
   const notice = arabic.input.pack.notices.find((n) => n.id === 'interpreter-needed')!.text;
   expect(arabic.pdfBody).toContain(normalizeText(notice));
   expect(spanish.pdfBody).not.toContain(normalizeText(notice));
+});
+
+/** The page where the references begin (1-based), i.e. the patient pages are the ones before it. */
+function referencesPage(pages: readonly string[], heading: string): number {
+  return pages.findIndex((page) => page.includes(heading)) + 1;
+}
+
+const LIMITS = { patientPages: 4, totalPages: 6, largePrintTotal: 10 };
+
+describe.each(index)('the printed length of $file', (entry) => {
+  test(`at most ${LIMITS.patientPages} patient pages before the references and ${LIMITS.totalPages} in all; large print at most ${LIMITS.largePrintTotal}; Spanish too`, () => {
+    const result = printed.get(entry.file)!;
+    const en = result.input.pack.sections.find((s) => s.id === 'references')!.heading;
+    const start = referencesPage(result.pages, en);
+    expect([entry.file, start - 1]).toEqual([entry.file, expect.any(Number)]);
+    expect(start - 1).toBeLessThanOrEqual(LIMITS.patientPages);
+    expect(result.pages.length).toBeLessThanOrEqual(LIMITS.totalPages);
+    expect(result.pages.length - (start - 1)).toBeLessThanOrEqual(2);
+    expect(result.largePages).toBeLessThanOrEqual(LIMITS.largePrintTotal);
+    expect(result.spanishPages.length).toBeLessThanOrEqual(LIMITS.totalPages);
+  });
+
+  test('no page ends with a section heading (headings keep with their text)', () => {
+    const result = printed.get(entry.file)!;
+    const headings = new Set(result.input.pack.sections.map((s) => normalizeText(s.heading)));
+    const endsWithHeading = result.pages.filter((page) => {
+      const lines = page.split('\n').map((l) => normalizeText(l)).filter((l) => l !== '' && !/Page \d+ of \d+/.test(l));
+      return headings.has(lines.at(-1) ?? '');
+    });
+    expect(endsWithHeading).toEqual([]);
+  });
+
+  test("names the patient's own findings in the tailored paragraphs", () => {
+    const result = printed.get(entry.file)!;
+    const { pack, activeFlags, flagEvidence } = result.input;
+    const withEvidence = visibleSections(pack, activeFlags, result.input.scenario)
+      .flatMap((v) => v.blocks)
+      .filter((b) => b.type === 'paragraph' && b.text.includes('{evidence}') && b.tailoring !== null);
+    for (const block of withEvidence) {
+      const names = flagEvidence?.[block.tailoring!] ?? [];
+      expect([block.id, names.length > 0]).toEqual([block.id, true]);
+      expect(result.html).toContain(escapeHtml(names[0] ?? '(none)'));
+    }
+    expect(result.html).not.toContain('{evidence}');
+  });
+
+  test('prints the clinic, its phone and after-hours number on every page', () => {
+    const result = printed.get(entry.file)!;
+    for (const page of result.pages) {
+      expect(normalizeText(page)).toContain('Sandbox Pain Clinic · 555-0100');
+    }
+  });
+});
+
+test('the baclofen-pump patient gets no trial step and does get the baclofen withdrawal signs, high in the handout', () => {
+  const baclofen = printed.get('baclofen-pump.json')!;
+  expect(baclofen.input.scenario).toEqual({ indication: 'spasticity', procedure: 'replacement' });
+  expect(baclofen.html).not.toContain('data-section="trial"');
+  expect(baclofen.pdfBody).not.toContain('The test dose (trial)');
+  expect(baclofen.pdfBody).toContain('A Baclofen Pump for Spasticity');
+  const firstPage = normalizeText(baclofen.pages[0] ?? '');
+  expect(firstPage).toContain('Stopping baclofen fast can cause');
+  expect(firstPage).toContain('a high fever');
+  expect(baclofen.pdfBody).toContain(normalizeText('The drug in my pump: baclofen'));
+  expect(baclofen.pdfBody).toContain('SynchroMed II');
+});
+
+test('a first-implant patient gets the trial', () => {
+  const first = printed.get('anticoagulant.json')!;
+  expect(first.input.scenario).toEqual({ indication: 'non-cancer-pain', procedure: 'first-implant' });
+  expect(first.html).toContain('data-section="trial"');
+  expect(first.pdfBody).toContain(normalizeText('Before you get a pump, you try the medicine for a short time.'));
+  expect(first.pdfBody).toContain(normalizeText('Your record shows you take apixaban'));
+});
+
+test('naloxone is in the handout exactly where the combined CNS-depressant rule says so', () => {
+  for (const file of ['sleep-apnoea-benzodiazepine.json', 'osa-triple-cns-depressants.json']) {
+    expect([file, printed.get(file)!.pdfBody.includes('naloxone')]).toEqual([file, true]);
+  }
+  for (const file of ['anticoagulant.json', 'arabic-rtl-name.json', 'baclofen-pump.json']) {
+    expect([file, printed.get(file)!.pdfBody.includes('naloxone')]).toEqual([file, false]);
+  }
+});
+
+test('the morphine-allergy and stent patients read their own findings first in the tailored risks', () => {
+  expect(printed.get('morphine-allergy.json')!.pdfBody).toContain(normalizeText('Your record shows you are allergic to Morphine'));
+  const stent = printed.get('stent-dual-antiplatelet.json')!.pdfBody;
+  expect(stent).toContain('ticagrelor');
+  expect(stent).toContain('Your pain doctor will talk with your heart doctor');
+  expect(plainName('ticagrelor 90 MG Oral Tablet')).toBe('ticagrelor');
 });

@@ -51,3 +51,9 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
+
+/** The text of each page (`pdftotext -layout`, one page at a time: page breaks are form feeds). */
+export function pdfPages(pdf: Buffer): string[] {
+  const text = execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', '-', '-'], { input: pdf, maxBuffer: 64 * 1024 * 1024 }).toString('utf8');
+  return text.split('\f').filter((page, index, all) => index < all.length - 1 || page.trim() !== '');
+}

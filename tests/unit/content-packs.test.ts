@@ -14,7 +14,8 @@ import {
   pickPackForLanguage,
   scorePack,
 } from '../../server/content/content-packs';
-import { handoutPackSchema, TAILORING_FLAG_IDS } from '../../server/content/content-schema';
+import { handoutPackSchema, INDICATIONS, PROCEDURES, TAILORING_FLAG_IDS } from '../../server/content/content-schema';
+import { appliesToScenario } from '../../server/content/scenario';
 import type { Block, HandoutPack } from '../../server/content/content-schema';
 import type { HandoutPackSummary } from '../../server/content/content-packs';
 import { fleschKincaidGrade, smogGrade } from '../../server/content/readability';
@@ -39,11 +40,15 @@ const partsOf = (block: Block): unknown => {
       return block.items.length;
     case 'fill-in':
       return block.fields.map((f) => f.id);
+    case 'diagram':
+      return Object.keys(block.parts);
     case 'paragraph':
     case 'citation-list':
       return null;
   }
 };
+/** Every indication × procedure the handout can be printed for. */
+const scenarios = INDICATIONS.flatMap((indication) => PROCEDURES.map((procedure) => ({ indication, procedure })));
 /** The AppError code `run` throws, or undefined when it throws something else or nothing. */
 const errorCodeOf = (run: () => unknown): string | undefined => {
   try {
@@ -82,9 +87,17 @@ describe.each(packs)('handout pack "%s"', (language, pack) => {
     expect(pack.id).toBe('itdd-pump-handout');
   });
 
-  it('covers every seed fact in a block that is always printed', () => {
-    const covered = new Set(alwaysPrinted(pack).flatMap((b) => b.seedFacts));
+  it.each(scenarios)('covers every seed fact in an untailored block printed for $indication / $procedure', (scenario) => {
+    const covered = new Set(alwaysPrinted(pack).filter((b) => appliesToScenario(b.appliesTo, scenario)).flatMap((b) => b.seedFacts));
     expect(seedFacts.map((f) => f.id).filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('has no trial step for a pump replacement, and a trial for a first implant', () => {
+    const printedFor = (procedure: (typeof PROCEDURES)[number]): Block[] =>
+      alwaysPrinted(pack).filter((b) => appliesToScenario(b.appliesTo, { indication: 'spasticity', procedure }));
+    expect(printedFor('replacement').map((b) => b.id)).not.toEqual(expect.arrayContaining(['trial-what']));
+    expect(printedFor('replacement').some((b) => b.id.startsWith('trial-'))).toBe(false);
+    expect(printedFor('first-implant').map((b) => b.id)).toEqual(expect.arrayContaining(['trial-what', 'trial-how']));
   });
 
   it('uses only seed-fact ids that exist', () => {
@@ -119,7 +132,17 @@ describe.each(packs)('handout pack "%s"', (language, pack) => {
     });
     const printed = allBlocks(pack).flatMap((b) => (b.type === 'citation-list' && b.tailoring === null ? b.citationIds : []));
     expect(printed).toEqual(expect.arrayContaining(references.map((c) => c.id)));
-    expect(new Set(printed)).toEqual(new Set(pack.citations.map((c) => c.id)));
+    // Every source a printed block rests on is in the printed list.
+    expect(printed).toEqual(expect.arrayContaining([...new Set(allBlocks(pack).flatMap((b) => b.sources))]));
+  });
+
+  it('prints no citation that is a placeholder: each names a journal issue, a DOI or PMID, a URL or a product document', () => {
+    const printed = new Set(allBlocks(pack).flatMap((b) => (b.type === 'citation-list' ? b.citationIds : [])));
+    const incomplete = pack.citations
+      .filter((c) => printed.has(c.id))
+      .filter((c) => !/\d{4};\s?\d+|doi|PMC\d|PMID/i.test(c.text) && c.url === undefined && !['manufacturer', 'regulation', 'drug-label', 'seed'].includes(c.kind));
+    expect(incomplete.map((c) => c.id)).toEqual([]);
+    expect(pack.citations.map((c) => c.text).filter((t) => /to be added|book chapter/i.test(t))).toEqual([]);
   });
 
   it('says nothing about doses or hold times in text the patient can see', () => {
@@ -133,6 +156,7 @@ describe.each(packs)('handout pack "%s"', (language, pack) => {
   });
 
   it('tailors only with the flag ids the engine raises, and has patient text for each of them', () => {
+    // (every flag id, including the scenario flags, has a tailored block)
     const used = allBlocks(pack).flatMap((b) => b.tailoring ?? []);
     expect(used.filter((id) => !(TAILORING_FLAG_IDS as readonly string[]).includes(id))).toEqual([]);
     expect(new Set(used)).toEqual(new Set(TAILORING_FLAG_IDS));
@@ -149,11 +173,11 @@ describe.each(packs)('handout pack "%s"', (language, pack) => {
 
 describe('English handout readability', () => {
   it.each(en.sections.map((s) => [s.id, s.blocks] as const))(
-    'section "%s" reads at grade 8 or below by FKGL and SMOG',
+    'section "%s" reads at grade 6 or below by FKGL and 7 or below by SMOG',
     (_id, blocks) => {
-      const segments = blocks.flatMap(blockSegments);
-      expect(fleschKincaidGrade(segments)).toBeLessThanOrEqual(8);
-      expect(smogGrade(segments)).toBeLessThanOrEqual(8);
+      const segments = blocks.flatMap(blockSegments).map((t) => t.replace(/\{evidence\}/g, 'insulin'));
+      expect(fleschKincaidGrade(segments)).toBeLessThanOrEqual(6);
+      expect(smogGrade(segments)).toBeLessThanOrEqual(7);
     },
   );
 
@@ -169,10 +193,16 @@ describe('English handout readability', () => {
 });
 
 describe('Spanish handout', () => {
-  it('is a draft awaiting a qualified medical translator, with indicative-only scores', () => {
+  it('is a draft awaiting a qualified medical translator, scored with Spanish formulas', () => {
     expect(es.review.status).toBe('draft');
     expect(es.review.note).toMatch(/qualified medical translator/);
-    expect(es.readability.formula).toBe('english-formulas-indicative-only');
+    expect(es.readability.formula).toBe('fernandez-huerta-inflesz');
+    expect(es.readability.overall.fkgl).toBeUndefined();
+    // INFLESZ "fairly easy" (Szigriszt-Pazos 65 or more) in every section.
+    for (const [id, scores] of Object.entries(es.readability.sections)) {
+      expect([id, scores.szigrisztPazos! >= 65]).toEqual([id, true]);
+      expect([id, scores.fernandezHuerta! >= 70]).toEqual([id, true]);
+    }
   });
 
   it('has the same sections, blocks, sources, seed facts and tailoring as the English pack', () => {

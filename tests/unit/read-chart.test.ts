@@ -76,7 +76,7 @@ describe('readChart', () => {
       '/fhir/Encounter/medication-references-encounter',
       '/fhir/MedicationRequest?patient=medication-references-patient&_include=MedicationRequest:medication',
       '/fhir/MedicationStatement?patient=medication-references-patient&_include=MedicationStatement:medication',
-      '/fhir/Observation?patient=medication-references-patient&code=http://loinc.org|4548-4,http://loinc.org|72514-3,' +
+      '/fhir/Observation?patient=medication-references-patient&code=http://loinc.org|4548-4,http://loinc.org|39156-5,http://loinc.org|72514-3,' +
         'http://loinc.org|38208-5,http://loinc.org|38221-8,http://loinc.org|75893-8,http://loinc.org|91147-9',
       '/fhir/Patient/medication-references-patient',
       '/fhir/Practitioner/itdd-dr-rivera',

@@ -49,7 +49,9 @@ function paragraphText(pack: HandoutPack, id: string): string {
   if (found.type !== 'paragraph') {
     throw new Error(`${id} is not a paragraph`);
   }
-  return escapeHtml(found.text);
+  // A tailored paragraph names the patient's own finding at {evidence}: compare the longest fixed part.
+  const parts = found.text.split('{evidence}').sort((a, b) => b.length - a.length);
+  return escapeHtml(parts[0] ?? '');
 }
 
 function sectionHeading(pack: HandoutPack, id: string): string {
@@ -75,7 +77,7 @@ describe('tailoring: which blocks and sections print', () => {
   test('untailored blocks always print, whatever the flags', () => {
     for (const flags of [[], ['cancer-pain', 'mri-caution']] as const) {
       const html = renderHandoutHtml(input({ activeFlags: [...flags] }));
-      expect(html).toContain(paragraphText(en, 'risks-consequence'));
+      expect(html).toContain(paragraphText(en, 'risks-mass'));
       expect(html).toContain(sectionHeading(en, 'warning-signs'));
     }
   });
@@ -161,7 +163,10 @@ describe('chart and clinician text is data, never markup', () => {
   test('the document loads nothing: inline style only, a CSP forbidding the rest, citation URLs as text', () => {
     const html = renderHandoutHtml(input({ patient: { name: `${HOSTILE}<link rel=stylesheet href=http://169.254.169.254/>` } }));
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${escapeHtml(HANDOUT_CSP)}">`);
-    expect(html).not.toMatch(/<(script|link|iframe|img|object|embed|base|svg)\b/i);
+    expect(html).not.toMatch(/<(script|link|iframe|img|object|embed|base|image|use|foreignObject|a)\b/i);
+    // The one diagram is inline SVG: shapes and text only, no namespace URL, nothing it could fetch.
+    expect(html.match(/<svg\b/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(html).not.toMatch(/xmlns|xlink/i);
     expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset|data|action)=/i);
     expect(/<style>([\s\S]*?)<\/style>/.exec(html)?.[1]).not.toMatch(/url\(|@import|image-set/i);
     expect(html).toContain('<span class="url">https://www.drugs.com/monograph/lioresal.html</span>');

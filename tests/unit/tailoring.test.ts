@@ -31,12 +31,15 @@ const EXPECTED: Record<string, { flags: string[]; painType: TailoringResult['pai
   // apixaban (SCD) + Z79.01; M96.1; the entered-in-error sleep apnoea raises no breathing flag.
   'anticoagulant.json': { flags: ['antithrombotic-bleeding-risk', 'antithrombotic-periprocedural-plan', 'non-cancer-pain'], painType: 'non-cancer' },
   // clopidogrel (IN) + aspirin 81 mg; the stopped warfarin and the refuted diabetes raise nothing.
-  'antiplatelet.json': { flags: ['antithrombotic-bleeding-risk', 'antithrombotic-periprocedural-plan', 'non-cancer-pain'], painType: 'non-cancer' },
-  'diabetes-hba1c.json': { flags: ['diabetes-infection-risk', 'non-cancer-pain'], painType: 'non-cancer' },
-  'sleep-apnoea-benzodiazepine.json': {
-    flags: ['non-cancer-pain', 'respiratory-disease-breathing-risk', 'respiratory-monitoring', 'sedative-breathing-risk', 'sedative-minimise'],
+  // …and the coronary stent in the problem list (text only): involve the prescribing cardiologist.
+  'antiplatelet.json': {
+    flags: ['antiplatelet-coronary-stent', 'antithrombotic-bleeding-risk', 'antithrombotic-periprocedural-plan', 'non-cancer-pain'],
     painType: 'non-cancer',
   },
+  // BMI 41.2 kg/m2 (LOINC 39156-5): pump pocket depth.
+  'diabetes-hba1c.json': { flags: ['diabetes-infection-risk', 'morbid-obesity-pocket', 'non-cancer-pain'], painType: 'non-cancer' },
+  // OSA with clonazepam, gabapentin and tramadol: one combined alert (naloxone), not four separate cautions.
+  'sleep-apnoea-benzodiazepine.json': { flags: ['combined-cns-depressants', 'non-cancer-pain'], painType: 'non-cancer' },
   // C34.90 + G89.3 (G89.3 is also a chronic-pain code: cancer wins); the completed lorazepam raises nothing.
   'cancer-pain-high-dose-opioids.json': { flags: ['cancer-pain'], painType: 'cancer' },
   // MS spasticity (no pain code); SynchroMed II 8637-40, CPT 62362/95990, Z97.8 "…pump"; intrathecal baclofen.
@@ -45,7 +48,14 @@ const EXPECTED: Record<string, { flags: string[]; painType: TailoringResult['pai
     painType: 'unknown',
   },
   // F20.9 + draft ziconotide (text only); patient is 58, so no age caution; the info rule gives way to the alert.
-  'psychosis-ziconotide.json': { flags: ['non-cancer-pain', 'ziconotide-psychosis-contraindication'], painType: 'non-cancer' },
+  // …and the high-criticality morphine allergy (RxNorm 7052): a drug used in pumps.
+  'psychosis-ziconotide.json': { flags: ['non-cancer-pain', 'pump-drug-allergy', 'ziconotide-psychosis-contraindication'], painType: 'non-cancer' },
+  'morphine-allergy.json': { flags: ['non-cancer-pain', 'pump-drug-allergy'], painType: 'non-cancer' },
+  'osa-triple-cns-depressants.json': { flags: ['combined-cns-depressants', 'non-cancer-pain'], painType: 'non-cancer' },
+  'stent-dual-antiplatelet.json': {
+    flags: ['antiplatelet-coronary-stent', 'antithrombotic-bleeding-risk', 'antithrombotic-periprocedural-plan', 'non-cancer-pain'],
+    painType: 'non-cancer',
+  },
   'spanish-speaker.json': { flags: ['immunosuppression-infection-risk', 'non-cancer-pain'], painType: 'non-cancer' },
   'html-hostile-name.json': { flags: ['non-cancer-pain'], painType: 'non-cancer' },
   'arabic-rtl-name.json': { flags: ['non-cancer-pain', 'respiratory-disease-breathing-risk', 'respiratory-monitoring'], painType: 'non-cancer' },

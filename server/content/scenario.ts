@@ -1,0 +1,56 @@
+/**
+ * The handout's scenario: why the pump (indication) and which operation (procedure). It decides the title, the key
+ * points, the benefits and risks, the decision section of the handout and the checklist items (`appliesTo`).
+ *
+ * From the chart it is read off the tailoring flags the engine raised (rules in content/tailoring/rules.json):
+ * `baclofen-withdrawal` (intrathecal baclofen) or `spasticity` (a spasticity condition) → spasticity; else `cancer-pain` → cancer pain; else
+ * non-cancer pain (a pain clinic's usual patient). `existing-pump` (a pump device, pump procedure or pump status) →
+ * a replacement or revision with no trial; else a first implant after a trial. The clinician can change either before
+ * printing (`?indication=…&procedure=…`, `parseScenarioQuery`); "trial only" is a clinician choice.
+ * Pure.
+ */
+import { INDICATIONS, PROCEDURES } from './content-schema';
+import type { AppliesTo, Indication, ProcedurePlan } from './content-schema';
+
+export interface Scenario {
+  indication: Indication;
+  procedure: ProcedurePlan;
+}
+
+export type ScenarioOverride = Partial<Scenario>;
+
+export function scenarioFromFlags(activeFlags: Iterable<string>, override: ScenarioOverride = {}): Scenario {
+  const flags = new Set(activeFlags);
+  const painIndication: Indication = flags.has('cancer-pain') ? 'cancer-pain' : 'non-cancer-pain';
+  const fromChart: Scenario = {
+    indication: flags.has('spasticity') || flags.has('baclofen-withdrawal') ? 'spasticity' : painIndication,
+    procedure: flags.has('existing-pump') ? 'replacement' : 'first-implant',
+  };
+  return { ...fromChart, ...override };
+}
+
+/** True when the scenario matches every dimension `appliesTo` names (no `appliesTo`: always). */
+export function appliesToScenario(appliesTo: AppliesTo | undefined, scenario: Scenario): boolean {
+  if (appliesTo === undefined) {
+    return true;
+  }
+  return (
+    (appliesTo.indication === undefined || appliesTo.indication.includes(scenario.indication)) &&
+    (appliesTo.procedure === undefined || appliesTo.procedure.includes(scenario.procedure))
+  );
+}
+
+const isIndication = (value: unknown): value is Indication => typeof value === 'string' && (INDICATIONS as readonly string[]).includes(value);
+const isProcedure = (value: unknown): value is ProcedurePlan => typeof value === 'string' && (PROCEDURES as readonly string[]).includes(value);
+
+/**
+ * The clinician's choice from a request's query (`indication`, `procedure`); anything else — an unknown value, a
+ * repeated parameter — is ignored, so the chart's scenario stands.
+ */
+export function parseScenarioQuery(query: unknown): ScenarioOverride {
+  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  return {
+    ...(isIndication(q.indication) ? { indication: q.indication } : {}),
+    ...(isProcedure(q.procedure) ? { procedure: q.procedure } : {}),
+  };
+}
