@@ -1,4 +1,5 @@
 import type { PatientContext } from '../server/chart/patient-context';
+import { chartReadCard } from './chart-refresh';
 import { mountChecklist } from './checklist-view';
 import { chartText, el } from './dom';
 import { mountFiling } from './filing-view';
@@ -19,11 +20,14 @@ interface ContextResponse {
   user: { fhirUser: string | null; name: string | null };
   context: PatientContext;
   readNotes: ReadNote[];
+  chartRead?: { readAt: string; sha256: string };
 }
 
 const launchId = document.querySelector<HTMLMetaElement>('meta[name="itdd-launch"]')?.content ?? '';
 const csrfToken = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 const root = document.getElementById('app');
+/** What the last "Refresh from the chart" found, shown on the Chart tab after it re-renders. */
+let lastChanges: string[] = [];
 
 function banner(ctx: PatientContext): HTMLElement {
   const p = ctx.patient;
@@ -106,7 +110,14 @@ function render(data: ContextResponse): void {
   const encounter = ctx.encounter === undefined
     ? null
     : el('p', { class: 'user' }, 'Encounter: ', chartText('encounter', [ctx.encounter.type, ctx.encounter.status, ctx.encounter.periodStart?.slice(0, 10)].filter(Boolean).join(' · ')));
-  const chart = el('div', { id: 'tab-chart', role: 'tabpanel' }, el('div', { class: 'grid' }, ...views, labs), ...(notes === null ? [] : [notes]));
+  const readCard = chartReadCard({
+    launchId, csrfToken, readAt: data.chartRead?.readAt, lastChanges,
+    onRefreshed: (lines) => {
+      lastChanges = lines;
+      void load();
+    },
+  });
+  const chart = el('div', { id: 'tab-chart', role: 'tabpanel' }, readCard, el('div', { class: 'grid' }, ...views, labs), ...(notes === null ? [] : [notes]));
   root?.replaceChildren(
     ...(data.showPatientBanner ? [banner(ctx)] : []),
     user,

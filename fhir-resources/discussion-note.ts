@@ -40,6 +40,8 @@ export interface DiscussionNoteInput {
   interpreter?: { used: boolean; nameOrId?: string; modality?: string; language?: string };
   clinicianNotes: string[];
   appVersion: string;
+  /** When the chart this discussion was built from was read, and the SHA-256 of that read (the app's snapshot). */
+  chartRead?: { readAt: string; sha256: string };
 }
 
 export const NOTE_HEADING = 'INTRATHECAL DRUG PUMP: EDUCATION AND CONSENT DISCUSSION';
@@ -91,7 +93,17 @@ function headerLines(input: DiscussionNoteInput): string[] {
     `Discussion held by: ${clinicianName === undefined ? reference : `${clinicianName} (${reference})`}`,
     `Date and time of the discussion (attestation): ${formatDateTime(input.discussedAt, 'discussedAt')}`,
     `Discussion period: ${formatDateTime(input.periodStart, 'periodStart')} to ${formatDateTime(input.periodEnd, 'periodEnd')}`,
+    `Chart read: ${chartReadText(input.chartRead)}`,
   ];
+}
+
+/** The chart read the handout and the tailoring came from, so a reviewer can tell how current they were. */
+function chartReadText(read: DiscussionNoteInput['chartRead']): string {
+  if (read === undefined) {
+    return 'not recorded';
+  }
+  const sha256 = requirePattern(read.sha256, SHA256_HEX, 'chartRead.sha256');
+  return `${formatDateTime(read.readAt, 'chartRead.readAt')} (snapshot SHA-256 ${sha256})`;
 }
 
 function handoutLines(handout: DiscussionNoteInput['handout']): string[] {

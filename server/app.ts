@@ -1,6 +1,8 @@
 import path from 'node:path';
 import express from 'express';
 import type { AppConfig } from './config';
+import { takeChartSnapshot } from './chart-snapshot/chart-snapshots';
+import type { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { clinicianRoutes } from './clinician/routes';
 import { consentRoutes } from './consent/routes';
 import { handoutRoutes } from './handout/routes';
@@ -24,6 +26,8 @@ export interface AppDeps {
   config: AppConfig;
   store: LaunchSessionStore;
   discussions: DiscussionStore;
+  /** The chart each launch read at its callback (sealed, in the store). */
+  snapshots: ChartSnapshotStore;
   pdf: LazyPdfRenderer;
   signingKey: AppSigningKey;
   logger: Logger;
@@ -75,12 +79,19 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/assets', express.static(path.join(projectRoot(), 'client', 'public'), { index: false }));
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
-  app.use(launchRoutes({ ...deps, ...(filing === undefined ? {} : { afterLaunch: (session) => filing.resumeAfterLaunch(session) }) }));
   const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
+  const chart = { snapshots: deps.snapshots, tokens };
+  app.use(launchRoutes({
+    ...deps,
+    readChart: async (session) => {
+      await takeChartSnapshot(chart, session);
+    },
+    ...(filing === undefined ? {} : { afterLaunch: (session) => filing.resumeAfterLaunch(session) }),
+  }));
   const production = config.env === 'production';
-  app.use(clinicianRoutes({ store: deps.store, appBaseUrl: config.appBaseUrl, tokens }));
-  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, tokens }));
-  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, tokens, pdf: deps.pdf, requireApprovedPacks: production }));
+  app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production }));
+  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart }));
+  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production }));
   if (filing !== undefined) {
     app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl }));
   }

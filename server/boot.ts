@@ -5,6 +5,7 @@ import type { AppConfig } from './config';
 import { loadConfig } from './config';
 import { createApp } from './app';
 import { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
+import { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { DiscussionStore } from './consent/discussion-store';
 import type { AppSigningKey } from './launch/app-keys';
 import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
@@ -127,10 +128,12 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     pdf.warm();
   }
   const discussions = new DiscussionStore(db, box);
+  const snapshots = new ChartSnapshotStore(db, box);
   const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
   const pdfs = handoutPdfSource(pdf, config.env === 'production');
-  const filing = new FilingService({ db, box, config, discussions, store, tokens, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  appServer.on('request', createApp({ config, store, discussions, pdf, signingKey, logger, filing }));
+  const chart = { snapshots, tokens };
+  const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
+  appServer.on('request', createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing }));
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {
     const sandbox = await createSandbox({

@@ -11,6 +11,7 @@ import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion
 import type { PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
 import { buildDocumentReference } from '../../fhir-resources/document-reference';
 import type { PatientContext } from '../chart/patient-context';
+import { snapshotHash } from '../chart-snapshot/snapshot-store';
 import { keepAppFilled } from '../consent/checklist-answers';
 import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
@@ -94,7 +95,9 @@ export function draftOf(chart: Pick<BundleChart, 'context' | 'tailoring' | 'pati
   const { clinician } = options;
   const launch = { fhirBaseUrl: CLI_FHIR_BASE, launchId: `render-${options.id}`, fhirUser: clinician.reference, context: { userName: clinician.name ?? '' } };
   const choice = pickPackForLanguage(options.language ?? chart.context.patient?.preferredLanguage?.code, { approvedOnly: false });
-  const snapshot = snapshotOf({ launch, context: chart.context, tailoring: chart.tailoring, choice, checklist: loadChecklist(CHECKLIST_LANGUAGE) });
+  // The bundle stands for the chart as read at the command's time; its hash is the snapshot's, as the app records it.
+  const chartRead = { readAt: options.at.toISOString(), sha256: snapshotHash(chart.context) };
+  const snapshot = snapshotOf({ launch, context: chart.context, tailoring: chart.tailoring, choice, checklist: loadChecklist(CHECKLIST_LANGUAGE), chartRead });
   const key = { tenantId: CLI_TENANT, patientId: chart.patientId, clinician: clinician.reference, ...(chart.encounterId === undefined ? {} : { encounterId: chart.encounterId }) };
   return newDraft(key, snapshot, { id: options.id, now: options.at });
 }

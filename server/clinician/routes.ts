@@ -2,9 +2,13 @@ import type { RequestHandler } from 'express';
 import { Router } from 'express';
 import { html, renderPage } from '../http/html';
 import { describeReadState } from '../chart/read-labels';
-import { loadPatientContext } from './chart-service';
+import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
+import { chartSnapshotOf, takeChartSnapshot } from '../chart-snapshot/chart-snapshots';
+import { diffSnapshots } from '../chart-snapshot/snapshot-diff';
+import { currentDiscussion } from '../consent/current-discussion';
+import type { DiscussionStore } from '../consent/discussion-store';
+import { tailor } from '../tailoring/engine';
 import type { ChartReadName } from '../chart/read-chart';
-import type { AccessTokenDeps } from '../launch/access-token';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 
@@ -13,8 +17,11 @@ import type { LaunchSessionStore } from '../store/launch-sessions';
  */
 export interface ClinicianDeps {
   store: LaunchSessionStore;
-  tokens: AccessTokenDeps;
+  chart: ChartSnapshotDeps;
+  discussions: DiscussionStore;
   appBaseUrl: string;
+  /** Production: only approved content packs are handed out. */
+  approvedPacksOnly: boolean;
 }
 
 const shellHandler: RequestHandler = (_req, res) => {
@@ -32,7 +39,7 @@ const shellHandler: RequestHandler = (_req, res) => {
 function contextHandler(deps: ClinicianDeps): RequestHandler {
   return async (_req, res) => {
     const launch = launchOf(res);
-    const context = await loadPatientContext(deps.tokens, launch);
+    const { context, readAt, sha256 } = await chartSnapshotOf(deps.chart, launch);
     const readNotes = (Object.entries(context.reads) as [ChartReadName, (typeof context.reads)[ChartReadName]][])
       .filter(([, state]) => state.state !== 'ok')
       .map(([name, state]) => ({ read: name, state: state.state, text: describeReadState(name, state) }));
@@ -41,6 +48,31 @@ function contextHandler(deps: ClinicianDeps): RequestHandler {
       user: { fhirUser: launch.fhirUser ?? null, name: launch.context.userName ?? null },
       context,
       readNotes,
+      chartRead: { readAt: readAt.toISOString(), sha256 },
+    });
+  };
+}
+
+/**
+ * "Refresh from the chart": the one deliberate re-read. The new read replaces the launch's snapshot, the open draft
+ * follows it (as a relaunch would), and the answer says what changed since the last read.
+ */
+function refreshHandler(deps: ClinicianDeps): RequestHandler {
+  return async (_req, res) => {
+    const launch = launchOf(res);
+    const before = await chartSnapshotOf(deps.chart, launch);
+    const after = await takeChartSnapshot(deps.chart, launch);
+    if (launch.fhirUser !== undefined) {
+      await currentDiscussion({ discussions: deps.discussions, chart: deps.chart, approvedPacksOnly: deps.approvedPacksOnly }, launch);
+    }
+    const changes = diffSnapshots(
+      { context: before.context, tailoring: tailor(before.context) },
+      { context: after.context, tailoring: tailor(after.context) },
+    );
+    res.set('Cache-Control', 'no-store').json({
+      previousRead: before.readAt.toISOString(),
+      chartRead: { readAt: after.readAt.toISOString(), sha256: after.sha256 },
+      changes,
     });
   };
 }
@@ -57,6 +89,7 @@ export function clinicianRoutes(deps: ClinicianDeps): Router {
   const launch = requireLaunch(deps.store);
   router.get('/app/:launchId', launch, shellHandler);
   router.get('/api/launches/:launchId/context', launch, contextHandler(deps));
+  router.post('/api/launches/:launchId/chart/refresh', launch, requireCsrf(deps.appBaseUrl), refreshHandler(deps));
   router.post('/api/launches/:launchId/end', launch, requireCsrf(deps.appBaseUrl), endHandler(deps.store));
   return router;
 }

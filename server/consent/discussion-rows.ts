@@ -54,6 +54,7 @@ const payloadSchema = z.object({
   dismissedFlags: z.array(entrySchema.extend({ flagId: z.string(), reason: z.string() })),
   clinicianNotes: z.array(entrySchema.extend({ id: z.string(), text: z.string() })),
   answers: z.record(z.string(), z.object({ value: z.union([z.boolean(), z.string()]), note: z.string().optional() })),
+  chartRead: z.object({ readAt: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 
 type Payload = z.infer<typeof payloadSchema>;
@@ -70,6 +71,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
     dismissedFlags: d.dismissedFlags,
     clinicianNotes: d.clinicianNotes,
     answers: d.answers,
+    ...(d.chartRead === undefined ? {} : { chartRead: d.chartRead }),
   };
   return box.seal(payload, payloadContext(d.id));
 }
@@ -119,6 +121,9 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
   };
   if (row.encounter_id !== null) {
     discussion.encounterId = row.encounter_id;
+  }
+  if (p.chartRead !== undefined) {
+    discussion.chartRead = p.chartRead;
   }
   if (row.attested_at !== null) {
     discussion.attestedAt = row.attested_at;

@@ -9,7 +9,7 @@ import type { PackChoice } from '../content/content-packs';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { TailoringResult } from '../tailoring/types';
 import { appFilledAnswers } from './checklist-answers';
-import type { DiscussionKey, DiscussionSnapshot } from './discussion';
+import type { ChartReadRef, DiscussionKey, DiscussionSnapshot } from './discussion';
 import { shownFlagOf } from './discussion';
 
 const NAME_MAX = 200;
@@ -67,6 +67,8 @@ export interface SnapshotInput {
   tailoring: TailoringResult;
   choice: PackChoice;
   checklist: Checklist;
+  /** The chart read `context` came from. */
+  chartRead?: ChartReadRef;
 }
 
 export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
@@ -91,6 +93,9 @@ export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
   };
   if (clinicianName !== undefined) {
     snapshot.clinicianName = clinicianName;
+  }
+  if (input.chartRead !== undefined) {
+    snapshot.chartRead = input.chartRead;
   }
   return snapshot;
 }

@@ -5,7 +5,10 @@
  * them (dismissals with reasons), the checklist answers (teach-back result, interpreter, attestation) and who did
  * what, when. `version` increases with every change so two windows cannot silently overwrite each other.
  */
+import type { ChartReadRef } from '../chart-snapshot/snapshot-store';
 import type { TailoringFlag } from '../tailoring/types';
+
+export type { ChartReadRef } from '../chart-snapshot/snapshot-store';
 import { activeHandoutFlags } from '../tailoring/engine';
 import type { ChecklistAnswers } from './checklist-model';
 
@@ -68,6 +71,8 @@ export interface DiscussionSnapshot {
   flagsShown: ShownFlag[];
   /** Values of the app-filled checklist items; they overwrite whatever was stored for those items. */
   appAnswers: ChecklistAnswers;
+  /** The chart read the snapshot was built from. */
+  chartRead?: ChartReadRef;
 }
 
 export interface Discussion {
@@ -85,6 +90,8 @@ export interface Discussion {
   dismissedFlags: DismissedFlag[];
   clinicianNotes: ClinicianNote[];
   answers: ChecklistAnswers;
+  /** The chart read its handout and note were built from (kept as it was once attested). */
+  chartRead?: ChartReadRef;
   status: DiscussionStatus;
   attestedAt?: Date;
   attestedBy?: string;

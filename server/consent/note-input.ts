@@ -8,7 +8,7 @@ import type { DiscussionNoteInput } from '../../fhir-resources/discussion-note';
 import type { PatientFacts } from '../chart/patient-context';
 import type { Checklist } from '../content/checklist-schema';
 import type { ChecklistAnswer, ChecklistAnswers } from './checklist-model';
-import type { ClinicianNote, DismissedFlag, PackRef, ShownFlag } from './discussion';
+import type { ChartReadRef, ClinicianNote, DismissedFlag, PackRef, ShownFlag } from './discussion';
 
 /** The parts of a discussion record the note is made from. A stored `Discussion` is one as it is. */
 export interface NoteRecord {
@@ -22,6 +22,8 @@ export interface NoteRecord {
   clinicianNotes: ReadonlyArray<Pick<ClinicianNote, 'text'>>;
   /** The attested answers (`answersForRecord`): the items shown, app-filled ones included. */
   answers: ChecklistAnswers;
+  /** The chart read the discussion was built from. */
+  chartRead?: ChartReadRef;
 }
 
 /** ISO date-times with offsets, as the note prints them (it never converts a time zone). */
@@ -126,5 +128,6 @@ export function noteInputFor(sources: NoteInputSources): DiscussionNoteInput {
     ...(interpreter === undefined ? {} : { interpreter }),
     clinicianNotes: record.clinicianNotes.map((n) => n.text),
     appVersion: sources.appVersion,
+    ...(record.chartRead === undefined ? {} : { chartRead: record.chartRead }),
   };
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { AppError, badRequest } from '../errors';
 import { loadChecklist } from '../content/content-packs';
-import type { AccessTokenDeps } from '../launch/access-token';
+import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
@@ -26,7 +26,8 @@ import { currentDiscussion } from './current-discussion';
 export interface ConsentDeps {
   store: LaunchSessionStore;
   discussions: DiscussionStore;
-  tokens: AccessTokenDeps;
+  /** The launch's chart snapshot (read once at the callback). */
+  chart: ChartSnapshotDeps;
   appBaseUrl: string;
   /** Production: only approved content packs are handed out (config.env === 'production'). */
   approvedPacksOnly?: boolean;

@@ -1,12 +1,12 @@
 import type { RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { PatientContext } from '../chart/patient-context';
-import { loadPatientContext } from '../clinician/chart-service';
+import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
+import { chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
 import { currentDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
-import type { AccessTokenDeps } from '../launch/access-token';
 import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
@@ -28,7 +28,7 @@ import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } 
 export interface HandoutDeps {
   store: LaunchSessionStore;
   discussions: DiscussionStore;
-  tokens: AccessTokenDeps;
+  chart: ChartSnapshotDeps;
   pdf: LazyPdfRenderer;
   requireApprovedPacks: boolean;
 }
@@ -55,8 +55,8 @@ async function discussionFor(deps: HandoutDeps, res: Response, query: Record<str
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function load(deps: HandoutDeps, res: Response, query: Record<string, unknown>): Promise<Loaded> {
-  const [discussion, context] = await Promise.all([discussionFor(deps, res, query), loadPatientContext(deps.tokens, launchOf(res))]);
-  return { discussion, context };
+  const [discussion, snapshot] = await Promise.all([discussionFor(deps, res, query), chartSnapshotOf(deps.chart, launchOf(res))]);
+  return { discussion, context: snapshot.context };
 }
 
 const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';

@@ -44,8 +44,13 @@ function standaloneHandler(deps: LaunchDeps): RequestHandler {
   };
 }
 
-/** Launch routes' dependencies; `afterLaunch` runs (not awaited) once a launch has completed, e.g. resuming filings. */
+/**
+ * Launch routes' dependencies. `readChart` runs, awaited, once a launch has completed and before the browser is sent
+ * on (the one chart read of the launch, so the first page is served from it); `afterLaunch` then runs (not awaited),
+ * e.g. resuming filings.
+ */
 export interface LaunchRouteDeps extends LaunchDeps {
+  readChart?: (session: LaunchSession) => Promise<void>;
   afterLaunch?: (session: LaunchSession) => void;
 }
 
@@ -58,6 +63,7 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
       error: singleParam(req, 'error', 200),
       errorDescription: singleParam(req, 'error_description', 1000),
     });
+    await deps.readChart?.(session);
     deps.afterLaunch?.(session);
     res.redirect(303, `/app/${session.launchId}`);
   };

@@ -1,23 +1,20 @@
 /**
- * Everything that happens before an intent is recorded: check the discussion may be filed from this launch, read
- * the patient's demographics for the note header, render the PDF where the profile takes one, check sizes against
+ * Everything that happens before an intent is recorded: check the discussion may be filed from this launch, take
+ * the patient's demographics for the note header from the launch's chart snapshot, render the PDF where the profile takes one, check sizes against
  * the tenant's limit (H9: a clear error before anything is sent), render the note, build the DocumentReference for
  * the tenant's write profile and validate it. Nothing invalid is ever recorded, so nothing invalid is ever sent.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DocumentReference, Patient } from 'fhir/r4';
+import type { DocumentReference } from 'fhir/r4';
 import { renderDiscussionNote, sha256Hex } from '../../fhir-resources/discussion-note';
 import type { PdfInput, WriteProfile } from '../../fhir-resources/document-reference';
 import { buildDocumentReference, MAX_ATTACHMENT_BYTES, validateForProfile } from '../../fhir-resources/document-reference';
-import type { FhirHttp } from '../chart/fhir-http';
-import { mapPatient } from '../chart/map-demographics';
 import type { PatientContext, PatientFacts } from '../chart/patient-context';
 import type { AppConfig, TenantConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
 import { AppError } from '../errors';
 import type { Checklist } from '../content/checklist-schema';
-import { relaunchNeeded } from '../launch/launch-errors';
 import { projectRoot } from '../project-root';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { HandoutPdfSource } from './handout-pdf';
@@ -31,9 +28,8 @@ export interface PrepareInput {
   launch: LaunchSession;
   discussion: Discussion;
   checklist: Checklist;
-  http: FhirHttp;
-  /** The whole chart as read now (for the PDF's handout); only called for profiles that file a PDF. */
-  readChart: () => Promise<PatientContext>;
+  /** The launch's chart snapshot: the note header's demographics and, for a PDF profile, the handout. */
+  context: PatientContext;
   pdfs: HandoutPdfSource;
   appVersion: string;
   now: Date;
@@ -61,15 +57,6 @@ function checkSize(bytes: number, limit: number, what: string): void {
   }
 }
 
-/** The patient's demographics for the note header; a refused token ends here (the clinician relaunches). */
-async function patientFacts(http: FhirHttp, patientId: string, now: Date): Promise<PatientFacts | undefined> {
-  const read = await http.read<Patient>(`Patient/${patientId}`);
-  if (read.kind === 'not-authorized' && read.status === 401) {
-    throw relaunchNeeded('The EHR session ended before the note could be prepared.', 'token_expired');
-  }
-  return mapPatient(read, patientId, now);
-}
-
 /** Adds the replacement link (US Core 9 "Writing Clinical Notes": `relatesTo` `replaces`) and re-validates. */
 function withReplaces(profile: WriteProfile, document: DocumentReference, replaced: string | undefined): DocumentReference {
   if (replaced === undefined) {
@@ -84,15 +71,11 @@ export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
   const { discussion: d, launch, profile } = input;
   const author = authorReferenceOf(launch.fhirUser ?? '', launch.fhirBaseUrl);
   const limit = attachmentLimitOf(input.config, input.tenant);
-  let patient: PatientFacts | undefined;
+  const patient: PatientFacts | undefined = input.context.patient;
   let pdf: PdfInput | undefined;
   if (profile === 'us-core') {
-    const context = await input.readChart();
-    patient = context.patient;
-    pdf = await input.pdfs.render({ discussion: d, context });
+    pdf = await input.pdfs.render({ discussion: d, context: input.context });
     checkSize(pdf.bytes.length, limit, 'handout PDF');
-  } else {
-    patient = await patientFacts(input.http, d.patientId, input.now);
   }
   const pdfSha256 = pdf === undefined ? undefined : sha256Hex(pdf.bytes);
   const noteText = renderDiscussionNote(noteInputOf({

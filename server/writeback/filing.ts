@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import { createFhirHttp } from '../chart/fhir-http';
-import { loadPatientContext } from '../clinician/chart-service';
+import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
+import { chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
 import type { AppConfig } from '../config';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
@@ -8,7 +8,6 @@ import type { DiscussionStore } from '../consent/discussion-store';
 import { AppError } from '../errors';
 import { loadChecklist } from '../content/content-packs';
 import type { AccessTokenDeps } from '../launch/access-token';
-import { createAccessTokenProvider } from '../launch/access-token';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
@@ -45,6 +44,8 @@ export interface FilingDeps {
   discussions: DiscussionStore;
   store: LaunchSessionStore;
   tokens: AccessTokenDeps;
+  /** The launch's chart snapshot: the note header and the US Core handout PDF come from it, not a new read. */
+  chart: ChartSnapshotDeps;
   logger: Logger;
   pdfs: HandoutPdfSource;
   options?: FilingOptions;
@@ -197,12 +198,11 @@ export class FilingService {
 
   private async prepareAndRecord(launch: LaunchSession, discussion: Discussion, replacesDocumentId?: string): Promise<WriteIntent> {
     const tenant = tenantOf(this.deps.config, launch);
-    const provider = createAccessTokenProvider(this.deps.tokens, launch);
+    const { context } = await chartSnapshotOf(this.deps.chart, launch);
     const prepared = await prepareIntent({
       config: this.deps.config, tenant, profile: writeProfileFor(this.deps.config, tenant, launch), launch, discussion,
       checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, now: this.now(),
-      readChart: () => loadPatientContext(this.deps.tokens, launch),
-      http: createFhirHttp({ baseUrl: launch.fhirBaseUrl, getAccessToken: () => provider.getAccessToken(), onUnauthorized: () => provider.refreshAfterUnauthorized() }),
+      context,
       ...(replacesDocumentId === undefined ? {} : { replacesDocumentId }),
     });
     const { intent, created } = await this.ledger.record(prepared);

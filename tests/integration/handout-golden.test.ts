@@ -14,7 +14,7 @@ import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../s
 import { escapeHtml } from '../../server/http/html';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { normalizeText, pdfPages, pdfText } from '../support/pdf-text';
-import { plainName } from '../../server/handout/handout-input';
+import { plainName } from '../../server/handout/chart-findings';
 import type { SyntheticIndexEntry } from '../support/synthetic-patients';
 import { loadSyntheticBundle, sandboxPractitioners, syntheticIndex } from '../support/synthetic-patients';
 

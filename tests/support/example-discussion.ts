@@ -56,6 +56,9 @@ export function minimalPdf(text: string): Buffer {
   return Buffer.from(`${body}${xref.join('')}${trailer}`, 'latin1');
 }
 
+/** The example's chart snapshot hash (a fixed value: the example has no EHR read to hash). */
+const EXAMPLE_CHART_SHA256 = '9f2c4e1a7b3d5c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6';
+
 export const EXAMPLE_PDF = minimalPdf('Intrathecal drug pump: education and consent discussion, with the handout (example)');
 
 /**
@@ -80,6 +83,7 @@ export function exampleDiscussionNoteInput(): DiscussionNoteInput {
       dismissedFlags: [{ flagId: 'contrast-allergy', reason: 'No contrast is planned for the trial.' }],
       clinicianNotes: [{ text: 'Patient prefers to start with the trial; implant to be discussed again after it.' }],
       answers: answers.answers,
+      chartRead: { readAt: '2026-11-24T09:04:12-05:00', sha256: EXAMPLE_CHART_SHA256 },
     },
     checklist: loadChecklist('en'),
     patient: { name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },

@@ -7,10 +7,7 @@ import type { AccessTokenDeps } from '../launch/access-token';
 import { createAccessTokenProvider } from '../launch/access-token';
 import type { LaunchSession } from '../store/launch-sessions';
 
-/**
- * The chart as this launch sees it, read fresh in one parallel wave. The PatientContext is PHI: it lives for one
- * request and is never stored or logged.
- */
+/** The launch's FHIR client: its token, refreshed once on a 401, only under the launch's FHIR base. */
 export function fhirHttpFor(tokens: AccessTokenDeps, launch: LaunchSession): FhirHttp {
   const provider = createAccessTokenProvider(tokens, launch);
   return createFhirHttp({
@@ -20,11 +17,12 @@ export function fhirHttpFor(tokens: AccessTokenDeps, launch: LaunchSession): Fhi
   });
 }
 
-export async function loadPatientContext(tokens: AccessTokenDeps, launch: LaunchSession): Promise<PatientContext> {
+/** One parallel wave of reads (medications resolved in the same wave) mapped to the PatientContext. */
+export async function readPatientContext(tokens: AccessTokenDeps, launch: LaunchSession, now: Date): Promise<PatientContext> {
   const reads = await readChart(fhirHttpFor(tokens, launch), {
     patientId: launch.patientId,
     ...(launch.encounterId === undefined ? {} : { encounterId: launch.encounterId }),
     ...(launch.fhirUser === undefined ? {} : { fhirUser: launch.fhirUser }),
   });
-  return buildPatientContext(reads, new Date());
+  return buildPatientContext(reads, now);
 }

@@ -1,0 +1,34 @@
+/**
+ * The chart a launch works from. It is read once, right after the token (`takeChartSnapshot`, from the callback),
+ * kept sealed with the launch, and every API — context, discussion, handout, PDF, filing — works from that copy
+ * (`chartSnapshotOf`). The chart is read again only when the clinician asks ("Refresh from the chart"), so an EHR
+ * answering one clinician pays one read wave per launch, not one per click.
+ */
+import type { AccessTokenDeps } from '../launch/access-token';
+import type { LaunchSession } from '../store/launch-sessions';
+import { readPatientContext } from './read-snapshot';
+import type { ChartReadRef, ChartSnapshot, ChartSnapshotStore } from './snapshot-store';
+
+export interface ChartSnapshotDeps {
+  snapshots: ChartSnapshotStore;
+  tokens: AccessTokenDeps;
+  /** The clock; tests pass their own. */
+  now?: () => Date;
+}
+
+/** Reads the chart now (one parallel wave) and keeps it as the launch's snapshot. */
+export async function takeChartSnapshot(deps: ChartSnapshotDeps, launch: LaunchSession): Promise<ChartSnapshot> {
+  const now = deps.now?.() ?? new Date();
+  const context = await readPatientContext(deps.tokens, launch, now);
+  return deps.snapshots.save(launch.launchId, context, deps.now?.() ?? new Date());
+}
+
+/**
+ * The launch's snapshot. A launch has one from its callback; one that has none (its first read was cut short, or it
+ * began before this version) is read once here and kept, so even then the chart is read once per launch.
+ */
+export async function chartSnapshotOf(deps: ChartSnapshotDeps, launch: LaunchSession): Promise<ChartSnapshot> {
+  return (await deps.snapshots.get(launch.launchId)) ?? takeChartSnapshot(deps, launch);
+}
+
+export const chartReadOf = (snapshot: ChartSnapshot): ChartReadRef => ({ readAt: snapshot.readAt.toISOString(), sha256: snapshot.sha256 });
