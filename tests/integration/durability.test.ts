@@ -45,8 +45,12 @@ test('answers, notes and dismissals survive an EHR outage and an app restart', a
   saved = await call(first, session, 'POST', `${session.api}/flags/${flagsBefore[0]}/dismiss`, { version: saved.body.discussion.version, reason: 'Discussed last week' });
   expect(saved.status).toBe(200);
 
-  // The EHR goes down: the chart cannot be read, but the draft is shown as it was and can still be edited.
+  // The EHR goes down and the clinician refreshes from the chart: the chart cannot be read, but the draft is shown
+  // as it was and can still be edited.
   await ehrOutage(first, true);
+  const refreshed = await call(first, session, 'POST', `${first.appUrl}/api/launches/${session.launch.launchId}/chart/refresh`, {});
+  expect(refreshed.status).toBe(200);
+  expect(refreshed.body.changes.readsChanged).toContainEqual({ read: 'conditions', before: 'ok', after: 'failed' });
   const chart = await call(first, session, 'GET', `${first.appUrl}/api/launches/${session.launch.launchId}/context`);
   expect(chart.body.context.reads.conditions.state).toBe('failed');
   const during = await call(first, session, 'GET', session.api);

@@ -3,6 +3,7 @@
  * DocumentReference per write profile, exactly as the app's own code builds them, reproducibly for a fixed date;
  * answers that cannot be attested and unknown profiles stop it with exit code 2, naming what to fix, writing nothing.
  */
+import { snapshotHash } from '../../server/chart-snapshot/snapshot-store';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,6 +80,8 @@ test('the note equals renderDiscussionNote of the same discussion, with the app-
       clinicianNotes: [],
       // The chart records no preferred language; the example file's own app-filled value is not taken.
       answers: { ...loadExampleAnswers().answers, 'preferred-language': { value: 'Not recorded in the chart' } },
+      // The bundle is the chart as read at the command's time: the note names that read and its snapshot hash.
+      chartRead: { readAt: ATTESTED_UTC, sha256: snapshotHash(chartOfBundle(BUNDLE, new Date(ATTESTED_AT)).context) },
     },
     checklist: loadChecklist('en'),
     patient: { name: 'Margaret Ann Ellison', birthDate: '1957-03-14', mrn: 'SBX-100001' },
