@@ -2,7 +2,7 @@
  * "Refresh from the chart" tells the clinician what changed since the chart was read: a new or resolved tailoring
  * flag, a medication added, stopped or changed, a read that now works or now fails.
  */
-import type { Bundle, MedicationRequest } from 'fhir/r4';
+import type { Bundle } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import type { PatientContext } from '../../server/chart/patient-context';
 import { diffSnapshots } from '../../server/chart-snapshot/snapshot-diff';
@@ -52,7 +52,7 @@ describe('what changed in the chart between two reads', () => {
   test('an order whose status changed is reported as changed, with what it was', () => {
     const stopped = (b: Bundle): Bundle => ({
       ...b,
-      entry: (b.entry ?? []).map((e) => (e.resource?.resourceType === 'MedicationRequest' ? { ...e, resource: { ...(e.resource as MedicationRequest), status: 'on-hold' as const } } : e)),
+      entry: (b.entry ?? []).map((e) => (e.resource?.resourceType === 'MedicationRequest' ? { ...e, resource: { ...(e.resource), status: 'on-hold' } } : e)),
     });
     const changes = diffSnapshots(side(contextOf(anticoagulant)), side(contextOf(anticoagulant, stopped)));
     expect(changes.medicationsChanged.length).toBeGreaterThan(0);
