@@ -13,7 +13,7 @@ export type Vendor = z.infer<typeof vendorSchema>;
 
 /** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
 const tenantSchema = z.object({
-  /** Short stable id used in logs and records, e.g. `sandbox`, `epic-prod`. */
+  /** Short stable id used in logs and records, e.g. `sandbox-epic`, `epic-prod`. */
   id: z.string().regex(/^[a-z0-9-]{1,40}$/),
   /** Name shown to people. */
   name: z.string().min(1).max(100),
@@ -130,17 +130,30 @@ function parseJwk(raw: string | undefined): Jwk | undefined {
   }
 }
 
-/** The sandbox EHR as a tenant: always generic, framed by its own simulator page. */
-export function sandboxTenant(sandboxBaseUrl: string, clientId: string): TenantConfig {
-  return {
-    id: 'sandbox',
-    name: 'Sandbox EHR (synthetic patients)',
-    iss: `${sandboxBaseUrl}/fhir`,
-    vendor: 'generic',
+/**
+ * Where the embedded sandbox EHR serves each vendor's FHIR base (`server/sandbox/context.ts` FHIR_SITE_PATHS; the
+ * sandbox cannot import the app's config, and the app must not load the sandbox to learn them).
+ */
+const SANDBOX_SITES: readonly { vendor: Vendor; path: string; name: string }[] = [
+  { vendor: 'generic', path: '/r4', name: 'Sandbox EHR, generic SMART (synthetic patients)' },
+  { vendor: 'epic', path: '/epic/r4', name: 'Sandbox EHR imitating Epic (synthetic patients)' },
+  { vendor: 'oracle', path: '/oracle/r4', name: 'Sandbox EHR imitating Oracle Health (synthetic patients)' },
+];
+
+/**
+ * The sandbox EHR as three ordinary tenants, one per vendor it imitates: each has its own `iss`, and its write
+ * profile comes from its `vendor` exactly as for a real site. All are framed by the sandbox's simulator page.
+ */
+export function sandboxTenants(sandboxBaseUrl: string, clientId: string): TenantConfig[] {
+  return SANDBOX_SITES.map((site) => ({
+    id: `sandbox-${site.vendor}`,
+    name: site.name,
+    iss: `${sandboxBaseUrl}${site.path}`,
+    vendor: site.vendor,
     clientId,
     authOrigins: [sandboxBaseUrl],
     frameOrigins: [sandboxBaseUrl],
-  };
+  }));
 }
 
 /**
@@ -155,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const appBaseUrl = (e.APP_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const sandboxBaseUrl = (e.SANDBOX_BASE_URL ?? `http://localhost:${e.SANDBOX_PORT}`).replace(/\/+$/, '');
   if (sandboxEnabled) {
-    tenants.unshift(sandboxTenant(sandboxBaseUrl, e.SMART_CLIENT_ID));
+    tenants.unshift(...sandboxTenants(sandboxBaseUrl, e.SMART_CLIENT_ID));
   }
   const config: AppConfig = {
     env: e.ITDD_ENV,

@@ -8,6 +8,7 @@ import { authorizeRoutes } from './auth/authorize';
 import { ClientKeyResolver } from './auth/client-keys';
 import { discoveryRoutes } from './auth/discovery';
 import { tokenRoutes } from './auth/token';
+import { FHIR_SITE_PATHS, siteContext } from './context';
 import type { SandboxContext } from './context';
 import { loadSandboxData } from './data/loader';
 import type { SandboxData } from './data/loader';
@@ -18,18 +19,22 @@ import { securityHeaders } from './html';
 import { loadOrCreateSigningKey } from './keys';
 import { simulatorRoutes } from './simulator/routes';
 import { createSandboxState } from './state';
-import type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+import { SANDBOX_VENDORS } from './types';
+import type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor } from './types';
 import type { WriteLogEntry } from './fhir/write-log';
 
-export type { SandboxClient, SandboxOptions, SandboxPatient, WriteFault } from './types';
+export type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor, WriteFault } from './types';
+export { SANDBOX_VENDORS } from './types';
 export type { FaultScope } from './faults/fault-queue';
 export type { WriteLogEntry } from './fhir/write-log';
 
 export interface Sandbox {
   /** Mount or listen it yourself. */
   app: express.Express;
-  /** `${baseUrl}/fhir`: the `iss` of every launch. */
+  /** The generic EHR's FHIR base, `${baseUrl}/r4` (the `iss` of its launches). */
   fhirBaseUrl: string;
+  /** Every imitated EHR's FHIR base (`iss`): one chart behind them all, each with its vendor's behaviour. */
+  fhirBaseUrls: Readonly<Record<SandboxVendor, string>>;
   /** For tests to inspect what was written. */
   repo: MemoryRepository;
   patients: SandboxPatient[];
@@ -70,10 +75,10 @@ function appOrigins(clients: SandboxClient[]): string[] {
 
 function buildContext(options: SandboxOptions, repo: MemoryRepository, data: SandboxData): SandboxContext {
   const clock = options.clock ?? Date.now;
-  const fhirBaseUrl = `${options.baseUrl}/fhir`;
+  const fhirBaseUrls = Object.fromEntries(SANDBOX_VENDORS.map((v) => [v, `${options.baseUrl}${FHIR_SITE_PATHS[v]}`]));
   return {
     baseUrl: options.baseUrl,
-    fhirBaseUrl,
+    fhirBaseUrls: fhirBaseUrls as Record<SandboxVendor, string>,
     authorizeUrl: `${options.baseUrl}/auth/authorize`,
     tokenUrl: `${options.baseUrl}/auth/token`,
     jwksUrl: `${options.baseUrl}/auth/jwks`,
@@ -109,7 +114,9 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   app.use(discoveryRoutes(ctx));
   app.use(authorizeRoutes(ctx));
   app.use(tokenRoutes(ctx));
-  app.use('/fhir', fhirRoutes(ctx));
+  for (const vendor of SANDBOX_VENDORS) {
+    app.use(FHIR_SITE_PATHS[vendor], fhirRoutes(siteContext(ctx, vendor)));
+  }
   app.use(simulatorRoutes(ctx));
   app.use(faultRoutes(ctx));
   app.use(() => {
@@ -118,7 +125,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   app.use(sandboxErrorHandler);
   return {
     app,
-    fhirBaseUrl: ctx.fhirBaseUrl,
+    fhirBaseUrl: ctx.fhirBaseUrls.generic,
+    fhirBaseUrls: ctx.fhirBaseUrls,
     repo,
     patients: data.patients,
     issuedSecrets: () => [...ctx.state.issuedSecrets],

@@ -199,7 +199,7 @@ export class FilingService {
     const tenant = tenantOf(this.deps.config, launch);
     const provider = createAccessTokenProvider(this.deps.tokens, launch);
     const prepared = await prepareIntent({
-      config: this.deps.config, tenant, profile: writeProfileFor(this.deps.config, tenant, launch), launch, discussion,
+      config: this.deps.config, tenant, profile: writeProfileFor(tenant), launch, discussion,
       checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, now: this.now(),
       readChart: () => loadPatientContext(this.deps.tokens, launch),
       http: createFhirHttp({ baseUrl: launch.fhirBaseUrl, getAccessToken: () => provider.getAccessToken(), onUnauthorized: () => provider.refreshAfterUnauthorized() }),

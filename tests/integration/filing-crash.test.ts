@@ -30,7 +30,8 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string):
 
 function startAppProcess(first: TestSystem): ChildProcess {
   const sandboxUrl = first.sandboxUrl ?? '';
-  const tenant = { id: 'sandbox', name: 'Sandbox EHR', iss: `${sandboxUrl}/fhir`, vendor: 'epic', clientId: first.config.clientId, authOrigins: [sandboxUrl] };
+  // The sandbox's Epic tenant exactly as the first instance configured it: the launch and its discussion belong to it.
+  const tenant = { id: 'sandbox-epic', name: 'Sandbox EHR imitating Epic', iss: `${sandboxUrl}/epic/r4`, vendor: 'epic', clientId: first.config.clientId, authOrigins: [sandboxUrl] };
   return spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,

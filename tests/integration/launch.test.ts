@@ -23,6 +23,13 @@ async function pageText(response: Response): Promise<string> {
 }
 
 describe('EHR launch', () => {
+  test('the sandbox EHR is configured as one ordinary tenant per vendor, each iss a base the sandbox serves', () => {
+    const sandboxTenants = system.config.tenants.map((t) => [t.vendor, { id: t.id, iss: t.iss }]);
+    const served = Object.entries(system.sandbox?.sandbox.fhirBaseUrls ?? {}).map(([vendor, iss]) => [vendor, { id: `sandbox-${vendor}`, iss }]);
+    expect(Object.fromEntries(sandboxTenants)).toEqual(Object.fromEntries(served));
+    expect(served).toHaveLength(3);
+  });
+
   test('lands on /app/<launch> and the context is the launched patient and encounter', async () => {
     const launch = await launchAs(system, { patient: 'anticoagulant-patient' });
     expect(launch.finalResponse.status).toBe(200);
@@ -42,7 +49,7 @@ describe('EHR launch', () => {
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const state = authorize.searchParams.get('state') ?? '';
     expect(Buffer.from(state, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
-    expect(authorize.searchParams.get('aud')).toBe(`${system.sandboxUrl}/fhir`);
+    expect(authorize.searchParams.get('aud')).toBe(`${system.sandboxUrl}/r4`);
   });
 
   test('need_patient_banner false — boolean or the string "false" — hides the banner', async () => {
@@ -98,7 +105,7 @@ describe('launch refusals', () => {
   });
 
   test('a duplicated iss is refused (parameter pollution)', async () => {
-    const iss = encodeURIComponent(`${system.sandboxUrl}/fhir`);
+    const iss = encodeURIComponent(`${system.sandboxUrl}/r4`);
     const response = await new CookieAgent().request(`${system.appUrl}/launch?iss=${iss}&iss=${iss}&launch=abc`);
     expect(response.status).toBe(400);
   });
