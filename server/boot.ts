@@ -11,8 +11,8 @@ import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
 import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
+// Types only: the sandbox (and Medplum under it) is loaded by `import()` when it is on, never by a production boot.
 import type { Sandbox, WriteLogEntry } from './sandbox';
-import { createSandbox } from './sandbox';
 import type { Db } from './store/db';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
@@ -133,6 +133,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   appServer.on('request', createApp({ config, store, discussions, pdf, signingKey, logger, filing }));
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {
+    // A real ES import (hence the file name): Node loads the compiled sandbox only now.
+    const { createSandbox } = await import('./sandbox/index.js');
     const sandbox = await createSandbox({
       baseUrl: config.sandbox.baseUrl,
       keyDir: path.join(config.dataDir, 'secrets'),
