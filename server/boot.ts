@@ -12,7 +12,7 @@ import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
 // Types only: the sandbox (and Medplum under it) is loaded by `import()` when it is on, never by a production boot.
-import type { Sandbox, WriteLogEntry } from './sandbox';
+import type { Sandbox, SandboxRequest, WriteLogEntry } from './sandbox';
 import type { Db } from './store/db';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
@@ -33,11 +33,7 @@ export interface RunningSystem {
   appUrl: string;
   sandboxUrl: string | undefined;
   db: Db;
-  /** Tokens the embedded sandbox EHR has issued (empty without the sandbox); tests scan for leaks with it. */
-  sandboxSecrets(): string[];
-  /** Every DocumentReference write the sandbox EHR received (empty without the sandbox). */
-  sandboxWriteLog(): WriteLogEntry[];
-  /** The sandbox EHR this system runs against, if any. */
+  /** The sandbox EHR this system runs against, if any (never in production); tests and benchmarks inspect it. */
   sandbox: RunningSandbox | undefined;
   close(options?: CloseOptions): Promise<void>;
 }
@@ -46,8 +42,14 @@ export interface RunningSystem {
 export interface RunningSandbox {
   sandbox: Sandbox;
   port: number;
-  /** How many HTTP requests the sandbox EHR has answered (benchmarks count the EHR calls a filing costs). */
+  /** Tokens the sandbox EHR has issued; tests scan pages and logs for leaks with it. */
+  sandboxSecrets(): string[];
+  /** Every DocumentReference write the sandbox EHR received. */
+  sandboxWriteLog(): WriteLogEntry[];
+  /** How many HTTP requests the sandbox EHR has received (benchmarks count the EHR calls a filing costs). */
   requestCount(): number;
+  /** The most recent 10 000 requests: method, path without query, `performance.now()` start and end. */
+  requests(): SandboxRequest[];
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     const sandbox = await createSandbox({
       baseUrl: config.sandbox.baseUrl,
       keyDir: path.join(config.dataDir, 'secrets'),
+      latencyMs: config.sandbox.latencyMs,
       clients: [
         {
           clientId: config.clientId,
@@ -147,12 +150,16 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         },
       ],
     });
-    let requests = 0;
-    sandboxServer.on('request', () => {
-      requests += 1;
-    });
     sandboxServer.on('request', sandbox.app);
-    running = { sandbox, port: sandboxPort, requestCount: () => requests, close: () => closeServer(sandboxServer) };
+    running = {
+      sandbox,
+      port: sandboxPort,
+      sandboxSecrets: () => sandbox.issuedSecrets(),
+      sandboxWriteLog: () => sandbox.writeLog(),
+      requestCount: () => sandbox.requestCount(),
+      requests: () => sandbox.requests(),
+      close: () => closeServer(sandboxServer),
+    };
   }
   filing.startSweeps();
   logger.info('system.started', { app: config.appBaseUrl, sandbox: running === undefined ? 'off' : config.sandbox.baseUrl });
@@ -161,8 +168,6 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     appUrl: config.appBaseUrl,
     sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
-    sandboxSecrets: () => running?.sandbox.issuedSecrets() ?? [],
-    sandboxWriteLog: () => running?.sandbox.writeLog() ?? [],
     sandbox: running,
     async close(closeOptions: CloseOptions = {}): Promise<void> {
       clearInterval(purge);

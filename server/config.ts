@@ -42,6 +42,7 @@ const envSchema = z.object({
   SANDBOX: z.enum(['on', 'off']).optional(),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
   SANDBOX_BASE_URL: z.url().optional(),
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   SMART_CLIENT_ID: z.string().min(1).default('itdd-consent'),
   EHR_TENANTS: z.string().optional(),
   APP_PRIVATE_JWK: z.string().optional(),
@@ -62,7 +63,8 @@ export interface AppConfig {
   port: number;
   /** Public origin of the app, no trailing slash (e.g. `https://itdd.example.org`). */
   appBaseUrl: string;
-  sandbox: { enabled: boolean; port: number; baseUrl: string };
+  /** `latencyMs`: how late the sandbox answers its auth and FHIR requests (dev and benchmarks; default 0). */
+  sandbox: { enabled: boolean; port: number; baseUrl: string; latencyMs: number };
   tenants: TenantConfig[];
   /** Scopes requested at authorization: SMART v2 spellings, minimum necessary. */
   scopes: string;
@@ -175,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     port: e.PORT,
     appBaseUrl,
-    sandbox: { enabled: sandboxEnabled, port: e.SANDBOX_PORT, baseUrl: sandboxBaseUrl },
+    sandbox: { enabled: sandboxEnabled, port: e.SANDBOX_PORT, baseUrl: sandboxBaseUrl, latencyMs: e.SANDBOX_LATENCY_MS },
     tenants,
     scopes: DEFAULT_SCOPES,
     clientId: e.SMART_CLIENT_ID,

@@ -19,6 +19,8 @@ import { securityHeaders } from './html';
 import { loadOrCreateSigningKey } from './keys';
 import { simulatorRoutes } from './simulator/routes';
 import { createSandboxState } from './state';
+import { createTraffic } from './traffic';
+import type { SandboxRequest } from './traffic';
 import { SANDBOX_VENDORS } from './types';
 import type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor } from './types';
 import type { WriteLogEntry } from './fhir/write-log';
@@ -27,6 +29,7 @@ export type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor, Writ
 export { SANDBOX_VENDORS } from './types';
 export type { FaultScope } from './faults/fault-queue';
 export type { WriteLogEntry } from './fhir/write-log';
+export type { SandboxRequest } from './traffic';
 
 export interface Sandbox {
   /** Mount or listen it yourself. */
@@ -42,6 +45,10 @@ export interface Sandbox {
   issuedSecrets(): string[];
   /** Every DocumentReference POST and PUT received, oldest first (for "exactly one note, N requests" tests). */
   writeLog(): WriteLogEntry[];
+  /** The most recent 10 000 requests, oldest first: method, path (no query) and `performance.now()` times. */
+  requests(): SandboxRequest[];
+  /** How many requests the sandbox has received (benchmarks count the EHR calls a filing costs). */
+  requestCount(): number;
 }
 
 /** Types the FHIR server serves even when no synthetic record uses them yet (the app reads or writes them). */
@@ -55,6 +62,9 @@ function checkOptions(options: SandboxOptions): void {
   const base = new URL(options.baseUrl);
   if (!/^https?:$/.test(base.protocol) || base.origin !== options.baseUrl) {
     throw new Error('Sandbox baseUrl must be an origin such as http://localhost:4001 (no path, no trailing slash)');
+  }
+  if (options.latencyMs !== undefined && (!Number.isInteger(options.latencyMs) || options.latencyMs < 0)) {
+    throw new Error('Sandbox latencyMs must be a whole number of milliseconds, 0 or more');
   }
   if (options.clients.length === 0) {
     throw new Error('Sandbox needs at least one registered client');
@@ -108,8 +118,10 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const repo = new MemoryRepository();
   const data = await loadSandboxData(repo, options.dataDir ?? path.join(projectRoot(), 'fhir-resources'));
   const ctx = buildContext(options, repo, data);
+  const traffic = createTraffic(options.latencyMs ?? 0);
   const app = express();
   app.disable('x-powered-by');
+  app.use(traffic.middleware);
   app.use(securityHeaders(appOrigins(options.clients)));
   app.use(discoveryRoutes(ctx));
   app.use(authorizeRoutes(ctx));
@@ -131,5 +143,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     patients: data.patients,
     issuedSecrets: () => [...ctx.state.issuedSecrets],
     writeLog: () => ctx.state.writeLog.map((entry) => ({ ...entry })),
+    requests: traffic.requests,
+    requestCount: traffic.count,
   };
 }

@@ -36,6 +36,8 @@ export interface SandboxOptions {
   accessTokenLifetimeSeconds?: number;
   /** Time source for expiry checks; defaults to `Date.now`. */
   clock?: Clock;
+  /** Answer every auth and FHIR request this many milliseconds late (a remote EHR's latency, for benchmarks). Default 0. */
+  latencyMs?: number;
 }
 
 /** One synthetic patient the simulator can open, as listed in `patients/index.json`. */

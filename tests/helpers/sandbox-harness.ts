@@ -58,6 +58,7 @@ export interface Harness {
 export interface HarnessOptions {
   clients?: (appKey: AppKey) => SandboxClient[];
   accessTokenLifetimeSeconds?: number;
+  latencyMs?: number;
 }
 
 function defaultClients(appKey: AppKey): SandboxClient[] {
@@ -89,6 +90,7 @@ export async function startSandbox(options: HarnessOptions = {}): Promise<Harnes
       dataDir: FIXTURE_DIR,
       clock: () => Date.now() + offset,
       ...(options.accessTokenLifetimeSeconds === undefined ? {} : { accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds }),
+      ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
     });
   } catch (error) {
     await close();

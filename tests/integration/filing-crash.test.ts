@@ -77,7 +77,7 @@ test('killed between "sent" and the answer, restarted: the ledger reconciles to 
     expect(state).toMatchObject({ state: 'reconciled', filed: true, attempts: 1 });
     const notes = await notesInChart(third, patient, session.discussionId);
     expect(notes.map((n) => n.id)).toEqual([state.documentId]);
-    const posts = third.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient && w.at >= since);
+    const posts = third.sandbox!.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient && w.at >= since);
     expect(posts).toHaveLength(1);
   } finally {
     child?.kill('SIGKILL');

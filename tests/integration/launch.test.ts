@@ -30,6 +30,19 @@ describe('EHR launch', () => {
     expect(served).toHaveLength(3);
   });
 
+  test('the running sandbox logs the EHR requests a launch costs, paths without their query', async () => {
+    const since = performance.now();
+    await launchAs(system, { patient: 'anticoagulant-patient' });
+    const requests = system.sandbox!.requests().filter((r) => r.start >= since);
+    expect(requests).toEqual(expect.arrayContaining([
+      { method: 'POST', path: '/simulator/launch', start: expect.any(Number), end: expect.any(Number) },
+      { method: 'GET', path: '/auth/authorize', start: expect.any(Number), end: expect.any(Number) },
+      { method: 'POST', path: '/auth/token', start: expect.any(Number), end: expect.any(Number) },
+    ]));
+    expect(requests.every((r) => !r.path.includes('?') && r.end >= r.start)).toBe(true);
+    expect(system.sandbox!.requestCount()).toBeGreaterThanOrEqual(requests.length);
+  });
+
   test('lands on /app/<launch> and the context is the launched patient and encounter', async () => {
     const launch = await launchAs(system, { patient: 'anticoagulant-patient' });
     expect(launch.finalResponse.status).toBe(200);
