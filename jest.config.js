@@ -15,6 +15,9 @@ module.exports = {
     '/node_modules/jose/dist/.+\\.js$': swc,
     '/node_modules/(flesch-kincaid|smog-formula)/.+\\.js$': swc,
   },
+  // `import('./x.js')` (what TypeScript's nodenext wants for a dynamic import) names the compiled file; under Jest
+  // it is the .ts source.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|jose|flesch-kincaid|smog-formula)/)'],
   testTimeout: 60000,
   maxWorkers: 2,

@@ -12,8 +12,8 @@ import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
 import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
-import type { Sandbox, WriteLogEntry } from './sandbox';
-import { createSandbox } from './sandbox';
+// Types only: the sandbox (and Medplum under it) is loaded by `import()` when it is on, never by a production boot.
+import type { Sandbox, SandboxRequest, WriteLogEntry } from './sandbox';
 import type { Db } from './store/db';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
@@ -34,11 +34,7 @@ export interface RunningSystem {
   appUrl: string;
   sandboxUrl: string | undefined;
   db: Db;
-  /** Tokens the embedded sandbox EHR has issued (empty without the sandbox); tests scan for leaks with it. */
-  sandboxSecrets(): string[];
-  /** Every DocumentReference write the sandbox EHR received (empty without the sandbox). */
-  sandboxWriteLog(): WriteLogEntry[];
-  /** The sandbox EHR this system runs against, if any. */
+  /** The sandbox EHR this system runs against, if any (never in production); tests and benchmarks inspect it. */
   sandbox: RunningSandbox | undefined;
   close(options?: CloseOptions): Promise<void>;
 }
@@ -47,8 +43,14 @@ export interface RunningSystem {
 export interface RunningSandbox {
   sandbox: Sandbox;
   port: number;
-  /** How many HTTP requests the sandbox EHR has answered (benchmarks count the EHR calls a filing costs). */
+  /** Tokens the sandbox EHR has issued; tests scan pages and logs for leaks with it. */
+  sandboxSecrets(): string[];
+  /** Every DocumentReference write the sandbox EHR received. */
+  sandboxWriteLog(): WriteLogEntry[];
+  /** How many HTTP requests the sandbox EHR has received (benchmarks count the EHR calls a filing costs). */
   requestCount(): number;
+  /** The most recent 10 000 requests: method, path without query, `performance.now()` start and end. */
+  requests(): SandboxRequest[];
   close(): Promise<void>;
 }
 
@@ -136,9 +138,12 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   appServer.on('request', createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing }));
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {
+    // A real ES import (hence the file name): Node loads the compiled sandbox only now.
+    const { createSandbox } = await import('./sandbox/index.js');
     const sandbox = await createSandbox({
       baseUrl: config.sandbox.baseUrl,
       keyDir: path.join(config.dataDir, 'secrets'),
+      latencyMs: config.sandbox.latencyMs,
       clients: [
         {
           clientId: config.clientId,
@@ -148,12 +153,16 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         },
       ],
     });
-    let requests = 0;
-    sandboxServer.on('request', () => {
-      requests += 1;
-    });
     sandboxServer.on('request', sandbox.app);
-    running = { sandbox, port: sandboxPort, requestCount: () => requests, close: () => closeServer(sandboxServer) };
+    running = {
+      sandbox,
+      port: sandboxPort,
+      sandboxSecrets: () => sandbox.issuedSecrets(),
+      sandboxWriteLog: () => sandbox.writeLog(),
+      requestCount: () => sandbox.requestCount(),
+      requests: () => sandbox.requests(),
+      close: () => closeServer(sandboxServer),
+    };
   }
   filing.startSweeps();
   logger.info('system.started', { app: config.appBaseUrl, sandbox: running === undefined ? 'off' : config.sandbox.baseUrl });
@@ -162,8 +171,6 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     appUrl: config.appBaseUrl,
     sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
-    sandboxSecrets: () => running?.sandbox.issuedSecrets() ?? [],
-    sandboxWriteLog: () => running?.sandbox.writeLog() ?? [],
     sandbox: running,
     async close(closeOptions: CloseOptions = {}): Promise<void> {
       clearInterval(purge);

@@ -13,7 +13,7 @@ export type Vendor = z.infer<typeof vendorSchema>;
 
 /** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
 const tenantSchema = z.object({
-  /** Short stable id used in logs and records, e.g. `sandbox`, `epic-prod`. */
+  /** Short stable id used in logs and records, e.g. `sandbox-epic`, `epic-prod`. */
   id: z.string().regex(/^[a-z0-9-]{1,40}$/),
   /** Name shown to people. */
   name: z.string().min(1).max(100),
@@ -42,6 +42,7 @@ const envSchema = z.object({
   SANDBOX: z.enum(['on', 'off']).optional(),
   SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(4001),
   SANDBOX_BASE_URL: z.url().optional(),
+  SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   SMART_CLIENT_ID: z.string().min(1).default('itdd-consent'),
   EHR_TENANTS: z.string().optional(),
   APP_PRIVATE_JWK: z.string().optional(),
@@ -62,7 +63,8 @@ export interface AppConfig {
   port: number;
   /** Public origin of the app, no trailing slash (e.g. `https://itdd.example.org`). */
   appBaseUrl: string;
-  sandbox: { enabled: boolean; port: number; baseUrl: string };
+  /** `latencyMs`: how late the sandbox answers its auth and FHIR requests (dev and benchmarks; default 0). */
+  sandbox: { enabled: boolean; port: number; baseUrl: string; latencyMs: number };
   tenants: TenantConfig[];
   /** Scopes requested at authorization: SMART v2 spellings, minimum necessary. */
   scopes: string;
@@ -130,17 +132,30 @@ function parseJwk(raw: string | undefined): Jwk | undefined {
   }
 }
 
-/** The sandbox EHR as a tenant: always generic, framed by its own simulator page. */
-export function sandboxTenant(sandboxBaseUrl: string, clientId: string): TenantConfig {
-  return {
-    id: 'sandbox',
-    name: 'Sandbox EHR (synthetic patients)',
-    iss: `${sandboxBaseUrl}/fhir`,
-    vendor: 'generic',
+/**
+ * Where the embedded sandbox EHR serves each vendor's FHIR base (`server/sandbox/context.ts` FHIR_SITE_PATHS; the
+ * sandbox cannot import the app's config, and the app must not load the sandbox to learn them).
+ */
+const SANDBOX_SITES: readonly { vendor: Vendor; path: string; name: string }[] = [
+  { vendor: 'generic', path: '/r4', name: 'Sandbox EHR, generic SMART (synthetic patients)' },
+  { vendor: 'epic', path: '/epic/r4', name: 'Sandbox EHR imitating Epic (synthetic patients)' },
+  { vendor: 'oracle', path: '/oracle/r4', name: 'Sandbox EHR imitating Oracle Health (synthetic patients)' },
+];
+
+/**
+ * The sandbox EHR as three ordinary tenants, one per vendor it imitates: each has its own `iss`, and its write
+ * profile comes from its `vendor` exactly as for a real site. All are framed by the sandbox's simulator page.
+ */
+export function sandboxTenants(sandboxBaseUrl: string, clientId: string): TenantConfig[] {
+  return SANDBOX_SITES.map((site) => ({
+    id: `sandbox-${site.vendor}`,
+    name: site.name,
+    iss: `${sandboxBaseUrl}${site.path}`,
+    vendor: site.vendor,
     clientId,
     authOrigins: [sandboxBaseUrl],
     frameOrigins: [sandboxBaseUrl],
-  };
+  }));
 }
 
 /**
@@ -155,14 +170,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const appBaseUrl = (e.APP_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const sandboxBaseUrl = (e.SANDBOX_BASE_URL ?? `http://localhost:${e.SANDBOX_PORT}`).replace(/\/+$/, '');
   if (sandboxEnabled) {
-    tenants.unshift(sandboxTenant(sandboxBaseUrl, e.SMART_CLIENT_ID));
+    tenants.unshift(...sandboxTenants(sandboxBaseUrl, e.SMART_CLIENT_ID));
   }
   const config: AppConfig = {
     env: e.ITDD_ENV,
     host: e.HOST,
     port: e.PORT,
     appBaseUrl,
-    sandbox: { enabled: sandboxEnabled, port: e.SANDBOX_PORT, baseUrl: sandboxBaseUrl },
+    sandbox: { enabled: sandboxEnabled, port: e.SANDBOX_PORT, baseUrl: sandboxBaseUrl, latencyMs: e.SANDBOX_LATENCY_MS },
     tenants,
     scopes: DEFAULT_SCOPES,
     clientId: e.SMART_CLIENT_ID,

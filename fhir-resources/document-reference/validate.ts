@@ -4,10 +4,10 @@
  * all profiles (`rules.ts`), then the EHR's own (`epic.ts`, `oracle.ts`, `us-core.ts`). The first violation is
  * reported, naming the element, so a site's analyst can tell which configuration to fix.
  */
-import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type * as MedplumCore from '@medplum/core';
 import type { DocumentReference } from 'fhir/r4';
 import { AppError } from '../../server/errors';
-import { loadFhirDefinitions } from '../fhir-definitions';
+import type * as FhirDefinitions from '../fhir-definitions';
 import { profileSpec } from './profiles';
 import { commonViolation } from './rules';
 import type { Violation, WriteProfile } from './types';
@@ -18,11 +18,30 @@ import type { Violation, WriteProfile } from './types';
  */
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 
-type MedplumResource = Parameters<typeof validateResource>[0];
+type MedplumResource = Parameters<typeof MedplumCore.validateResource>[0];
+
+let core: typeof MedplumCore | undefined;
+
+/**
+ * Medplum's validator and the DocumentReference definitions, loaded at the first validation rather than at boot:
+ * they are the app's largest dependency and most processes (the CLI, a server that never files) never need them.
+ * A synchronous `require` keeps `validateForProfile` synchronous for its callers.
+ */
+function medplumCore(): typeof MedplumCore {
+  if (core === undefined) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- deliberately lazy, see above */
+    const definitions = require('../fhir-definitions') as typeof FhirDefinitions;
+    const loaded = require('@medplum/core') as typeof MedplumCore;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    definitions.loadStructureDefinitions(['DocumentReference']);
+    core = loaded;
+  }
+  return core;
+}
 
 /** Medplum's first error, as a violation. Its messages name elements and formats, never values. */
 function structuralViolation(resource: DocumentReference): Violation | undefined {
-  loadFhirDefinitions();
+  const { OperationOutcomeError, validateResource } = medplumCore();
   try {
     validateResource(resource as MedplumResource, { base64BinaryMaxBytes: MAX_ATTACHMENT_BYTES });
     return undefined;

@@ -17,8 +17,6 @@ export interface ParsedTokenResponse {
     intent?: string;
     smartStyleUrl?: string;
     tenant?: string;
-    /** The embedded sandbox's simulated vendor (generic | epic | oracle); honoured for the sandbox tenant only. */
-    sandboxVendor?: string;
   };
 }
 
@@ -58,7 +56,6 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
   const intent = str(raw.intent);
   const smartStyleUrl = str(raw.smart_style_url);
   const tenant = str(raw.tenant);
-  const sandboxVendor = str(raw.sandbox_vendor);
   return {
     tokens: {
       accessToken,
@@ -77,7 +74,6 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
       ...(intent === undefined ? {} : { intent: intent.slice(0, 100) }),
       ...(smartStyleUrl === undefined ? {} : { smartStyleUrl: smartStyleUrl.slice(0, 500) }),
       ...(tenant === undefined ? {} : { tenant: tenant.slice(0, 100) }),
-      ...(sandboxVendor === undefined ? {} : { sandboxVendor: sandboxVendor.slice(0, 20) }),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { AppError, isAppError } from '../errors';
 import type { ErrorCode } from '../errors';
+import { isFhirPath } from './context';
 import { renderErrorPage, sendHtml } from './html';
 
 /** OAuth 2.0 error codes the token endpoint answers with (RFC 6749 §5.2). */
@@ -75,7 +76,7 @@ function statusOf(error: AppError): number {
 
 /**
  * The sandbox's one error handler. The same AppError becomes what each kind of client expects:
- * an OAuth error body at the token endpoint, an OperationOutcome under `/fhir`, JSON for the fault-control API,
+ * an OAuth error body at the token endpoint, an OperationOutcome under each FHIR base, JSON for the fault-control API,
  * an escaped HTML page elsewhere.
  */
 export function sandboxErrorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
@@ -87,7 +88,7 @@ export function sandboxErrorHandler(error: unknown, req: Request, res: Response,
     res.json({ error: typeof oauth === 'string' ? oauth : 'server_error', error_description: appError.message });
     return;
   }
-  if (req.path.startsWith('/fhir')) {
+  if (isFhirPath(req.path)) {
     if (status === 401) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="sandbox-fhir", error="invalid_token"');
     }

@@ -8,6 +8,7 @@ import { authorizeRoutes } from './auth/authorize';
 import { ClientKeyResolver } from './auth/client-keys';
 import { discoveryRoutes } from './auth/discovery';
 import { tokenRoutes } from './auth/token';
+import { FHIR_SITE_PATHS, siteContext } from './context';
 import type { SandboxContext } from './context';
 import { loadSandboxData } from './data/loader';
 import type { SandboxData } from './data/loader';
@@ -18,18 +19,25 @@ import { securityHeaders } from './html';
 import { loadOrCreateSigningKey } from './keys';
 import { simulatorRoutes } from './simulator/routes';
 import { createSandboxState } from './state';
-import type { SandboxClient, SandboxOptions, SandboxPatient } from './types';
+import { createTraffic } from './traffic';
+import type { SandboxRequest } from './traffic';
+import { SANDBOX_VENDORS } from './types';
+import type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor } from './types';
 import type { WriteLogEntry } from './fhir/write-log';
 
-export type { SandboxClient, SandboxOptions, SandboxPatient, WriteFault } from './types';
+export type { SandboxClient, SandboxOptions, SandboxPatient, SandboxVendor, WriteFault } from './types';
+export { SANDBOX_VENDORS } from './types';
 export type { FaultScope } from './faults/fault-queue';
 export type { WriteLogEntry } from './fhir/write-log';
+export type { SandboxRequest } from './traffic';
 
 export interface Sandbox {
   /** Mount or listen it yourself. */
   app: express.Express;
-  /** `${baseUrl}/fhir`: the `iss` of every launch. */
+  /** The generic EHR's FHIR base, `${baseUrl}/r4` (the `iss` of its launches). */
   fhirBaseUrl: string;
+  /** Every imitated EHR's FHIR base (`iss`): one chart behind them all, each with its vendor's behaviour. */
+  fhirBaseUrls: Readonly<Record<SandboxVendor, string>>;
   /** For tests to inspect what was written. */
   repo: MemoryRepository;
   patients: SandboxPatient[];
@@ -37,6 +45,10 @@ export interface Sandbox {
   issuedSecrets(): string[];
   /** Every DocumentReference POST and PUT received, oldest first (for "exactly one note, N requests" tests). */
   writeLog(): WriteLogEntry[];
+  /** The most recent 10 000 requests, oldest first: method, path (no query) and `performance.now()` times. */
+  requests(): SandboxRequest[];
+  /** How many requests the sandbox has received (benchmarks count the EHR calls a filing costs). */
+  requestCount(): number;
 }
 
 /** Types the FHIR server serves even when no synthetic record uses them yet (the app reads or writes them). */
@@ -50,6 +62,9 @@ function checkOptions(options: SandboxOptions): void {
   const base = new URL(options.baseUrl);
   if (!/^https?:$/.test(base.protocol) || base.origin !== options.baseUrl) {
     throw new Error('Sandbox baseUrl must be an origin such as http://localhost:4001 (no path, no trailing slash)');
+  }
+  if (options.latencyMs !== undefined && (!Number.isInteger(options.latencyMs) || options.latencyMs < 0)) {
+    throw new Error('Sandbox latencyMs must be a whole number of milliseconds, 0 or more');
   }
   if (options.clients.length === 0) {
     throw new Error('Sandbox needs at least one registered client');
@@ -70,10 +85,10 @@ function appOrigins(clients: SandboxClient[]): string[] {
 
 function buildContext(options: SandboxOptions, repo: MemoryRepository, data: SandboxData): SandboxContext {
   const clock = options.clock ?? Date.now;
-  const fhirBaseUrl = `${options.baseUrl}/fhir`;
+  const fhirBaseUrls = Object.fromEntries(SANDBOX_VENDORS.map((v) => [v, `${options.baseUrl}${FHIR_SITE_PATHS[v]}`]));
   return {
     baseUrl: options.baseUrl,
-    fhirBaseUrl,
+    fhirBaseUrls: fhirBaseUrls as Record<SandboxVendor, string>,
     authorizeUrl: `${options.baseUrl}/auth/authorize`,
     tokenUrl: `${options.baseUrl}/auth/token`,
     jwksUrl: `${options.baseUrl}/auth/jwks`,
@@ -103,13 +118,17 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const repo = new MemoryRepository();
   const data = await loadSandboxData(repo, options.dataDir ?? path.join(projectRoot(), 'fhir-resources'));
   const ctx = buildContext(options, repo, data);
+  const traffic = createTraffic(options.latencyMs ?? 0);
   const app = express();
   app.disable('x-powered-by');
+  app.use(traffic.middleware);
   app.use(securityHeaders(appOrigins(options.clients)));
   app.use(discoveryRoutes(ctx));
   app.use(authorizeRoutes(ctx));
   app.use(tokenRoutes(ctx));
-  app.use('/fhir', fhirRoutes(ctx));
+  for (const vendor of SANDBOX_VENDORS) {
+    app.use(FHIR_SITE_PATHS[vendor], fhirRoutes(siteContext(ctx, vendor)));
+  }
   app.use(simulatorRoutes(ctx));
   app.use(faultRoutes(ctx));
   app.use(() => {
@@ -118,10 +137,13 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   app.use(sandboxErrorHandler);
   return {
     app,
-    fhirBaseUrl: ctx.fhirBaseUrl,
+    fhirBaseUrl: ctx.fhirBaseUrls.generic,
+    fhirBaseUrls: ctx.fhirBaseUrls,
     repo,
     patients: data.patients,
     issuedSecrets: () => [...ctx.state.issuedSecrets],
     writeLog: () => ctx.state.writeLog.map((entry) => ({ ...entry })),
+    requests: traffic.requests,
+    requestCount: traffic.count,
   };
 }

@@ -3,7 +3,7 @@ import { ExpiringStore } from './expiring-store';
 import { createFaultQueue } from './faults/fault-queue';
 import type { FaultQueue } from './faults/fault-queue';
 import type { WriteLogEntry } from './fhir/write-log';
-import type { Clock, Grant, LaunchContext } from './types';
+import type { Clock, Grant, LaunchContext, SandboxVendor } from './types';
 
 /** SMART EHR launch tokens: created by the simulator, usable until a token is issued from them, 5 minutes at most. */
 export const LAUNCH_TTL_MS = 5 * 60_000;
@@ -23,6 +23,8 @@ export interface LaunchRecord {
 export interface AuthorizationRequest {
   clientId: string;
   redirectUri: string;
+  /** The FHIR base (`aud`) the app asked access to; an EHR launch must be for the same one. */
+  vendor: SandboxVendor;
   state: string;
   /** The scopes the app asked for. */
   scopes: string[];

@@ -1,7 +1,13 @@
-import type { Vendor } from '../config';
-
 /** Milliseconds since the epoch. Injected so tests can move time (code and token expiry) without sleeping. */
 export type Clock = () => number;
+
+/**
+ * The EHRs the sandbox imitates. Each is a tenant of its own with its own FHIR base (its `iss`), the way a real
+ * site is one vendor per `iss`; the app learns which from its configuration, never from anything the sandbox sends.
+ * Its own type rather than the app's config `Vendor`: the sandbox imports nothing of the app but the kernel.
+ */
+export const SANDBOX_VENDORS = ['generic', 'epic', 'oracle'] as const;
+export type SandboxVendor = (typeof SANDBOX_VENDORS)[number];
 
 /** An app registered with the sandbox EHR, the way a real EHR's app registration records it. */
 export interface SandboxClient {
@@ -30,6 +36,8 @@ export interface SandboxOptions {
   accessTokenLifetimeSeconds?: number;
   /** Time source for expiry checks; defaults to `Date.now`. */
   clock?: Clock;
+  /** Answer every auth and FHIR request this many milliseconds late (a remote EHR's latency, for benchmarks). Default 0. */
+  latencyMs?: number;
 }
 
 /** One synthetic patient the simulator can open, as listed in `patients/index.json`. */
@@ -75,7 +83,8 @@ export type BannerSetting = (typeof BANNER_SETTINGS)[number];
 
 /** How a launch should behave; kept with the launch and every token issued from it. */
 export interface Simulation {
-  vendor: Vendor;
+  /** The tenant (FHIR base) the launch belongs to: fixed by the simulator's launch, or by `aud` in a standalone one. */
+  vendor: SandboxVendor;
   banner: BannerSetting;
   fault: SimulatedFault;
   /** Resource types removed from the granted scopes: the app's reads of them get 403. */

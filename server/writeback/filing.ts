@@ -200,7 +200,7 @@ export class FilingService {
     const tenant = tenantOf(this.deps.config, launch);
     const { context } = await chartSnapshotOf(this.deps.chart, launch);
     const prepared = await prepareIntent({
-      config: this.deps.config, tenant, profile: writeProfileFor(this.deps.config, tenant, launch), launch, discussion,
+      config: this.deps.config, tenant, profile: writeProfileFor(tenant), launch, discussion,
       checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, now: this.now(),
       context,
       ...(replacesDocumentId === undefined ? {} : { replacesDocumentId }),

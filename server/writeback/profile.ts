@@ -1,9 +1,7 @@
 /**
  * Which DocumentReference write profile a launch files with (ARCHITECTURE.md §5): the tenant's configured vendor —
- * epic → `epic`, oracle → `oracle`, a generic server → `us-core`. The embedded sandbox EHR is one tenant that
- * behaves like any of the three per launch (its simulator's "EHR behaviour"), and says which in the token response
- * (`sandbox_vendor`, kept as the launch context's `sandboxVendor`); only the sandbox tenant's launches may choose
- * their profile that way.
+ * epic → `epic`, oracle → `oracle`, a generic server → `us-core`. Nothing the EHR sends can change it; the embedded
+ * sandbox EHR is configured as one tenant per vendor it imitates, each with its own `iss`.
  */
 import type { WriteProfile } from '../../fhir-resources/document-reference';
 import type { AppConfig, TenantConfig, Vendor } from '../config';
@@ -11,13 +9,6 @@ import { AppError } from '../errors';
 import type { LaunchSession } from '../store/launch-sessions';
 
 const PROFILE_BY_VENDOR: Readonly<Record<Vendor, WriteProfile>> = { epic: 'epic', oracle: 'oracle', generic: 'us-core' };
-
-/** The id `config.ts` gives the embedded sandbox EHR's tenant. */
-const SANDBOX_TENANT_ID = 'sandbox';
-
-function isVendor(value: unknown): value is Vendor {
-  return typeof value === 'string' && Object.hasOwn(PROFILE_BY_VENDOR, value);
-}
 
 export function tenantOf(config: AppConfig, launch: LaunchSession): TenantConfig {
   const tenant = config.tenants.find((t) => t.id === launch.tenantId);
@@ -30,8 +21,6 @@ export function tenantOf(config: AppConfig, launch: LaunchSession): TenantConfig
   return tenant;
 }
 
-export function writeProfileFor(config: AppConfig, tenant: TenantConfig, launch: LaunchSession): WriteProfile {
-  const simulated = launch.context.sandboxVendor;
-  const sandbox = config.sandbox.enabled && tenant.id === SANDBOX_TENANT_ID;
-  return PROFILE_BY_VENDOR[sandbox && isVendor(simulated) ? simulated : tenant.vendor];
+export function writeProfileFor(tenant: TenantConfig): WriteProfile {
+  return PROFILE_BY_VENDOR[tenant.vendor];
 }

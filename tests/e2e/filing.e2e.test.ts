@@ -72,7 +72,7 @@ test.each(cases)('$vendor: launch → checklist → filed, one document, read ba
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(ledger?.pdf_sha256);
   }
   // Exactly one note for this patient in the chart, from exactly one POST.
-  const posts = system.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient);
+  const posts = system.sandbox!.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient);
   expect(posts).toHaveLength(1);
   await page.close();
 });

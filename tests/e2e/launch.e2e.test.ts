@@ -149,7 +149,7 @@ describe('no EHR token reaches the browser or the logs', () => {
     const scripts = await Promise.all(
       ['/assets/app.js', '/assets/launch.js'].map(async (p) => (await fetch(`${system.appUrl}${p}`)).text()),
     );
-    const secrets = system.sandboxSecrets();
+    const secrets = system.sandbox!.sandboxSecrets();
     expect(secrets.length).toBeGreaterThan(5);
     const haystacks: Array<[string, string[]]> = [
       ['page', pageBodies],

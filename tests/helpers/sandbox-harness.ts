@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { createSandbox } from '../../server/sandbox';
-import type { Sandbox, SandboxClient } from '../../server/sandbox';
+import type { Sandbox, SandboxClient, SandboxVendor } from '../../server/sandbox';
 
 /** The synthetic data the sandbox tests run on (independent of the product's patient files). */
 export const FIXTURE_DIR = path.join(__dirname, '..', 'fixtures', 'sandbox');
@@ -46,6 +46,8 @@ export interface Harness {
   baseUrl: string;
   tokenUrl: string;
   appKey: AppKey;
+  /** The FHIR base each access token from `launchAndToken` was granted on (a token works on that base only). */
+  tokenBases: Map<string, string>;
   /** Moves the sandbox clock forward (code and token expiry). */
   advance(ms: number): void;
   /** The sandbox clock, in milliseconds. */
@@ -56,6 +58,7 @@ export interface Harness {
 export interface HarnessOptions {
   clients?: (appKey: AppKey) => SandboxClient[];
   accessTokenLifetimeSeconds?: number;
+  latencyMs?: number;
 }
 
 function defaultClients(appKey: AppKey): SandboxClient[] {
@@ -87,6 +90,7 @@ export async function startSandbox(options: HarnessOptions = {}): Promise<Harnes
       dataDir: FIXTURE_DIR,
       clock: () => Date.now() + offset,
       ...(options.accessTokenLifetimeSeconds === undefined ? {} : { accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds }),
+      ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
     });
   } catch (error) {
     await close();
@@ -98,6 +102,7 @@ export async function startSandbox(options: HarnessOptions = {}): Promise<Harnes
     baseUrl,
     tokenUrl: `${baseUrl}/auth/token`,
     appKey,
+    tokenBases: new Map(),
     advance: (ms) => {
       offset += ms;
     },
@@ -220,11 +225,16 @@ export interface CodeResult {
   verifier: string;
 }
 
-/** Simulator → authorize (EHR launch) → code. */
+/** The FHIR base of the vendor a launch input names (the generic one by default): the launch's `iss` and `aud`. */
+export function fhirBaseFor(h: Harness, vendor: string | undefined): string {
+  return h.sandbox.fhirBaseUrls[(vendor ?? 'generic') as SandboxVendor];
+}
+
+/** Simulator → authorize (EHR launch, `aud` = the launch's `iss`) → code. */
 export async function ehrLaunchCode(h: Harness, input: LaunchInput = {}, params: AuthorizeParams = {}): Promise<CodeResult> {
   const launch = await simulatorLaunch(h, input);
   const { verifier, challenge } = pkcePair();
-  const res = await authorize(h, { launch, code_challenge: challenge, ...params });
+  const res = await authorize(h, { launch, code_challenge: challenge, aud: fhirBaseFor(h, input.vendor), ...params });
   const location = locationOf(res);
   const code = location.searchParams.get('code');
   if (code === null) {
@@ -253,7 +263,14 @@ export async function launchAndToken(h: Harness, input: LaunchInput = {}, params
   if (res.status !== 200) {
     throw new Error(`token exchange failed: ${res.status} ${await res.text()}`);
   }
-  return (await res.json()) as TokenBody;
+  const body = (await res.json()) as TokenBody;
+  h.tokenBases.set(body.access_token, params.aud ?? fhirBaseFor(h, input.vendor));
+  return body;
+}
+
+/** The FHIR base a token belongs on: where `launchAndToken` got it, else the generic base. */
+export function fhirBaseOf(h: Harness, token: string | undefined): string {
+  return (token === undefined ? undefined : h.tokenBases.get(token)) ?? h.sandbox.fhirBaseUrl;
 }
 
 export function fhirGet(h: Harness, token: string | undefined, pathAndQuery: string): Promise<Response> {
@@ -261,7 +278,7 @@ export function fhirGet(h: Harness, token: string | undefined, pathAndQuery: str
   if (token !== undefined) {
     headers.authorization = `Bearer ${token}`;
   }
-  return fetch(`${h.sandbox.fhirBaseUrl}/${pathAndQuery}`, { headers });
+  return fetch(`${fhirBaseOf(h, token)}/${pathAndQuery}`, { headers });
 }
 
 export function fhirPost(
@@ -271,7 +288,7 @@ export function fhirPost(
   resource: unknown,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return fetch(`${h.sandbox.fhirBaseUrl}/${type}`, {
+  return fetch(`${fhirBaseOf(h, token)}/${type}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...headers },
     body: JSON.stringify(resource),

@@ -30,7 +30,8 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string):
 
 function startAppProcess(first: TestSystem): ChildProcess {
   const sandboxUrl = first.sandboxUrl ?? '';
-  const tenant = { id: 'sandbox', name: 'Sandbox EHR', iss: `${sandboxUrl}/fhir`, vendor: 'epic', clientId: first.config.clientId, authOrigins: [sandboxUrl] };
+  // The sandbox's Epic tenant exactly as the first instance configured it: the launch and its discussion belong to it.
+  const tenant = { id: 'sandbox-epic', name: 'Sandbox EHR imitating Epic', iss: `${sandboxUrl}/epic/r4`, vendor: 'epic', clientId: first.config.clientId, authOrigins: [sandboxUrl] };
   return spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
@@ -76,7 +77,7 @@ test('killed between "sent" and the answer, restarted: the ledger reconciles to 
     expect(state).toMatchObject({ state: 'reconciled', filed: true, attempts: 1 });
     const notes = await notesInChart(third, patient, session.discussionId);
     expect(notes.map((n) => n.id)).toEqual([state.documentId]);
-    const posts = third.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient && w.at >= since);
+    const posts = third.sandbox!.sandboxWriteLog().filter((w) => w.method === 'POST' && w.patientId === patient && w.at >= since);
     expect(posts).toHaveLength(1);
   } finally {
     child?.kill('SIGKILL');

@@ -292,7 +292,7 @@ describe('entered-in-error and replacement', () => {
     const answer = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true });
     expect(answer.status).toBe(422);
     expect(answer.body.details.reason).toBe('vendor_does_not_allow');
-    expect(system.sandboxWriteLog().filter((e) => e.at >= since)).toHaveLength(0);
+    expect(system.sandbox!.sandboxWriteLog().filter((e) => e.at >= since)).toHaveLength(0);
     expect(await filingState(system, s, s.discussionId)).toMatchObject({ state: 'confirmed', documentId: filed.body.documentId });
   });
 });
@@ -319,7 +319,7 @@ describe('H9: an attachment over the tenant\'s size limit', () => {
       expect(answer.body.message).toMatch(/handout PDF is too large for this EHR \(\d+ KB; the limit is 4 KB\), so nothing was sent/);
       expect(answer.body.details).toMatchObject({ reason: 'attachment_too_large', limit: 4096 });
       expect(await filingState(small, s, s.discussionId)).toMatchObject({ state: 'none' });
-      expect(small.sandboxWriteLog()).toHaveLength(0);
+      expect(small.sandbox!.sandboxWriteLog()).toHaveLength(0);
     } finally {
       await small.close();
     }

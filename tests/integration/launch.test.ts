@@ -23,6 +23,26 @@ async function pageText(response: Response): Promise<string> {
 }
 
 describe('EHR launch', () => {
+  test('the sandbox EHR is configured as one ordinary tenant per vendor, each iss a base the sandbox serves', () => {
+    const sandboxTenants = system.config.tenants.map((t) => [t.vendor, { id: t.id, iss: t.iss }]);
+    const served = Object.entries(system.sandbox?.sandbox.fhirBaseUrls ?? {}).map(([vendor, iss]) => [vendor, { id: `sandbox-${vendor}`, iss }]);
+    expect(Object.fromEntries(sandboxTenants)).toEqual(Object.fromEntries(served));
+    expect(served).toHaveLength(3);
+  });
+
+  test('the running sandbox logs the EHR requests a launch costs, paths without their query', async () => {
+    const since = performance.now();
+    await launchAs(system, { patient: 'anticoagulant-patient' });
+    const requests = system.sandbox!.requests().filter((r) => r.start >= since);
+    expect(requests).toEqual(expect.arrayContaining([
+      { method: 'POST', path: '/simulator/launch', start: expect.any(Number), end: expect.any(Number) },
+      { method: 'GET', path: '/auth/authorize', start: expect.any(Number), end: expect.any(Number) },
+      { method: 'POST', path: '/auth/token', start: expect.any(Number), end: expect.any(Number) },
+    ]));
+    expect(requests.every((r) => !r.path.includes('?') && r.end >= r.start)).toBe(true);
+    expect(system.sandbox!.requestCount()).toBeGreaterThanOrEqual(requests.length);
+  });
+
   test('lands on /app/<launch> and the context is the launched patient and encounter', async () => {
     const launch = await launchAs(system, { patient: 'anticoagulant-patient' });
     expect(launch.finalResponse.status).toBe(200);
@@ -42,7 +62,7 @@ describe('EHR launch', () => {
     expect(authorize.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const state = authorize.searchParams.get('state') ?? '';
     expect(Buffer.from(state, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
-    expect(authorize.searchParams.get('aud')).toBe(`${system.sandboxUrl}/fhir`);
+    expect(authorize.searchParams.get('aud')).toBe(`${system.sandboxUrl}/r4`);
   });
 
   test('need_patient_banner false — boolean or the string "false" — hides the banner', async () => {
@@ -98,7 +118,7 @@ describe('launch refusals', () => {
   });
 
   test('a duplicated iss is refused (parameter pollution)', async () => {
-    const iss = encodeURIComponent(`${system.sandboxUrl}/fhir`);
+    const iss = encodeURIComponent(`${system.sandboxUrl}/r4`);
     const response = await new CookieAgent().request(`${system.appUrl}/launch?iss=${iss}&iss=${iss}&launch=abc`);
     expect(response.status).toBe(400);
   });

@@ -99,8 +99,10 @@ describe('EHR launch with private_key_jwt and PKCE', () => {
       encounter: 'enc-a2',
       need_patient_banner: true,
       smart_style_url: `${h.baseUrl}/smart-style.json`,
-      tenant: 'sandbox',
     });
+    // The app learns the vendor from the tenant configured for the `iss`, so nothing in the answer may name one.
+    expect(body).not.toHaveProperty('tenant');
+    expect(body).not.toHaveProperty('sandbox_vendor');
     expect(Buffer.from(body.access_token as string, 'base64url').length).toBeGreaterThanOrEqual(32);
     expect(body.scope).toBe(FULL_SCOPE);
     expect(typeof body.refresh_token).toBe('string');
@@ -139,6 +141,73 @@ describe('EHR launch with private_key_jwt and PKCE', () => {
     const oracle = await launchAndToken(h, { vendor: 'oracle', banner: 'false' });
     expect(oracle.expires_in).toBe(570);
     expect(oracle.need_patient_banner).toBe(false);
+  });
+});
+
+describe('one tenant per imitated vendor, each on its own FHIR base', () => {
+  const vendors = ['generic', 'epic', 'oracle'] as const;
+
+  it('serves distinct bases, each with discovery naming itself as issuer and its own CapabilityStatement', async () => {
+    expect(h.sandbox.fhirBaseUrls).toEqual({ generic: `${h.baseUrl}/r4`, epic: `${h.baseUrl}/epic/r4`, oracle: `${h.baseUrl}/oracle/r4` });
+    for (const vendor of vendors) {
+      const base = h.sandbox.fhirBaseUrls[vendor];
+      const smart = (await (await fetch(`${base}/.well-known/smart-configuration`)).json()) as Record<string, unknown>;
+      expect(smart).toMatchObject({ issuer: base, authorization_endpoint: `${h.baseUrl}/auth/authorize` });
+      const oidc = (await (await fetch(`${base}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(oidc.issuer).toBe(base);
+      const statement = (await (await fetch(`${base}/metadata`)).json()) as {
+        implementation: { url: string };
+        rest: { resource: { type: string; conditionalCreate: boolean }[] }[];
+      };
+      expect(statement.implementation.url).toBe(base);
+      const documents = statement.rest[0]?.resource.find((r) => r.type === 'DocumentReference');
+      expect(documents?.conditionalCreate).toBe(vendor === 'generic');
+    }
+  });
+
+  it('sends each launch to its vendor\'s base as iss, and signs the id_token and fhirUser with that base', async () => {
+    for (const vendor of vendors) {
+      const res = await fetch(`${h.baseUrl}/simulator/launch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ user: 'itdd-dr-rivera', patient: 'pat-a', vendor }),
+      });
+      const { launchUrl } = (await res.json()) as { launchUrl: string };
+      expect(new URL(launchUrl).searchParams.get('iss')).toBe(h.sandbox.fhirBaseUrls[vendor]);
+      const body = await launchAndToken(h, { vendor });
+      const claims = jwt.decode(body.id_token as string) as JwtPayload;
+      expect(claims.iss).toBe(h.sandbox.fhirBaseUrls[vendor]);
+      expect(claims.fhirUser).toBe(`${h.sandbox.fhirBaseUrls[vendor]}/Practitioner/itdd-dr-rivera`);
+      expect(body).not.toHaveProperty('sandbox_vendor');
+    }
+  });
+
+  it('refuses a launch presented with another base as aud', async () => {
+    const launch = await simulatorLaunch(h, { vendor: 'epic' });
+    const location = locationOf(await authorize(h, { launch, code_challenge: pkcePair().challenge, aud: h.sandbox.fhirBaseUrl }));
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.get('code')).toBeNull();
+  });
+
+  it('accepts a token only on the base it was granted on: another base is another EHR', async () => {
+    const epic = await launchAndToken(h, { vendor: 'epic' });
+    const here = await fetch(`${h.sandbox.fhirBaseUrls.epic}/Patient/pat-a`, { headers: { authorization: `Bearer ${epic.access_token}` } });
+    expect(here.status).toBe(200);
+    for (const other of [h.sandbox.fhirBaseUrls.generic, h.sandbox.fhirBaseUrls.oracle]) {
+      const res = await fetch(`${other}/Patient/pat-a`, { headers: { authorization: `Bearer ${epic.access_token}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    }
+  });
+
+  it('serves the same chart on every base', async () => {
+    const names: unknown[] = [];
+    for (const vendor of vendors) {
+      const body = await launchAndToken(h, { vendor });
+      names.push(((await (await fhirGet(h, body.access_token, 'Patient/pat-a')).json()) as { name: unknown }).name);
+    }
+    expect(names[1]).toEqual(names[0]);
+    expect(names[2]).toEqual(names[0]);
   });
 });
 

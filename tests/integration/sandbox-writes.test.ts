@@ -12,7 +12,7 @@ import type { DocumentReferenceInput, WriteProfile } from '../../fhir-resources/
 import { buildDocumentReference } from '../../fhir-resources/document-reference';
 import { pdfContent } from '../../fhir-resources/document-reference/core';
 import { minimalPdf } from '../support/example-discussion';
-import { clientAssertion, fhirGet, fhirPost, launchAndToken, postToken, startSandbox } from '../helpers/sandbox-harness';
+import { clientAssertion, fhirBaseOf, fhirGet, fhirPost, launchAndToken, postToken, startSandbox } from '../helpers/sandbox-harness';
 import type { Harness, LaunchInput } from '../helpers/sandbox-harness';
 
 const PATIENT_SCOPES = 'launch openid fhirUser patient/DocumentReference.cruds patient/Observation.rs patient/Encounter.r';
@@ -87,7 +87,7 @@ async function queueFault(fault: Record<string, unknown>): Promise<Response> {
 }
 
 function fhirPut(token: string, path: string, resource: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${h.sandbox.fhirBaseUrl}/${path}`, {
+  return fetch(`${fhirBaseOf(h, token)}/${path}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...headers },
     body: JSON.stringify(resource),
@@ -145,8 +145,8 @@ describe('each vendor accepts what its builder produces', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('content-length')).toBe('0');
     const location = res.headers.get('location') as string;
-    expect(location).toMatch(new RegExp(`^${h.sandbox.fhirBaseUrl}/DocumentReference/[A-Za-z0-9\\-.]+$`));
-    const readBack = await json<DocumentReference>(await fhirGet(h, token, location.slice(h.sandbox.fhirBaseUrl.length + 1)));
+    expect(location).toMatch(new RegExp(`^${h.sandbox.fhirBaseUrls.oracle}/DocumentReference/[A-Za-z0-9\\-.]+$`));
+    const readBack = await json<DocumentReference>(await fhirGet(h, token, location.slice(h.sandbox.fhirBaseUrls.oracle.length + 1)));
     expect(res.headers.get('etag')).toBe(`W/"${readBack.meta?.versionId}"`);
     const attachment = omit(note.content[0]?.attachment ?? {}, ['hash', 'size', 'language']);
     const kept = omit(note, ['identifier', 'description', 'date', 'content']);
@@ -269,7 +269,7 @@ describe('reconciliation search', () => {
 describe('corrections (PUT to entered-in-error, then a replacement)', () => {
   async function fileNote(vendor: Vendor, token: string): Promise<DocumentReference> {
     const res = await fhirPost(h, token, 'DocumentReference', buildNote(vendor), { prefer: 'return=representation' });
-    const location = (res.headers.get('location') as string).replace(`${h.sandbox.fhirBaseUrl}/`, '');
+    const location = (res.headers.get('location') as string).replace(`${fhirBaseOf(h, token)}/`, '');
     const [unversioned] = location.split('/_history/');
     return json<DocumentReference>(await fhirGet(h, token, unversioned ?? location));
   }
@@ -404,6 +404,8 @@ describe('fault injection', () => {
       client_assertion: clientAssertion(h),
     });
     const { access_token: fresh } = await json<{ access_token: string }>(refreshed);
+    // A refreshed token is for the same (Oracle) base as the one it replaces.
+    h.tokenBases.set(fresh, h.sandbox.fhirBaseUrls.oracle);
     expect((await fhirPost(h, fresh, 'DocumentReference', note)).status).toBe(201);
     expect((await notesOf('pat-c')).length).toBe(before + 1);
   });

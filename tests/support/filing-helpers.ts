@@ -1,5 +1,6 @@
 import { parseSearchRequest } from '@medplum/core';
 import type { DocumentReference } from '@medplum/fhirtypes';
+import type { WriteLogEntry } from '../../server/sandbox';
 import type { CompletedLaunch } from './launch-helpers';
 import { launchAs } from './launch-helpers';
 import type { TestSystem } from './system';
@@ -126,6 +127,6 @@ export async function notesInChart(system: TestSystem, patient: string, discussi
 }
 
 /** DocumentReference POSTs the sandbox received for this patient since `since` (ms). */
-export function postsSince(system: TestSystem, patient: string, since: number): ReturnType<TestSystem['sandboxWriteLog']> {
-  return system.sandboxWriteLog().filter((entry) => entry.method === 'POST' && entry.patientId === patient && entry.at >= since);
+export function postsSince(system: TestSystem, patient: string, since: number): WriteLogEntry[] {
+  return system.sandbox!.sandboxWriteLog().filter((entry) => entry.method === 'POST' && entry.patientId === patient && entry.at >= since);
 }

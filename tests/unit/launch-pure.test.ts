@@ -35,8 +35,8 @@ describe('iss allow-list', () => {
   });
 
   test('matches the configured tenant exactly, not by host prefix', () => {
-    expect(tenantForIss([tenant], 'http://localhost:4001/fhir/').id).toBe('sandbox');
-    expect(() => tenantForIss([tenant], 'http://localhost:4001/fhir/other-tenant')).toThrow(/not one the app is set up/);
+    expect(tenantForIss([tenant], 'http://localhost:4001/r4/').id).toBe('sandbox-generic');
+    expect(() => tenantForIss([tenant], 'http://localhost:4001/r4/other-tenant')).toThrow(/not one the app is set up/);
     expect(() => tenantForIss([tenant], 'http://localhost:4001')).toThrow();
   });
 });
@@ -92,10 +92,14 @@ describe('log scrubbing and HTML escaping', () => {
 });
 
 describe('configuration', () => {
-  test('with no configuration the sandbox EHR is the only tenant', () => {
+  test('with no configuration the sandbox EHR is the only EHR: one ordinary tenant per vendor it imitates', () => {
     const config = loadConfig({});
     expect(config.sandbox.enabled).toBe(true);
-    expect(config.tenants.map((t) => t.iss)).toEqual(['http://localhost:4001/fhir']);
+    expect(config.tenants).toEqual([
+      { id: 'sandbox-generic', vendor: 'generic', iss: 'http://localhost:4001/r4' },
+      { id: 'sandbox-epic', vendor: 'epic', iss: 'http://localhost:4001/epic/r4' },
+      { id: 'sandbox-oracle', vendor: 'oracle', iss: 'http://localhost:4001/oracle/r4' },
+    ].map((t) => ({ ...t, name: expect.any(String), clientId: 'itdd-consent', authOrigins: ['http://localhost:4001'], frameOrigins: ['http://localhost:4001'] })));
   });
 
   test('production refuses to start on generated secrets, plain HTTP or the sandbox', () => {

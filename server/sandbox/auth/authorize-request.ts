@@ -1,7 +1,8 @@
 import { badRequest } from '../../errors';
+import { vendorOfBase } from '../context';
 import type { SandboxContext } from '../context';
 import type { AuthorizationRequest } from '../state';
-import type { SandboxClient } from '../types';
+import type { SandboxClient, SandboxVendor } from '../types';
 import { isValidS256Challenge } from './pkce';
 import { splitScopes } from './scopes';
 
@@ -40,7 +41,14 @@ export function errorRedirect(redirectUri: string, error: string, description: s
   return url.toString();
 }
 
-function verifiedClient(ctx: SandboxContext, params: URLSearchParams): { client: SandboxClient; redirectUri: string } {
+interface VerifiedClient {
+  client: SandboxClient;
+  redirectUri: string;
+  /** The imitated EHR whose FHIR base `aud` names: the grant is for that base alone. */
+  vendor: SandboxVendor;
+}
+
+function verifiedClient(ctx: SandboxContext, params: URLSearchParams): VerifiedClient {
   const clientId = single(params, 'client_id');
   const client = typeof clientId === 'string' ? ctx.clients.get(clientId) : undefined;
   if (client === undefined) {
@@ -50,10 +58,11 @@ function verifiedClient(ctx: SandboxContext, params: URLSearchParams): { client:
   if (typeof redirectUri !== 'string' || !client.redirectUris.includes(redirectUri)) {
     throw badRequest('redirect_uri is missing or is not one registered for this app.');
   }
-  if (single(params, 'aud') !== ctx.fhirBaseUrl) {
-    throw badRequest('aud must be the FHIR server this EHR serves.');
+  const vendor = vendorOfBase(ctx, single(params, 'aud'));
+  if (vendor === undefined) {
+    throw badRequest('aud must be one of the FHIR servers this EHR serves.');
   }
-  return { client, redirectUri };
+  return { client, redirectUri, vendor };
 }
 
 /** The first problem with the remaining parameters, as an OAuth error code and description. */
@@ -84,7 +93,7 @@ function firstProblem(params: URLSearchParams): [string, string] | undefined {
 
 /** Validates an authorization request; throws (error page) or returns a redirect-with-error or the request. */
 export function parseAuthorizeRequest(ctx: SandboxContext, params: URLSearchParams): ParsedAuthorize {
-  const { client, redirectUri } = verifiedClient(ctx, params);
+  const { client, redirectUri, vendor } = verifiedClient(ctx, params);
   const state = single(params, 'state') ?? undefined;
   const problem = firstProblem(params);
   if (problem !== undefined) {
@@ -95,6 +104,7 @@ export function parseAuthorizeRequest(ctx: SandboxContext, params: URLSearchPara
   const request: AuthorizationRequest = {
     clientId: client.clientId,
     redirectUri,
+    vendor,
     state: state as string,
     scopes: splitScopes(single(params, 'scope') as string),
     codeChallenge: single(params, 'code_challenge') as string,

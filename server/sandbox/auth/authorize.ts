@@ -20,6 +20,10 @@ function answerEhrLaunch(ctx: SandboxContext, request: AuthorizationRequest, lau
   if (launch?.clientId !== request.clientId) {
     return errorRedirect(request.redirectUri, 'invalid_request', 'The launch is unknown or expired.', request.state);
   }
+  // A launch is issued by one EHR: presenting it with another base's `aud` is the app mixing up tenants.
+  if (launch.context.simulation.vendor !== request.vendor) {
+    return errorRedirect(request.redirectUri, 'invalid_request', 'The launch belongs to another FHIR server than aud.', request.state);
+  }
   if (launch.context.simulation.fault === 'access_denied') {
     return errorRedirect(request.redirectUri, 'access_denied', 'The user denied access (simulated).', request.state);
   }
@@ -78,7 +82,7 @@ function decide(ctx: SandboxContext, req: Request): string {
   if (user === undefined || patient === undefined) {
     throw badRequest('Choose a user and a patient from the lists.');
   }
-  const context = { patient: patient.patientId, user: user.id, simulation: DEFAULT_SIMULATION };
+  const context = { patient: patient.patientId, user: user.id, simulation: { ...DEFAULT_SIMULATION, vendor: request.vendor } };
   return redirectWithCode(ctx, request, grantFor(request, context, false));
 }
 

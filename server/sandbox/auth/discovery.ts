@@ -1,6 +1,8 @@
 import express from 'express';
 import type { Response, Router } from 'express';
-import type { SandboxContext } from '../context';
+import { FHIR_SITE_PATHS, siteContext } from '../context';
+import type { FhirSiteContext, SandboxContext } from '../context';
+import { SANDBOX_VENDORS } from '../types';
 
 /** The SMART capabilities this sandbox implements (conformance.html#capabilities). */
 const CAPABILITIES = [
@@ -60,7 +62,7 @@ function sendPublicJson(res: Response, body: unknown): void {
   res.type('application/json').send(JSON.stringify(body));
 }
 
-export function smartConfiguration(ctx: SandboxContext): Record<string, unknown> {
+export function smartConfiguration(ctx: FhirSiteContext): Record<string, unknown> {
   return {
     issuer: ctx.fhirBaseUrl,
     jwks_uri: ctx.jwksUrl,
@@ -76,7 +78,7 @@ export function smartConfiguration(ctx: SandboxContext): Record<string, unknown>
   };
 }
 
-function openidConfiguration(ctx: SandboxContext): Record<string, unknown> {
+function openidConfiguration(ctx: FhirSiteContext): Record<string, unknown> {
   return {
     issuer: ctx.fhirBaseUrl,
     jwks_uri: ctx.jwksUrl,
@@ -89,11 +91,18 @@ function openidConfiguration(ctx: SandboxContext): Record<string, unknown> {
   };
 }
 
-/** `.well-known/smart-configuration`, `.well-known/openid-configuration`, `/auth/jwks` and `/smart-style.json`. */
+/**
+ * Each FHIR base's `.well-known/smart-configuration` and `.well-known/openid-configuration` (issuer = that base;
+ * the authorization server behind them is shared), `/auth/jwks` and `/smart-style.json`.
+ */
 export function discoveryRoutes(ctx: SandboxContext): Router {
   const router = express.Router();
-  router.get('/fhir/.well-known/smart-configuration', (_req, res) => sendPublicJson(res, smartConfiguration(ctx)));
-  router.get('/fhir/.well-known/openid-configuration', (_req, res) => sendPublicJson(res, openidConfiguration(ctx)));
+  for (const vendor of SANDBOX_VENDORS) {
+    const site = siteContext(ctx, vendor);
+    const base = FHIR_SITE_PATHS[vendor];
+    router.get(`${base}/.well-known/smart-configuration`, (_req, res) => sendPublicJson(res, smartConfiguration(site)));
+    router.get(`${base}/.well-known/openid-configuration`, (_req, res) => sendPublicJson(res, openidConfiguration(site)));
+  }
   router.get('/auth/jwks', (_req, res) => sendPublicJson(res, { keys: [ctx.signingKey.publicJwk] }));
   router.get('/smart-style.json', (_req, res) => sendPublicJson(res, SMART_STYLE));
   return router;

@@ -23,16 +23,17 @@ function signingKeyFor(ctx: SandboxContext, grant: Grant): crypto.KeyObject {
 }
 
 /**
- * The OpenID Connect id_token for `openid` grants: RS256, `kid` header, iss = the FHIR base (the issuer in
- * discovery), aud = client_id, and `fhirUser` as an absolute Practitioner URL when `fhirUser` was granted.
+ * The OpenID Connect id_token for `openid` grants: RS256, `kid` header, iss = the grant's FHIR base (the issuer in
+ * that base's discovery), aud = client_id, and `fhirUser` as an absolute Practitioner URL when `fhirUser` was granted.
  * See https://hl7.org/fhir/smart-app-launch/STU2.2/scopes-and-launch-context.html#scopes-for-requesting-identity-data.
  */
 export function signIdToken(ctx: SandboxContext, grant: Grant, lifetimeSeconds: number, nonce?: string): string {
   const now = nowSeconds(ctx);
   const user = grant.context.user;
   const fault = grant.context.simulation.fault;
+  const issuer = ctx.fhirBaseUrls[grant.context.simulation.vendor];
   const claims: Record<string, unknown> = {
-    iss: ctx.fhirBaseUrl,
+    iss: issuer,
     sub: user,
     aud: fault === 'id_token_wrong_audience' ? wrongAudience(ctx, grant.clientId) : grant.clientId,
     iat: now,
@@ -40,7 +41,7 @@ export function signIdToken(ctx: SandboxContext, grant: Grant, lifetimeSeconds: 
     name: ctx.data.practitioners.find((p) => p.id === user)?.name ?? user,
   };
   if (grant.scopes.includes('fhirUser')) {
-    claims.fhirUser = `${ctx.fhirBaseUrl}/Practitioner/${user}`;
+    claims.fhirUser = `${issuer}/Practitioner/${user}`;
   }
   if (nonce !== undefined) {
     claims.nonce = nonce;

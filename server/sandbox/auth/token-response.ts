@@ -29,14 +29,11 @@ function patientBanner(grant: Grant): boolean | string {
 /** The SMART launch context that rides along with the token (app-launch.html, "launch context parameters"). */
 function launchContext(ctx: SandboxContext, grant: Grant): Record<string, unknown> {
   const { patient, encounter, simulation } = grant.context;
+  // Nothing here names the imitated vendor: the app knows it from the tenant configured for the `iss`, as with a real EHR.
   const context: Record<string, unknown> = {
     patient,
     need_patient_banner: patientBanner(grant),
     smart_style_url: ctx.styleUrl,
-    tenant: 'sandbox',
-    // Sandbox only: which EHR this launch simulates, so the app files with the matching write profile
-    // (server/writeback/profile.ts). A real EHR is one vendor per tenant and sends nothing like it.
-    sandbox_vendor: simulation.vendor,
   };
   if (grant.ehrLaunch && encounter !== undefined) {
     context.encounter = encounter;

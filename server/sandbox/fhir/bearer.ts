@@ -1,16 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
 import type { Grant } from '../types';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]{1,512}=*)$/i;
 
 /** Every FHIR request except discovery and `metadata` needs a live access token: else 401 + `WWW-Authenticate: Bearer`. */
-export function requireAccessToken(ctx: SandboxContext): (req: Request, res: Response, next: NextFunction) => void {
+export function requireAccessToken(ctx: FhirSiteContext): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     const match = BEARER.exec(req.get('authorization') ?? '');
     const grant = match === null ? undefined : ctx.state.accessTokens.get(match[1]);
-    if (grant === undefined) {
+    // A token is for the one FHIR base it was granted on (its `aud`): another base is another EHR to it.
+    if (grant === undefined || grant.context.simulation.vendor !== ctx.vendor) {
       throw fhirError('unauthorized', 'A valid access token is required.', 'login');
     }
     res.locals.grant = grant;

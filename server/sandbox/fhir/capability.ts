@@ -9,6 +9,10 @@ export interface CapabilityInput {
   authorizeUrl: string;
   tokenUrl: string;
   resourceTypes: Iterable<string>;
+  /** The imitated EHR's name, shown in `implementation.description`. */
+  name: string;
+  /** Whether this base honours `If-None-Exist` on a type (Epic and Oracle do not on DocumentReference). */
+  conditionalCreate(type: string): boolean;
 }
 
 function searchParams(resourceType: string): CapabilityStatementRestResource['searchParam'] {
@@ -24,16 +28,13 @@ function interactions(type: string): CapabilityStatementRestResource['interactio
   return codes.map((code) => ({ code: code as 'read' }));
 }
 
-/**
- * `conditionalCreate: true` is the generic server's: the statement is public and the same for every launch, while
- * Epic and Oracle launches ignore `If-None-Exist` on DocumentReference as those EHRs do (see `vendor-write.ts`).
- */
-function resourceEntry(type: string): CapabilityStatementRestResource {
+/** Each base advertises its own vendor's `conditionalCreate` (see `vendor-write.ts`), as that EHR's statement would. */
+function resourceEntry(input: CapabilityInput, type: string): CapabilityStatementRestResource {
   return {
     type: type as CapabilityStatementRestResource['type'],
     interaction: interactions(type),
     versioning: 'versioned',
-    conditionalCreate: true,
+    conditionalCreate: input.conditionalCreate(type),
     searchParam: searchParams(type),
   };
 }
@@ -50,7 +51,7 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
     date: new Date().toISOString(),
     kind: 'instance',
     software: { name: 'ITDD Consent sandbox EHR' },
-    implementation: { description: 'Sandbox EHR (synthetic patients)', url: input.fhirBaseUrl },
+    implementation: { description: `${input.name} (synthetic patients)`, url: input.fhirBaseUrl },
     fhirVersion: '4.0.1',
     format: ['json'],
     rest: [
@@ -73,7 +74,7 @@ export function buildCapabilityStatement(input: CapabilityInput): CapabilityStat
             },
           ],
         },
-        resource: [...input.resourceTypes].sort().map(resourceEntry),
+        resource: [...input.resourceTypes].sort().map((type) => resourceEntry(input, type)),
       },
     ],
   };

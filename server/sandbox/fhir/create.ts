@@ -1,7 +1,7 @@
 import { getStatus, isOk, OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError, operationOutcome } from '../errors';
 import { canSee, decideAccess, grantCanRead, patientParamOf } from './access';
 import type { Access } from './access';
@@ -78,7 +78,7 @@ export function sendRefusal(res: Response, type: string, refusal: WriteRefusal):
 }
 
 /** The successful answer, shaped like the vendor's: Location, ETag and body (or not). */
-function sendCreated(ctx: SandboxContext, req: Request, res: Response, behaviour: VendorWrite, status: number, stored: Resource): void {
+function sendCreated(ctx: FhirSiteContext, req: Request, res: Response, behaviour: VendorWrite, status: number, stored: Resource): void {
   res.setHeader('Location', behaviour.location(ctx, stored));
   if (behaviour.etag) {
     setVersionHeaders(res, stored);
@@ -92,7 +92,7 @@ function sendCreated(ctx: SandboxContext, req: Request, res: Response, behaviour
 }
 
 /** Structure, patient and vendor checks. Returns false when it has already answered with the refusal. */
-async function acceptable(ctx: SandboxContext, res: Response, resource: Resource, access: Access): Promise<boolean> {
+async function acceptable(ctx: FhirSiteContext, res: Response, resource: Resource, access: Access): Promise<boolean> {
   const type = resource.resourceType;
   const invalid = validationOutcome(resource);
   if (invalid !== undefined) {
@@ -106,7 +106,7 @@ async function acceptable(ctx: SandboxContext, res: Response, resource: Resource
     return true;
   }
   const grant = grantOf(res);
-  const refusal = await vendorWriteFor(grant, type).refusal(ctx, resource, grant);
+  const refusal = await vendorWriteFor(ctx, type).refusal(ctx, resource, grant);
   if (refusal !== undefined) {
     sendRefusal(res, type, refusal);
     return false;
@@ -118,7 +118,7 @@ async function acceptable(ctx: SandboxContext, res: Response, resource: Resource
  * `POST /fhir/:type`: validation, scope and patient checks, the vendor's rules, conditional create where the vendor
  * honours it, and the vendor's answer (`Location`, `ETag`, body).
  */
-export async function handleCreate(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
+export async function handleCreate(ctx: FhirSiteContext, req: Request, res: Response): Promise<void> {
   const type = req.params.type as string;
   const grant = grantOf(res);
   const access = decideAccess(grant, type, 'create');
@@ -126,7 +126,7 @@ export async function handleCreate(ctx: SandboxContext, req: Request, res: Respo
   if (!(await acceptable(ctx, res, resource, access))) {
     return;
   }
-  const behaviour = vendorWriteFor(grant, type);
+  const behaviour = vendorWriteFor(ctx, type);
   const toStore = resource.resourceType === 'DocumentReference' ? behaviour.storedShape(ctx, resource) : resource;
   const condition = behaviour.conditionalCreate ? conditionHeader(req, type, access) : {};
   const [outcome, stored] = await callRouter(ctx, 'POST', type, toStore, condition);

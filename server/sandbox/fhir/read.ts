@@ -1,13 +1,13 @@
 import { isOk } from '@medplum/core';
 import type { Request, Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
 import { canSee, decideAccess } from './access';
 import { grantOf } from './bearer';
 import { callRouter, sendFhir, sendOutcome, setVersionHeaders } from './respond';
 
 /** `GET /fhir/:type/:id` and `GET /fhir/:type/:id/_history/:vid` (the target of a create's `Location`). */
-export async function handleRead(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
+export async function handleRead(ctx: FhirSiteContext, req: Request, res: Response): Promise<void> {
   const { type, id, vid } = req.params as { type: string; id: string; vid?: string };
   const access = decideAccess(grantOf(res), type, 'read');
   const url = vid === undefined ? `${type}/${id}` : `${type}/${id}/_history/${vid}`;

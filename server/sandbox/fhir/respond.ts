@@ -3,14 +3,14 @@ import { getStatus } from '@medplum/core';
 import type { FhirResponse, HttpMethod } from '@medplum/fhir-router';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /** Runs one request through Medplum's router. `url` is relative to the FHIR base (`Observation?patient=p1`). */
 export function callRouter(
-  ctx: SandboxContext,
+  ctx: FhirSiteContext,
   method: HttpMethod,
   url: string,
   body?: unknown,
@@ -41,7 +41,7 @@ export function setVersionHeaders(res: Response, resource: Resource): void {
 }
 
 /** The absolute URL of a resource (and version) on this server. */
-export function resourceUrl(ctx: SandboxContext, resource: Resource, withVersion = false): string {
+export function resourceUrl(ctx: FhirSiteContext, resource: Resource, withVersion = false): string {
   const base = `${ctx.fhirBaseUrl}/${resource.resourceType}/${resource.id ?? ''}`;
   return withVersion && resource.meta?.versionId !== undefined ? `${base}/_history/${resource.meta.versionId}` : base;
 }

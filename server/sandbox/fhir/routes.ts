@@ -1,7 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { CapabilityStatement } from '@medplum/fhirtypes';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { injectFaults } from '../faults/inject';
 import { fhirError } from '../errors';
 import { requireAccessToken } from './bearer';
@@ -11,13 +11,21 @@ import { handleRead } from './read';
 import { FHIR_JSON } from './respond';
 import { handleSearch } from './search';
 import { handleUpdate } from './update';
+import { vendorWriteFor } from './vendor-write';
 import { recordDocumentWrites } from './write-log';
+import type { SandboxVendor } from '../types';
+
+const SITE_NAMES: Readonly<Record<SandboxVendor, string>> = {
+  generic: 'Sandbox EHR',
+  epic: 'Sandbox EHR imitating Epic',
+  oracle: 'Sandbox EHR imitating Oracle Health',
+};
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const BODY_LIMIT = '10mb';
 
 /** Unknown types and malformed ids are 404 before any scope logic runs. */
-function checkTarget(ctx: SandboxContext): (req: Request, res: Response, next: NextFunction) => void {
+function checkTarget(ctx: FhirSiteContext): (req: Request, res: Response, next: NextFunction) => void {
   return (req, _res, next) => {
     const { type, id, vid } = req.params as Record<string, string | undefined>;
     if (type === undefined || !ctx.servedTypes.has(type)) {
@@ -31,15 +39,20 @@ function checkTarget(ctx: SandboxContext): (req: Request, res: Response, next: N
 }
 
 /**
- * The FHIR R4 server at `/fhir`: public `metadata`, everything else behind a bearer token and the SMART scopes.
+ * One imitated EHR's FHIR R4 server, mounted at its base (`FHIR_SITE_PATHS`): public `metadata`, everything else behind a bearer token and the SMART scopes.
  * Only read (and vread), search-type, create and DocumentReference corrections (update to entered-in-error) are
  * served; other interactions answer 405. DocumentReference writes are logged and can be faulted (`../faults`).
  */
-export function fhirRoutes(ctx: SandboxContext): Router {
+export function fhirRoutes(ctx: FhirSiteContext): Router {
   const router = express.Router();
   let capability: CapabilityStatement | undefined;
   router.get('/metadata', (_req, res) => {
-    capability ??= buildCapabilityStatement({ ...ctx, resourceTypes: ctx.servedTypes });
+    capability ??= buildCapabilityStatement({
+      ...ctx,
+      resourceTypes: ctx.servedTypes,
+      name: SITE_NAMES[ctx.vendor],
+      conditionalCreate: (type) => vendorWriteFor(ctx, type).conditionalCreate,
+    });
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.type(FHIR_JSON).send(JSON.stringify(capability));
   });

@@ -1,7 +1,7 @@
 import { getSearchParameter, isOk } from '@medplum/core';
 import type { Bundle, BundleLink } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
 import type { Grant } from '../types';
 import { assertPatientSearch, decideAccess, grantCanRead } from './access';
@@ -35,7 +35,7 @@ function pageOf(params: URLSearchParams): Page {
   return { count, offset: integerParam(params, '_offset', 0, MAX_OFFSET) };
 }
 
-function pageUrl(ctx: SandboxContext, type: string, params: URLSearchParams, page: Page): string {
+function pageUrl(ctx: FhirSiteContext, type: string, params: URLSearchParams, page: Page): string {
   const copy = new URLSearchParams(params);
   copy.set('_count', String(page.count));
   copy.set('_offset', String(page.offset));
@@ -43,7 +43,7 @@ function pageUrl(ctx: SandboxContext, type: string, params: URLSearchParams, pag
 }
 
 /** `self`, `next` and `previous` links: Medplum's MemoryRepository adds none, and apps must page (Oracle reviews check). */
-function pagingLinks(ctx: SandboxContext, type: string, params: URLSearchParams, page: Page, total: number): BundleLink[] {
+function pagingLinks(ctx: FhirSiteContext, type: string, params: URLSearchParams, page: Page, total: number): BundleLink[] {
   const links: BundleLink[] = [{ relation: 'self', url: pageUrl(ctx, type, params, page) }];
   if (page.offset + page.count < total) {
     links.push({ relation: 'next', url: pageUrl(ctx, type, params, { ...page, offset: page.offset + page.count }) });
@@ -56,7 +56,7 @@ function pagingLinks(ctx: SandboxContext, type: string, params: URLSearchParams,
 }
 
 /** Absolute `fullUrl`s, and `_include`d/`_revinclude`d resources the token could not read directly dropped. */
-function finishBundle(ctx: SandboxContext, bundle: Bundle, grant: Grant, links: BundleLink[]): Bundle {
+function finishBundle(ctx: FhirSiteContext, bundle: Bundle, grant: Grant, links: BundleLink[]): Bundle {
   const entry = (bundle.entry ?? [])
     .filter((e) => e.resource !== undefined && (e.search?.mode === 'match' || grantCanRead(grant, e.resource)))
     .map((e) => ({ fullUrl: resourceUrl(ctx, e.resource as NonNullable<typeof e.resource>), ...e }));
@@ -87,7 +87,7 @@ function qualifyBareReferences(type: string, params: URLSearchParams): URLSearch
 }
 
 /** `GET /fhir/:type?…`: scope and patient checks, the simulated failure, then Medplum's search with our paging. */
-export async function handleSearch(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
+export async function handleSearch(ctx: FhirSiteContext, req: Request, res: Response): Promise<void> {
   const type = req.params.type as string;
   const grant = grantOf(res);
   const params = queryOf(req.originalUrl);

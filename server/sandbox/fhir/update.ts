@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isOk } from '@medplum/core';
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
-import type { SandboxContext } from '../context';
+import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
 import { canSee, decideAccess } from './access';
 import { grantOf } from './bearer';
@@ -64,7 +64,7 @@ function checkVersion(req: Request, stored: Resource, behaviour: VendorWrite): v
   }
 }
 
-async function readStored(ctx: SandboxContext, type: string, id: string): Promise<DocumentReference> {
+async function readStored(ctx: FhirSiteContext, type: string, id: string): Promise<DocumentReference> {
   const [outcome, stored] = await callRouter(ctx, 'GET', `${type}/${id}`);
   if (!isOk(outcome) || stored?.resourceType !== 'DocumentReference') {
     throw fhirError('not_found', `There is no ${type} ${id}.`, 'not-found');
@@ -84,13 +84,13 @@ function sendUpdated(req: Request, res: Response, behaviour: VendorWrite, update
 }
 
 /** The correction: scopes (Oracle also needs read), the note's patient, its version, then the status change. */
-export async function handleUpdate(ctx: SandboxContext, req: Request, res: Response): Promise<void> {
+export async function handleUpdate(ctx: FhirSiteContext, req: Request, res: Response): Promise<void> {
   const { type, id } = req.params as { type: string; id: string };
   if (type !== 'DocumentReference') {
     throw fhirError('bad_request', 'Only DocumentReference corrections are supported.', 'not-supported', 405);
   }
   const grant = grantOf(res);
-  const behaviour = vendorWriteFor(grant, type);
+  const behaviour = vendorWriteFor(ctx, type);
   const access = decideAccess(grant, type, 'update');
   if (behaviour.ifMatch === 'required') {
     decideAccess(grant, type, 'read');

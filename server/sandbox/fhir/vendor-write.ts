@@ -1,8 +1,7 @@
 import { isOk } from '@medplum/core';
 import type { DocumentReference, Resource } from '@medplum/fhirtypes';
-import type { Vendor } from '../../config';
-import type { SandboxContext } from '../context';
-import type { Grant } from '../types';
+import type { FhirSiteContext } from '../context';
+import type { Grant, SandboxVendor } from '../types';
 import { callRouter, resourceUrl } from './respond';
 import { epicRefusal, oracleRefusal, oracleStoredShape } from './vendor-rules';
 import type { WriteRefusal } from './vendor-rules';
@@ -15,16 +14,16 @@ import type { WriteRefusal } from './vendor-rules';
 export interface VendorWrite {
   /** FHIR conditional create. Epic: `conditionalCreate: false` [V], Oracle: undocumented and `identifier` ignored. */
   conditionalCreate: boolean;
-  refusal(ctx: SandboxContext, doc: DocumentReference, grant: Grant): Promise<WriteRefusal | undefined>;
+  refusal(ctx: FhirSiteContext, doc: DocumentReference, grant: Grant): Promise<WriteRefusal | undefined>;
   /** What the EHR keeps of the body. */
-  storedShape(ctx: SandboxContext, doc: DocumentReference): DocumentReference;
+  storedShape(ctx: FhirSiteContext, doc: DocumentReference): DocumentReference;
   /**
    * The body of a successful create or update: the resource (unless `Prefer: return=minimal`), only on
    * `Prefer: return=representation` (Epic [S]), or never (Oracle's documented `Content-Length: 0` [V]).
    */
   body: 'resource' | 'on-request' | 'never';
   /** The create's `Location` header. */
-  location(ctx: SandboxContext, stored: Resource): string;
+  location(ctx: FhirSiteContext, stored: Resource): string;
   etag: boolean;
   /** Corrections (`PUT` to entered-in-error): whether `If-Match` is required, and the status of a stale one. */
   ifMatch: 'optional' | 'required';
@@ -36,7 +35,7 @@ export interface VendorWrite {
 const FHIR_ID = /^Encounter\/[A-Za-z0-9\-.]{1,64}$/;
 
 /** Epic [S]: `context.encounter` "must be an existing encounter of the same patient". */
-async function epicEncounterRefusal(ctx: SandboxContext, doc: DocumentReference): Promise<WriteRefusal | undefined> {
+async function epicEncounterRefusal(ctx: FhirSiteContext, doc: DocumentReference): Promise<WriteRefusal | undefined> {
   const reference = doc.context?.encounter?.[0]?.reference ?? '';
   if (FHIR_ID.test(reference)) {
     const [outcome, encounter] = await callRouter(ctx, 'GET', reference);
@@ -92,11 +91,14 @@ const ORACLE: VendorWrite = {
   correctable: ['status', 'docStatus'],
 };
 
-const BY_VENDOR: Readonly<Record<Vendor, VendorWrite>> = { generic: GENERIC, epic: EPIC, oracle: ORACLE };
+const BY_VENDOR: Readonly<Record<SandboxVendor, VendorWrite>> = { generic: GENERIC, epic: EPIC, oracle: ORACLE };
 
-/** The write behaviour for a resource type under a grant: the launch's vendor for DocumentReference, else generic. */
-export function vendorWriteFor(grant: Grant, resourceType: string): VendorWrite {
-  return resourceType === 'DocumentReference' ? BY_VENDOR[grant.context.simulation.vendor] : GENERIC;
+/**
+ * The write behaviour for a resource type: for DocumentReference, that of the vendor whose FHIR base the request came
+ * in on; other types are written the generic way.
+ */
+export function vendorWriteFor(ctx: FhirSiteContext, resourceType: string): VendorWrite {
+  return resourceType === 'DocumentReference' ? BY_VENDOR[ctx.vendor] : GENERIC;
 }
 
 /** Whether the successful answer carries the resource, given the vendor and the request's `Prefer` header. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badRequest } from '../../errors';
 import type { SandboxContext } from '../context';
-import { BANNER_SETTINGS, SIMULATED_FAULTS, WRITE_FAULTS } from '../types';
+import { BANNER_SETTINGS, SANDBOX_VENDORS, SIMULATED_FAULTS, WRITE_FAULTS } from '../types';
 import type { LaunchContext, Simulation } from '../types';
 
 /** The resource types a launch can deny (each section of the handout reads one of them). */
@@ -26,7 +26,7 @@ const launchSchema = z.object({
   user: id,
   patient: id,
   encounter: z.union([id, z.literal('')]).optional(),
-  vendor: z.enum(['generic', 'epic', 'oracle']).default('generic'),
+  vendor: z.enum(SANDBOX_VENDORS).default('generic'),
   banner: z.union([z.boolean(), z.enum(BANNER_SETTINGS)]).default('true'),
   error: z.enum(SIMULATED_FAULTS).default('none'),
   deny: list.pipe(z.array(z.enum(DENIABLE_TYPES))),

@@ -5,16 +5,20 @@ import type { SandboxContext } from '../context';
 import { isCrossSitePost } from '../cookies';
 import { sendHtml } from '../html';
 import { LAUNCH_TTL_MS, randomToken } from '../state';
+import type { SandboxVendor } from '../types';
 import { SANDBOX_CSS, SIMULATOR_JS } from './assets';
 import { parseLaunchInput } from './launch-input';
 import { renderFramePage, renderSimulatorPage } from './page';
 
 const PREFERRED_USER = 'itdd-dr-rivera';
 
-/** The app's launch URL with `iss` and `launch`, as an EHR opens it (app-launch.html#launch-app-ehr-launch). */
-function appLaunchUrl(ctx: SandboxContext, launchId: string): string {
+/**
+ * The app's launch URL with `iss` and `launch`, as an EHR opens it (app-launch.html#launch-app-ehr-launch); `iss` is
+ * the chosen vendor's FHIR base, so the app treats the launch as coming from that tenant.
+ */
+function appLaunchUrl(ctx: SandboxContext, launchId: string, vendor: SandboxVendor): string {
   const url = new URL(ctx.appClient.launchUrl);
-  url.searchParams.set('iss', ctx.fhirBaseUrl);
+  url.searchParams.set('iss', ctx.fhirBaseUrls[vendor]);
   url.searchParams.set('launch', launchId);
   return url.toString();
 }
@@ -38,7 +42,7 @@ function launch(ctx: SandboxContext, req: Request, res: Response): void {
   const context = parseLaunchInput(ctx, req.body);
   const launchId = randomToken();
   ctx.state.launches.set(launchId, { clientId: ctx.appClient.clientId, context }, LAUNCH_TTL_MS);
-  const launchUrl = appLaunchUrl(ctx, launchId);
+  const launchUrl = appLaunchUrl(ctx, launchId, context.simulation.vendor);
   const frameUrl = `${ctx.baseUrl}/simulator/frame/${launchId}`;
   if (req.accepts(['html', 'json']) === 'json') {
     res.setHeader('Cache-Control', 'no-store').json({ launchUrl, ...(context.simulation.embed ? { frameUrl } : {}) });
@@ -56,7 +60,7 @@ function showFrame(ctx: SandboxContext, req: Request, res: Response): void {
   const { patient, user } = record.context;
   const patientName = ctx.data.patients.find((p) => p.patientId === patient)?.name ?? '(no name)';
   const userName = ctx.data.practitioners.find((p) => p.id === user)?.name ?? user;
-  sendHtml(res, 200, renderFramePage(patientName, userName, appLaunchUrl(ctx, launchId)));
+  sendHtml(res, 200, renderFramePage(patientName, userName, appLaunchUrl(ctx, launchId, record.context.simulation.vendor)));
 }
 
 /** The EHR simulator: `GET /`, `POST /simulator/launch`, `GET /simulator/frame/:launch` and the page assets. */
