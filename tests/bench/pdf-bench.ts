@@ -141,6 +141,11 @@ async function runPdfBench(): Promise<BenchReport> {
         { target: 'pool p50 / floor p50 at concurrency 1', value: ratio, limit: TARGET_RATIO, met: ratio <= TARGET_RATIO },
         { target: 'pool PDFs per second at concurrency 4', value: perSecond, limit: TARGET_PER_SECOND, met: perSecond >= TARGET_PER_SECOND },
       ],
+      figures: {
+        pdf_p50_ms: Math.round(percentile(pool1.latencies, 50)),
+        pdf_floor_p50_ms: Math.round(percentile(floor1.latencies, 50)),
+        pdf_per_s_c4: perSecond,
+      },
       notes: [
         `Document: the anticoagulant synthetic patient's handout, ${pages} pages, ${Math.round(document.html.length / 1024)} KiB of HTML, tagged PDF with header and footer templates.`,
         'Latency of a pool render includes queue wait; the page reset after each render is off the caller\'s path but uses the same CPU.',

@@ -1,0 +1,123 @@
+/**
+ * From the clinician's click on "Launch ITDD Consent" in the sandbox EHR simulator to the handout preview rendered
+ * in the app, in Chromium, with the sandbox EHR answering every auth and FHIR request `ehr_delay_ms` late (a hospital
+ * EHR is often slower). The sandbox records each request it answered, so the bench counts what one launch costs the
+ * EHR: requests, and sequential round trips (the longest chain of requests each waiting for the one before).
+ *
+ * The naive path it replaces re-read the chart on every API call (context, discussion, handout info, preview); its
+ * cost is derived from the read wave measured in this run (one "Refresh from the chart" = one wave).
+ */
+import type { Browser, Page } from 'puppeteer';
+import { launchBrowser } from '../support/browser';
+import { openSimulator } from '../support/simulator-page';
+import type { TestSystem } from '../support/system';
+import { startTestSystem } from '../support/system';
+import type { EhrRequest } from './ehr-traffic';
+import { sequentialRoundTrips } from './ehr-traffic';
+import { percentile } from './pdf-bench';
+
+export const EHR_DELAY_MS = Number(process.env.BENCH_EHR_DELAY_MS ?? 50);
+const LAUNCHES = 7;
+const PATIENT = 'anticoagulant-patient';
+/**
+ * What the path before the snapshot read from click to preview: /context one wave, /handout-info two and the
+ * preview two (each read the chart for the discussion and again for the page), the OpenID configuration again at
+ * every launch. On the critical path: the context wave, then the info and preview waves (their two reads ran side
+ * by side).
+ */
+const NAIVE_WAVES_PER_LAUNCH = 5;
+const NAIVE_SEQUENTIAL_WAVES = 2;
+
+export interface LaunchFigures {
+  ehr_delay_ms: number;
+  launch_to_handout_p50_ms: number;
+  launch_to_handout_p95_ms: number;
+  sequential_ehr_round_trips: number;
+  ehr_requests_per_launch: number;
+  naive_sequential_ehr_round_trips: number;
+  naive_ehr_requests_per_launch: number;
+  naive_to_snapshot_requests_ratio: number;
+  naive_to_snapshot_round_trips_ratio: number;
+  reads_per_chart_wave: number;
+}
+
+/** Requests to the EHR's auth and FHIR endpoints (not the simulator's own page), in the window. */
+function ehrRequestsBetween(system: TestSystem, from: number, to: number): EhrRequest[] {
+  const sandbox = system.sandbox;
+  if (sandbox === undefined) {
+    throw new Error('the launch bench needs the sandbox EHR');
+  }
+  return sandbox.requests().filter((r) => r.start >= from && r.start <= to && !r.path.startsWith('/simulator') && r.path !== '/' && !r.path.startsWith('/assets'));
+}
+
+async function previewRendered(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const frame = document.querySelector<HTMLIFrameElement>('#handout-preview');
+    return frame?.contentDocument?.querySelector('h1') !== null && frame?.contentDocument?.readyState === 'complete';
+  }, { timeout: 30_000 });
+}
+
+/** One launch timed from the click: the app window opens on the chart, the clinician opens the Handout tab. */
+async function timedLaunch(browser: Browser, system: TestSystem): Promise<{ ms: number; requests: EhrRequest[] }> {
+  const simulator = await openSimulator(browser, system.sandboxUrl ?? '', { patient: PATIENT, vendor: 'generic' });
+  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
+  const clicked = performance.now();
+  await simulator.click('#launch');
+  const page = (await (await opened).page()) as Page;
+  await page.waitForSelector('#tab-button-handout', { timeout: 30_000 });
+  await page.click('#tab-button-handout');
+  await previewRendered(page);
+  const done = performance.now();
+  const requests = ehrRequestsBetween(system, clicked, done);
+  await Promise.all([page.close(), simulator.close()]);
+  return { ms: done - clicked, requests };
+}
+
+/** The requests one deliberate re-read of the chart makes: the size of a read wave. */
+async function readsPerWave(browser: Browser, system: TestSystem): Promise<number> {
+  const simulator = await openSimulator(browser, system.sandboxUrl ?? '', { patient: PATIENT, vendor: 'generic' });
+  const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
+  await simulator.click('#launch');
+  const page = (await (await opened).page()) as Page;
+  await page.waitForSelector('#refresh-chart', { timeout: 30_000 });
+  const before = performance.now();
+  await page.click('#refresh-chart');
+  await page.waitForSelector('#chart-changes', { timeout: 30_000 });
+  const wave = ehrRequestsBetween(system, before, performance.now()).length;
+  await Promise.all([page.close(), simulator.close()]);
+  return wave;
+}
+
+export async function measureLaunch(): Promise<LaunchFigures> {
+  const system = await startTestSystem({ LOG_LEVEL: 'warn', SANDBOX_LATENCY_MS: String(EHR_DELAY_MS), PDF_WARM: 'off' });
+  const chromium = await launchBrowser();
+  try {
+    await timedLaunch(chromium.browser, system); // warms discovery, the EHR's keys, the app and Chromium
+    const runs: Array<{ ms: number; requests: EhrRequest[] }> = [];
+    for (let i = 0; i < LAUNCHES; i += 1) {
+      runs.push(await timedLaunch(chromium.browser, system));
+    }
+    const wave = await readsPerWave(chromium.browser, system);
+    const times = runs.map((r) => r.ms);
+    const requests = Math.max(...runs.map((r) => r.requests.length));
+    const roundTrips = Math.max(...runs.map((r) => sequentialRoundTrips(r.requests)));
+    // Naive: the same authorize and token, the OpenID configuration fetched again each launch, and a wave per read.
+    const naiveRequests = 2 + 1 + NAIVE_WAVES_PER_LAUNCH * wave;
+    const naiveRoundTrips = 3 + NAIVE_SEQUENTIAL_WAVES;
+    return {
+      ehr_delay_ms: EHR_DELAY_MS,
+      launch_to_handout_p50_ms: Math.round(percentile(times, 50)),
+      launch_to_handout_p95_ms: Math.round(percentile(times, 95)),
+      sequential_ehr_round_trips: roundTrips,
+      ehr_requests_per_launch: requests,
+      naive_sequential_ehr_round_trips: naiveRoundTrips,
+      naive_ehr_requests_per_launch: naiveRequests,
+      naive_to_snapshot_requests_ratio: Math.round((naiveRequests / requests) * 10) / 10,
+      naive_to_snapshot_round_trips_ratio: Math.round((naiveRoundTrips / roundTrips) * 10) / 10,
+      reads_per_chart_wave: wave,
+    };
+  } finally {
+    await chromium.close();
+    await system.close();
+  }
+}
