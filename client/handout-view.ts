@@ -92,7 +92,11 @@ function mmeSummary(info: HandoutInfo): HTMLElement | null {
 }
 
 export async function mountHandout(container: HTMLElement, launchId: string): Promise<void> {
-  container.replaceChildren(el('p', { class: 'loading' }, 'Preparing the handout…'));
+  // The preview starts loading at once, side by side with the handout facts: the two are independent requests.
+  // The frame stays where it is (moving an iframe in the DOM reloads it); the rest is put in front of it.
+  const loading = el('p', { class: 'loading' }, 'Preparing the handout…');
+  const frame = el('iframe', { id: 'handout-preview', title: 'Handout preview', src: `/app/${launchId}/handout` });
+  container.replaceChildren(loading, frame);
   const response = await fetch(`/api/launches/${encodeURIComponent(launchId)}/handout-info`, { headers: { accept: 'application/json' }, cache: 'no-store' });
   const body = (await response.json()) as HandoutInfo & { message?: string; hint?: string };
   if (!response.ok) {
@@ -100,7 +104,6 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
     return;
   }
   const large = el('input', { type: 'checkbox', id: 'large-print' });
-  const frame = el('iframe', { id: 'handout-preview', title: 'Handout preview', src: `/app/${launchId}/handout` });
   const download = el('a', { id: 'download-pdf', class: 'button', href: `/api/launches/${launchId}/handout.pdf`, download: '' }, 'Download PDF');
   const print = el('button', { type: 'button', id: 'print-handout', class: 'secondary' }, 'Print');
   const indication = select('handout-indication', INDICATION_CHOICES);
@@ -139,6 +142,6 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
         download,
       )
     : el('p', { class: 'read-note' }, 'This handout version is not approved for patients, so it cannot be printed here.');
-  container.replaceChildren(packSummary(body), ...[mmeSummary(body)].filter((x): x is HTMLElement => x !== null), actions, frame);
+  loading.replaceWith(packSummary(body), ...[mmeSummary(body)].filter((x): x is HTMLElement => x !== null), actions);
 }
 
