@@ -12,8 +12,6 @@ COPY scripts ./scripts
 COPY server ./server
 COPY client ./client
 COPY fhir-resources ./fhir-resources
-COPY tests/bench ./tests/bench
-COPY tests/support ./tests/support
 RUN npm run build
 
 # 2. Production dependencies only (no compilers, test tools or type packages).
