@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-tools/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', '.puppeteerrc.cjs', 'scripts/*.mjs', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'dist-tools/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', '.puppeteerrc.cjs', 'scripts/*.mjs', 'eslint.config.mjs', '.dependency-cruiser.cjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
