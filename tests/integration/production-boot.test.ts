@@ -37,7 +37,8 @@ test('SANDBOX=off with one https tenant: no sandbox module and no @medplum packa
         PDF_WARM: 'off',
         LOG_LEVEL: 'silent',
       },
-      timeout: 30_000,
+      // A first start initialises the embedded database, which takes tens of seconds on a loaded machine.
+      timeout: 90_000,
     });
     const result = JSON.parse(stdout) as { modules: string[]; tenants: string[]; noSandbox: boolean };
     expect(result.tenants).toEqual(['epic-prod']);
@@ -49,4 +50,4 @@ test('SANDBOX=off with one https tenant: no sandbox module and no @medplum packa
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-});
+}, 120_000);
