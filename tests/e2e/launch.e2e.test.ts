@@ -113,7 +113,7 @@ describe('standalone launch', () => {
     const page = await browser.newPage();
     watch(page);
     await page.goto(`${system.appUrl}/`);
-    await Promise.all([page.waitForNavigation(), page.click('a[href="/standalone?tenant=sandbox"]')]);
+    await Promise.all([page.waitForNavigation(), page.click('a[href="/standalone?tenant=sandbox-generic"]')]);
     expect(page.url().startsWith(`${system.sandboxUrl}/auth/authorize`)).toBe(true);
     await page.select('select[name="patient"]', 'diabetes-hba1c-patient');
     await page.select('select[name="user"]', 'itdd-dr-chen');

@@ -164,7 +164,7 @@ describe('the pool under failure', () => {
       expect(pool.stats().pids).not.toContain(idle);
 
       const busy = browserPid(pool.stats().pids);
-      const slow = `<!doctype html><html><body>${'<p>Lorem ipsum dolor sit amet.</p>'.repeat(8_000)}<p>LAST LINE</p></body></html>`;
+      const slow = `<!doctype html><html><body>${'<p>Lorem ipsum dolor sit amet.</p>'.repeat(3_000)}<p>LAST LINE</p></body></html>`;
       const rendering = pool.render(slow, { headerText: 'h', language: 'en' });
       await new Promise((resolve) => setTimeout(resolve, 150));
       process.kill(busy, 'SIGKILL');
