@@ -1,3 +1,4 @@
+import { ehrRequestsOf } from '../support/ehr-requests';
 import { call, openLaunch } from '../support/filing-helpers';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
@@ -67,6 +68,10 @@ test('answers, notes and dismissals survive an EHR outage and an app restart', a
   // The app restarts on the same store; the same browser (cookie) continues the same launch.
   await first.close({ keepSandbox: true, keepData: true });
   second = await startTestSystem({ PORT: new URL(first.appUrl).port }, { dataDir: first.dataDir, sandbox: first.sandbox! });
+  // The new instance serves the launch from the snapshot in the store: no chart read.
+  const served = await ehrRequestsOf(second, () => call(second!, session, 'GET', `${second!.appUrl}/api/launches/${session.launch.launchId}/context`));
+  expect(served.result.status).toBe(200);
+  expect(served.requests).toBe(0);
   const after = await call(second, session, 'GET', session.api);
   expect(after.status).toBe(200);
   const d = after.body.discussion;
