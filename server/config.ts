@@ -11,6 +11,25 @@ import { projectRoot } from './project-root';
 const vendorSchema = z.enum(['epic', 'oracle', 'generic']);
 export type Vendor = z.infer<typeof vendorSchema>;
 
+/** Clinical roles the app recognises in a user's coded qualifications (server/consent/signer-role.ts). */
+export const CLINICAL_ROLES = ['physician', 'nurse-practitioner', 'physician-assistant', 'nurse'] as const;
+export type ClinicalRole = (typeof CLINICAL_ROLES)[number];
+
+/** Who may attest a discussion and file its note, per EHR tenant. */
+export interface AttestationPolicy {
+  /** Roles that may attest and file (from the user's coded qualifications). */
+  roles: readonly ClinicalRole[];
+  /** `fhirUser` references that may attest whatever their record says: for EHRs that expose no coded qualification. */
+  users: readonly string[];
+}
+
+export const DEFAULT_ATTESTATION_POLICY: AttestationPolicy = { roles: ['physician', 'nurse-practitioner', 'physician-assistant'], users: [] };
+
+const attestationSchema = z.strictObject({
+  roles: z.array(z.enum(CLINICAL_ROLES)).min(1).max(CLINICAL_ROLES.length).default([...DEFAULT_ATTESTATION_POLICY.roles]),
+  users: z.array(z.string().min(1).max(500)).max(1000).default([]),
+});
+
 /** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
 const tenantSchema = z.object({
   /** Short stable id used in logs and records, e.g. `sandbox-epic`, `epic-prod`. */
@@ -31,8 +50,10 @@ const tenantSchema = z.object({
   frameOrigins: z.array(z.url()).default([]),
   /** Largest note attachment (bytes) this EHR accepts; a bigger one is refused before sending. Default 5 MiB. */
   maxAttachmentBytes: z.number().int().min(1024).max(5 * 1024 * 1024).optional(),
+  /** Who may attest and file (default: physician, nurse practitioner, physician assistant). */
+  attestation: attestationSchema.default({ roles: [...DEFAULT_ATTESTATION_POLICY.roles], users: [] }),
 });
-export type TenantConfig = z.infer<typeof tenantSchema> & { authOrigins: string[] };
+export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation'> & { authOrigins: string[]; attestation?: AttestationPolicy };
 
 const envSchema = z.object({
   ITDD_ENV: z.enum(['sandbox', 'production']).default('sandbox'),

@@ -105,6 +105,9 @@ export function mapEncounter(outcome: FhirOutcome<Encounter> | NotInContext, fil
   };
 }
 
+/** A user record with more qualifications than this is noise, not information. */
+const MAX_QUALIFICATIONS = 20;
+
 export function mapPractitioner(
   outcome: FhirOutcome<Practitioner | PractitionerRole> | NotInContext,
   fhirUser: string | undefined,
@@ -118,5 +121,9 @@ export function mapPractitioner(
   }
   const user = outcome.value;
   const name = user.resourceType === 'Practitioner' ? humanName(user.name) : cleanText(recordOf(user.practitioner).display, NAME_MAX);
-  return { reference, name };
+  const concepts = user.resourceType === 'Practitioner'
+    ? listOf(user.qualification, MAX_QUALIFICATIONS).map((q) => recordOf(q).code)
+    : listOf(user.code, MAX_QUALIFICATIONS);
+  const qualifications = concepts.flatMap((concept) => codingsOf(concept)).slice(0, MAX_QUALIFICATIONS);
+  return { reference, name, qualifications };
 }

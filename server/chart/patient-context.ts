@@ -44,6 +44,8 @@ export interface PractitionerFacts {
   /** The `fhirUser` of the launch, as given. */
   reference: string;
   name?: string;
+  /** Coded qualifications (Practitioner.qualification.code, PractitionerRole.code): they decide who may attest. */
+  qualifications?: CodingFact[];
 }
 
 export interface ConditionFact {

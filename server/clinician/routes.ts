@@ -5,7 +5,7 @@ import { describeReadState } from '../chart/read-labels';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf, takeChartSnapshot } from '../chart-snapshot/chart-snapshots';
 import { diffSnapshots } from '../chart-snapshot/snapshot-diff';
-import { currentDiscussion } from '../consent/current-discussion';
+import { followChart } from '../consent/current-discussion';
 import type { DiscussionStore } from '../consent/discussion-store';
 import { tailor } from '../tailoring/engine';
 import type { ChartReadName } from '../chart/read-chart';
@@ -63,7 +63,7 @@ function refreshHandler(deps: ClinicianDeps): RequestHandler {
     const before = await chartSnapshotOf(deps.chart, launch);
     const after = await takeChartSnapshot(deps.chart, launch);
     if (launch.fhirUser !== undefined) {
-      await currentDiscussion({ discussions: deps.discussions, chart: deps.chart, approvedPacksOnly: deps.approvedPacksOnly }, launch);
+      await followChart({ discussions: deps.discussions, chart: deps.chart, approvedPacksOnly: deps.approvedPacksOnly }, launch);
     }
     const changes = diffSnapshots(
       { context: before.context, tailoring: tailor(before.context) },

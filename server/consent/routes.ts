@@ -6,7 +6,7 @@ import { AppError, badRequest } from '../errors';
 import { loadChecklist } from '../content/content-packs';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
-import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
+import type { LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
 import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
 import type { Discussion } from './discussion';
@@ -14,9 +14,8 @@ import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
-import { staleVersion } from './discussion-store';
 import { discussionView } from './discussion-view';
-import { currentDiscussion } from './current-discussion';
+import { draftToChange, viewedDiscussion } from './current-discussion';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -40,7 +39,7 @@ const BASE = '/api/launches/:launchId/discussion';
 const CHECKLIST_LANGUAGE = 'en';
 const FLAG_ID = /^[a-z0-9]+(?:[-.][a-z0-9]+)*$/;
 
-const version = z.number().int().min(1).max(2_147_483_647);
+const version = z.number().int().min(0).max(2_147_483_647);
 const answersBody = z.strictObject({ version, answers: z.unknown() });
 const dismissBody = z.strictObject({ version, reason: z.string().trim().min(1).max(500) });
 const noteBody = z.strictObject({ version, text: z.string().trim().min(1).max(MAX_TEXT_CHARS) });
@@ -60,20 +59,9 @@ function respond(res: Response, discussion: Discussion): void {
   res.set('Cache-Control', 'no-store').json(discussionView(loadChecklist(CHECKLIST_LANGUAGE), discussion));
 }
 
-async function openDraftOf(deps: ConsentDeps, launch: LaunchSession): Promise<Discussion> {
-  const draft = await deps.discussions.findDraft(discussionKeyOf(launch));
-  if (draft === undefined) {
-    throw new AppError('conflict', 'There is no open discussion for this patient.', {
-      hint: 'Reload the page to open it again.',
-      details: { reason: 'no_draft' },
-    });
-  }
-  return draft;
-}
-
 function getHandler(deps: ConsentDeps): RequestHandler {
   return async (_req, res) => {
-    respond(res, await currentDiscussion(deps, launchOf(res)));
+    respond(res, await viewedDiscussion(deps, launchOf(res)));
   };
 }
 
@@ -82,9 +70,9 @@ function answersHandler(deps: ConsentDeps): RequestHandler {
     const body = bodyOf(answersBody, req.body);
     const checklist = loadChecklist(CHECKLIST_LANGUAGE);
     const answers = parseClinicianAnswers(checklist, body.answers);
-    const draft = await openDraftOf(deps, launchOf(res));
+    const draft = await draftToChange(deps, launchOf(res), body.version);
     const merged = keepAppFilled(checklist, answers, draft.answers);
-    respond(res, await deps.discussions.saveAnswers(draft.id, body.version, merged));
+    respond(res, await deps.discussions.saveAnswers(draft.id, draft.version, merged));
   };
 }
 
@@ -96,9 +84,9 @@ function dismissHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     }
     const body = bodyOf(dismissBody, req.body);
     const launch = launchOf(res);
-    const draft = await openDraftOf(deps, launch);
+    const draft = await draftToChange(deps, launch, body.version);
     const dismissal = { flagId, reason: body.reason, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    respond(res, await deps.discussions.dismissFlag(draft.id, body.version, dismissal));
+    respond(res, await deps.discussions.dismissFlag(draft.id, draft.version, dismissal));
   };
 }
 
@@ -106,9 +94,9 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
     const body = bodyOf(noteBody, req.body);
     const launch = launchOf(res);
-    const draft = await openDraftOf(deps, launch);
+    const draft = await draftToChange(deps, launch, body.version);
     const note = { text: body.text, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    respond(res, await deps.discussions.addNote(draft.id, body.version, note));
+    respond(res, await deps.discussions.addNote(draft.id, draft.version, note));
   };
 }
 
@@ -120,10 +108,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
     const body = bodyOf(attestBody, req.body);
     const launch = launchOf(res);
-    const draft = await openDraftOf(deps, launch);
-    if (draft.version !== body.version) {
-      throw staleVersion();
-    }
+    const draft = await draftToChange(deps, launch, body.version);
     const checklist = loadChecklist(CHECKLIST_LANGUAGE);
     const attestedAt = now();
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
@@ -137,7 +122,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
       });
     }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
-    respond(res, await deps.discussions.attest(draft.id, body.version, attestation));
+    respond(res, await deps.discussions.attest(draft.id, draft.version, attestation));
   };
 }
 

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { PatientContext } from '../chart/patient-context';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
-import { currentDiscussion } from '../consent/current-discussion';
+import { viewedDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
@@ -46,7 +46,7 @@ async function discussionFor(deps: HandoutDeps, res: Response, query: Record<str
   const launch = launchOf(res);
   const asked = query.discussionId;
   if (asked === undefined) {
-    return currentDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch);
+    return viewedDiscussion({ ...deps, approvedPacksOnly: deps.requireApprovedPacks }, launch);
   }
   const found = typeof asked === 'string' && UUID.test(asked) ? await deps.discussions.get(asked) : undefined;
   return accessibleDiscussion(launch, found, 'view');
