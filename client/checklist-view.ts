@@ -93,6 +93,13 @@ class ChecklistPage {
     this.form.addEventListener('submit', (event) => event.preventDefault());
     const attest = el('button', { type: 'button', id: 'attest' }, 'Complete discussion');
     attest.addEventListener('click', () => void this.attest());
+    // The server refuses an attestation by someone whose role may not attest; the page says so before they try.
+    const mayAttest = this.view.permissions.attest;
+    const permission = mayAttest ? null : el('p', { class: 'notice', id: 'attest-permission' }, this.view.permissions.reason ?? '');
+    if (!mayAttest) {
+      attest.disabled = true;
+      attest.setAttribute('aria-describedby', 'attest-permission');
+    }
     const interpreter = d.interpreterNeeded
       ? el('p', { class: 'notice' }, 'No handout exists in the patient\'s language: go through the English handout with a qualified medical interpreter.')
       : null;
@@ -107,7 +114,7 @@ class ChecklistPage {
         this.form,
         notesSection(this.view, attested, (text) => void this.act('/notes', { text })),
         this.errors,
-        attested ? null : el('div', { class: 'actions' }, attest),
+        attested ? null : el('div', { class: 'actions' }, permission, attest),
       ),
     );
     if (attested) {

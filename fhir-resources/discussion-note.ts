@@ -42,6 +42,8 @@ export interface DiscussionNoteInput {
   appVersion: string;
   /** When the chart this discussion was built from was read, and the SHA-256 of that read (the app's snapshot). */
   chartRead?: { readAt: string; sha256: string };
+  /** This note replaces an earlier one of the same discussion, marked entered in error: which, by whom, when, why. */
+  replaces?: { documentId: string; reason: string; markedBy: string; markedAt: string };
 }
 
 export const NOTE_HEADING = 'INTRATHECAL DRUG PUMP: EDUCATION AND CONSENT DISCUSSION';
@@ -104,6 +106,17 @@ function chartReadText(read: DiscussionNoteInput['chartRead']): string {
   }
   const sha256 = requirePattern(read.sha256, SHA256_HEX, 'chartRead.sha256');
   return `${formatDateTime(read.readAt, 'chartRead.readAt')} (snapshot SHA-256 ${sha256})`;
+}
+
+/** First, so whoever opens the replacement sees at once that an earlier note of this discussion was withdrawn. */
+function replacementLines(replaces: NonNullable<DiscussionNoteInput['replaces']>): string[] {
+  return [
+    'REPLACES AN EARLIER NOTE',
+    `This note replaces note ${requirePattern(replaces.documentId, FHIR_ID, 'replaces.documentId')}, which was marked entered in error.`,
+    `Marked entered in error by: ${requiredText(replaces.markedBy, NAME_MAX, 'replaces.markedBy')}`,
+    `Marked at: ${formatDateTime(replaces.markedAt, 'replaces.markedAt')}`,
+    `Reason: ${requiredText(replaces.reason, ANSWER_MAX, 'replaces.reason')}`,
+  ];
 }
 
 function handoutLines(handout: DiscussionNoteInput['handout']): string[] {
@@ -199,6 +212,7 @@ function recordLines(input: DiscussionNoteInput): string[] {
 export function renderDiscussionNote(input: DiscussionNoteInput): string {
   const sections = [
     headerLines(input),
+    ...(input.replaces === undefined ? [] : [replacementLines(input.replaces)]),
     handoutLines(input.handout),
     understandingLines(input),
     flagLines(input.flagsShown),

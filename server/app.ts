@@ -1,6 +1,7 @@
 import path from 'node:path';
 import express from 'express';
-import type { AppConfig } from './config';
+import type { AppConfig, AttestationPolicy } from './config';
+import { DEFAULT_ATTESTATION_POLICY } from './config';
 import { takeChartSnapshot } from './chart-snapshot/chart-snapshots';
 import type { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { clinicianRoutes } from './clinician/routes';
@@ -89,11 +90,13 @@ export function createApp(deps: AppDeps): express.Express {
     ...(filing === undefined ? {} : { afterLaunch: (session) => filing.resumeAfterLaunch(session) }),
   }));
   const production = config.env === 'production';
+  const policies = new Map(config.tenants.map((t) => [t.id, t.attestation ?? DEFAULT_ATTESTATION_POLICY]));
+  const attestationPolicy = (tenantId: string): AttestationPolicy => policies.get(tenantId) ?? DEFAULT_ATTESTATION_POLICY;
   app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production }));
-  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart }));
+  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart, attestationPolicy }));
   app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production }));
   if (filing !== undefined) {
-    app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl }));
+    app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy }));
   }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { AppConfig } from './config';
 import { loadConfig } from './config';
 import { createApp } from './app';
+import type { RouteEntry } from './http/route-list';
+import { routesOf } from './http/route-list';
 import { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
 import { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { DiscussionStore } from './consent/discussion-store';
@@ -36,6 +38,8 @@ export interface RunningSystem {
   db: Db;
   /** The sandbox EHR this system runs against, if any (never in production); tests and benchmarks inspect it. */
   sandbox: RunningSandbox | undefined;
+  /** The app's routes (tests hold every GET route to being read-only). */
+  routes(): RouteEntry[];
   close(options?: CloseOptions): Promise<void>;
 }
 
@@ -135,7 +139,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const pdfs = handoutPdfSource(pdf, config.env === 'production');
   const chart = { snapshots, tokens };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  appServer.on('request', createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing }));
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing });
+  appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {
     // A real ES import (hence the file name): Node loads the compiled sandbox only now.
@@ -172,6 +177,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
     sandbox: running,
+    routes: () => routesOf(app),
     async close(closeOptions: CloseOptions = {}): Promise<void> {
       clearInterval(purge);
       const ownSandbox = running !== undefined && running !== external && closeOptions.keepSandbox !== true;

@@ -7,6 +7,7 @@ import type { Checklist, ChecklistItem } from '../content/checklist-schema';
 import { applicableItems } from './checklist-model';
 import type { Discussion } from './discussion';
 import { activeChecklistFlags } from './discussion';
+import type { Permissions } from './signer-role';
 
 export type ViewItem = Omit<ChecklistItem, 'seedFacts' | 'sources'>;
 
@@ -24,6 +25,8 @@ export interface DiscussionView {
   /** Content-pack flags in force (raised and not dismissed). */
   activeFlags: string[];
   discussion: Discussion;
+  /** What the signed-in user may do with it (the server enforces it; the page greys out what it may not). */
+  permissions: Permissions;
 }
 
 /** The item without its seed-fact and citation ids (content bookkeeping the clinician's page does not use). */
@@ -41,7 +44,7 @@ function viewItem(item: ChecklistItem): ViewItem {
   return view;
 }
 
-export function discussionView(checklist: Checklist, discussion: Discussion): DiscussionView {
+export function discussionView(checklist: Checklist, discussion: Discussion, permissions: Permissions): DiscussionView {
   const activeFlags = activeChecklistFlags(discussion);
   const items = applicableItems(checklist, activeFlags);
   const groupIds = new Set(items.map((item) => item.group));
@@ -56,5 +59,6 @@ export function discussionView(checklist: Checklist, discussion: Discussion): Di
     },
     activeFlags,
     discussion,
+    permissions,
   };
 }

@@ -16,13 +16,15 @@ import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
 import { draftToChange, viewedDiscussion } from './current-discussion';
+import type { SignerDeps } from './signer-guard';
+import { permissionsOfLaunch, requireSigner } from './signer-guard';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
  * Every route needs the launch's browser session; every change also needs the launch's CSRF token. The clinician is
  * always the launch's `fhirUser` and every time is the server's, whatever the body says.
  */
-export interface ConsentDeps {
+export interface ConsentDeps extends SignerDeps {
   store: LaunchSessionStore;
   discussions: DiscussionStore;
   /** The launch's chart snapshot (read once at the callback). */
@@ -55,13 +57,15 @@ function bodyOf<T>(schema: ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-function respond(res: Response, discussion: Discussion): void {
-  res.set('Cache-Control', 'no-store').json(discussionView(loadChecklist(CHECKLIST_LANGUAGE), discussion));
+/** The discussion as the page shows it, with what the signed-in user may do with it. */
+async function respond(deps: ConsentDeps, res: Response, discussion: Discussion): Promise<void> {
+  const permissions = await permissionsOfLaunch(deps, launchOf(res));
+  res.set('Cache-Control', 'no-store').json(discussionView(loadChecklist(CHECKLIST_LANGUAGE), discussion, permissions));
 }
 
 function getHandler(deps: ConsentDeps): RequestHandler {
   return async (_req, res) => {
-    respond(res, await viewedDiscussion(deps, launchOf(res)));
+    await respond(deps, res, await viewedDiscussion(deps, launchOf(res)));
   };
 }
 
@@ -72,7 +76,7 @@ function answersHandler(deps: ConsentDeps): RequestHandler {
     const answers = parseClinicianAnswers(checklist, body.answers);
     const draft = await draftToChange(deps, launchOf(res), body.version);
     const merged = keepAppFilled(checklist, answers, draft.answers);
-    respond(res, await deps.discussions.saveAnswers(draft.id, draft.version, merged));
+    await respond(deps, res, await deps.discussions.saveAnswers(draft.id, draft.version, merged));
   };
 }
 
@@ -86,7 +90,7 @@ function dismissHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const launch = launchOf(res);
     const draft = await draftToChange(deps, launch, body.version);
     const dismissal = { flagId, reason: body.reason, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    respond(res, await deps.discussions.dismissFlag(draft.id, draft.version, dismissal));
+    await respond(deps, res, await deps.discussions.dismissFlag(draft.id, draft.version, dismissal));
   };
 }
 
@@ -96,7 +100,7 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const launch = launchOf(res);
     const draft = await draftToChange(deps, launch, body.version);
     const note = { text: body.text, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    respond(res, await deps.discussions.addNote(draft.id, draft.version, note));
+    await respond(deps, res, await deps.discussions.addNote(draft.id, draft.version, note));
   };
 }
 
@@ -122,7 +126,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
       });
     }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
-    respond(res, await deps.discussions.attest(draft.id, draft.version, attestation));
+    await respond(deps, res, await deps.discussions.attest(draft.id, draft.version, attestation));
   };
 }
 
@@ -155,6 +159,6 @@ export function consentRoutes(deps: ConsentDeps): Router {
   router.put(`${BASE}/answers`, launch, csrf, answersHandler(deps));
   router.post(`${BASE}/flags/:flagId/dismiss`, launch, csrf, dismissHandler(deps, now));
   router.post(`${BASE}/notes`, launch, csrf, noteHandler(deps, now));
-  router.post(`${BASE}/attest`, launch, csrf, attestHandler(deps, now));
+  router.post(`${BASE}/attest`, launch, csrf, requireSigner(deps, 'attest'), attestHandler(deps, now));
   return router;
 }

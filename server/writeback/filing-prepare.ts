@@ -19,6 +19,7 @@ import { projectRoot } from '../project-root';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { HandoutPdfSource } from './handout-pdf';
 import type { NewIntent } from './ledger';
+import type { NoteSources } from './note-input';
 import { authorReferenceOf, documentInputOf, noteInputOf } from './note-input';
 
 export interface PrepareInput {
@@ -33,8 +34,18 @@ export interface PrepareInput {
   pdfs: HandoutPdfSource;
   appVersion: string;
   now: Date;
-  /** The note this one replaces (after marking it entered-in-error). */
-  replacesDocumentId?: string;
+  /** The note this one replaces (after marking it entered-in-error), with who marked it, when and why. */
+  replaces?: Replacement;
+}
+
+export type Replacement = NonNullable<NoteSources['replaces']>;
+
+/** The note as it will be filed: its text, and the handout PDF where the profile files one. */
+export interface PreparedNote {
+  noteText: string;
+  author: string;
+  pdf?: PdfInput;
+  pdfSha256?: string;
 }
 
 /** The app's version as the note prints it ("Written by: ITDD Consent app version …"). */
@@ -67,7 +78,11 @@ function withReplaces(profile: WriteProfile, document: DocumentReference, replac
   return linked;
 }
 
-export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
+/**
+ * Renders the note exactly as it will be filed (and as the clinician previews it before filing: the same function,
+ * so what they read is what reaches the chart).
+ */
+export async function prepareNote(input: Omit<PrepareInput, 'now'>): Promise<PreparedNote> {
   const { discussion: d, launch, profile } = input;
   const author = authorReferenceOf(launch.fhirUser ?? '', launch.fhirBaseUrl);
   const limit = attachmentLimitOf(input.config, input.tenant);
@@ -81,15 +96,23 @@ export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
   const noteText = renderDiscussionNote(noteInputOf({
     discussion: d, checklist: input.checklist, patient, authorReference: author, appVersion: input.appVersion,
     ...(pdfSha256 === undefined ? {} : { pdfSha256 }),
+    ...(input.replaces === undefined ? {} : { replaces: input.replaces }),
   }));
   checkSize(Buffer.byteLength(noteText, 'utf8'), limit, 'note');
+  return { noteText, author, ...(pdf === undefined ? {} : { pdf }), ...(pdfSha256 === undefined ? {} : { pdfSha256 }) };
+}
+
+export async function prepareIntent(input: PrepareInput): Promise<NewIntent> {
+  const { discussion: d, launch, profile } = input;
+  const { noteText, author, pdf, pdfSha256 } = await prepareNote(input);
+  const replacesDocumentId = input.replaces?.documentId;
   const built = buildDocumentReference(profile, documentInputOf(d, author, noteText, input.now, pdf));
   return {
     discussionId: d.id, tenantId: d.tenantId, fhirBaseUrl: d.fhirBaseUrl, patientId: d.patientId, clinician: d.clinician.fhirUser,
-    launchId: launch.launchId, profile, documentReference: withReplaces(profile, built, input.replacesDocumentId),
+    launchId: launch.launchId, profile, documentReference: withReplaces(profile, built, replacesDocumentId),
     noteSha256: sha256Hex(noteText),
     ...(d.encounterId === undefined ? {} : { encounterId: d.encounterId }),
     ...(pdfSha256 === undefined ? {} : { pdfSha256 }),
-    ...(input.replacesDocumentId === undefined ? {} : { replacesDocumentId: input.replacesDocumentId }),
+    ...(replacesDocumentId === undefined ? {} : { replacesDocumentId }),
   };
 }

@@ -15,13 +15,18 @@ import type { SealedBox } from '../store/sealed-box';
 import type { DriveContext, DriveOptions } from './drive-context';
 import { ioFor } from './drive-context';
 import { assertRetractable, retractInChart } from './entered-in-error';
-import { appVersion, prepareIntent } from './filing-prepare';
+import type { Replacement } from './filing-prepare';
+import { appVersion, prepareIntent, prepareNote } from './filing-prepare';
 import { driveIntent } from './filing-driver';
 import type { HandoutPdfSource } from './handout-pdf';
 import type { WriteIntent } from './ledger';
 import { WriteLedger } from './ledger';
 import { isFiled, isFinal } from './ledger-states';
 import { tenantOf, writeProfileFor } from './profile';
+import type { WriteProfile } from '../../fhir-resources/document-reference';
+import { buildDocumentReference } from '../../fhir-resources/document-reference';
+import { documentInputOf } from './note-input';
+import { clinicianNameOf } from '../consent/discussion-snapshot';
 import { DEFAULT_RETRY_POLICY } from './retry-after';
 
 /**
@@ -142,7 +147,7 @@ export class FilingService {
    * Marks the filed note entered-in-error in the chart (generic and Epic profiles) and, with `replace`, files the
    * discussion again as a note that `relatesTo.replaces` the old one.
    */
-  async markEnteredInError(input: { launch: LaunchSession; discussionId: string; replace: boolean }): Promise<FilingHandle> {
+  async markEnteredInError(input: { launch: LaunchSession; discussionId: string; replace: boolean; reason: string }): Promise<FilingHandle> {
     const discussion = await this.discussionFor(input.launch, input.discussionId);
     const intent = await this.ledger.findLive(discussion.id);
     if (intent === undefined || !isFiled(intent.state) || intent.documentId === undefined) {
@@ -160,10 +165,33 @@ export class FilingService {
     } finally {
       await this.ledger.releaseLease(intent.id, ctx.owner);
     }
+    this.deps.logger.info('writeback.entered_in_error', { intent: intent.id.slice(0, 8), replace: input.replace, tenant: intent.tenantId });
     if (retracted === undefined || !input.replace) {
       return { intent: retracted ?? intent, done: Promise.resolve(retracted) };
     }
-    return this.join(await this.recordOnce(input.launch, discussion, intent.documentId), input.launch);
+    const replaces: Replacement = {
+      documentId: intent.documentId,
+      reason: input.reason,
+      markedBy: clinicianNameOf(input.launch, (await chartSnapshotOf(this.deps.chart, input.launch)).context) ?? input.launch.fhirUser ?? 'unknown user',
+      markedAt: this.now().toISOString(),
+    };
+    return this.join(await this.recordOnce(input.launch, discussion, replaces), input.launch);
+  }
+
+  /**
+   * The note exactly as filing would write it (the same preparation, nothing recorded or sent): the clinician reads
+   * it before filing. With the profile's document status, so the page can say a preliminary note still needs signing.
+   */
+  async previewNote(launch: LaunchSession, discussionId: string): Promise<{ text: string; profile: WriteProfile; docStatus: string }> {
+    const discussion = await this.discussionFor(launch, discussionId);
+    const tenant = tenantOf(this.deps.config, launch);
+    const profile = writeProfileFor(tenant);
+    const { context } = await chartSnapshotOf(this.deps.chart, launch);
+    const { noteText, author, pdf } = await prepareNote({
+      config: this.deps.config, tenant, profile, launch, discussion, checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, context,
+    });
+    const document = buildDocumentReference(profile, documentInputOf(discussion, author, noteText, this.now(), pdf));
+    return { text: noteText, profile, docStatus: document.docStatus ?? 'final' };
   }
 
   /** Stops every drive without drawing conclusions and gives up their leases, so the next instance takes over. */
@@ -185,25 +213,25 @@ export class FilingService {
   }
 
   /** Prepares and records the intent; concurrent calls in this process share one preparation (one PDF render). */
-  private recordOnce(launch: LaunchSession, discussion: Discussion, replacesDocumentId?: string): Promise<WriteIntent> {
-    const key = `${discussion.id}:${replacesDocumentId ?? ''}`;
+  private recordOnce(launch: LaunchSession, discussion: Discussion, replaces?: Replacement): Promise<WriteIntent> {
+    const key = `${discussion.id}:${replaces?.documentId ?? ''}`;
     const running = this.preparing.get(key);
     if (running !== undefined) {
       return running;
     }
-    const work = this.prepareAndRecord(launch, discussion, replacesDocumentId).finally(() => this.preparing.delete(key));
+    const work = this.prepareAndRecord(launch, discussion, replaces).finally(() => this.preparing.delete(key));
     this.preparing.set(key, work);
     return work;
   }
 
-  private async prepareAndRecord(launch: LaunchSession, discussion: Discussion, replacesDocumentId?: string): Promise<WriteIntent> {
+  private async prepareAndRecord(launch: LaunchSession, discussion: Discussion, replaces?: Replacement): Promise<WriteIntent> {
     const tenant = tenantOf(this.deps.config, launch);
     const { context } = await chartSnapshotOf(this.deps.chart, launch);
     const prepared = await prepareIntent({
       config: this.deps.config, tenant, profile: writeProfileFor(tenant), launch, discussion,
       checklist: loadChecklist(CHECKLIST_LANGUAGE), pdfs: this.deps.pdfs, appVersion: this.version, now: this.now(),
       context,
-      ...(replacesDocumentId === undefined ? {} : { replacesDocumentId }),
+      ...(replaces === undefined ? {} : { replaces }),
     });
     const { intent, created } = await this.ledger.record(prepared);
     if (created) {

@@ -42,6 +42,7 @@ export interface NoteSources {
   authorReference: string;
   appVersion: string;
   pdfSha256?: string;
+  replaces?: DiscussionNoteInput['replaces'];
 }
 
 function attestedAtOf(discussion: Discussion): Date {
@@ -65,7 +66,7 @@ export function periodOf(discussion: Discussion): { start: string; end: string }
 export function noteInputOf(sources: NoteSources): DiscussionNoteInput {
   const { discussion: d } = sources;
   const period = periodOf(d);
-  return noteInputFor({
+  const note = noteInputFor({
     record: d,
     checklist: sources.checklist,
     patient: sources.patient,
@@ -74,6 +75,7 @@ export function noteInputOf(sources: NoteSources): DiscussionNoteInput {
     appVersion: sources.appVersion,
     ...(sources.pdfSha256 === undefined ? {} : { pdfSha256: sources.pdfSha256 }),
   });
+  return sources.replaces === undefined ? note : { ...note, replaces: sources.replaces };
 }
 
 /** The builder's input: the note text, the optional PDF, and when the reference is made (`date`). */

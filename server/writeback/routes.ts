@@ -9,15 +9,19 @@ import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions
 import type { FilingHandle, FilingService } from './filing';
 import type { WriteIntent } from './ledger';
 import { isFiled, isFinal } from './ledger-states';
+import type { SignerDeps } from '../consent/signer-guard';
+import { permissionsOfLaunch, requireSigner } from '../consent/signer-guard';
+import type { Permissions } from '../consent/signer-role';
 
 /**
  * Filing routes of one launch (thin: read input → one service call → the view). Filing answers within a short
  * wait (a quick EHR is done by then) and carries on in the background; the page polls the state.
  *   POST /api/launches/:launchId/discussion/file                       start or join the filing (CSRF)
  *   GET  /api/launches/:launchId/discussion/filing?discussionId=       the current state
- *   POST /api/launches/:launchId/discussion/filing/entered-in-error    mark the filed note in error, maybe replace (CSRF)
+ *   GET  /api/launches/:launchId/discussion/note-preview?discussionId= the note exactly as it would be filed
+ *   POST /api/launches/:launchId/discussion/filing/entered-in-error    mark the filed note in error with a reason, maybe replace (CSRF)
  */
-export interface FilingRouteDeps {
+export interface FilingRouteDeps extends SignerDeps {
   store: LaunchSessionStore;
   discussions: DiscussionStore;
   filing: FilingService;
@@ -42,12 +46,17 @@ export interface FilingView {
   replacesDocumentId?: string;
   /** Whether this EHR lets the app mark the filed note entered-in-error (not Oracle Health: PowerChart does it). */
   canMarkEnteredInError?: boolean;
+  /** The filed note's document status: `preliminary` waits for the clinician's signature in the EHR. */
+  docStatus?: string;
+  /** What the signed-in user may do (filing and entered-in-error need the attesting roles). */
+  permissions?: Permissions;
 }
 
 const BASE = '/api/launches/:launchId/discussion';
 const uuid = z.uuid();
 const fileBody = z.strictObject({ discussionId: uuid.optional() });
-const retractBody = z.strictObject({ discussionId: uuid.optional(), replace: z.boolean().default(false) });
+/** The reason goes into the replacement note and the record: marking a note in error is never a silent click. */
+const retractBody = z.strictObject({ discussionId: uuid.optional(), replace: z.boolean().default(false), reason: z.string().trim().min(3).max(500) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value ?? {});
@@ -81,7 +90,9 @@ async function discussionIdOf(deps: FilingRouteDeps, launch: LaunchSession, aske
 
 async function viewOf(deps: FilingRouteDeps, intent: WriteIntent): Promise<FilingView> {
   const detail = intent.state === 'failed' ? await deps.filing.detailOf(intent) : undefined;
+  const docStatus = (await deps.filing.ledger.payloadOf(intent.id)).docStatus;
   return {
+    ...(docStatus === undefined ? {} : { docStatus }),
     discussionId: intent.discussionId, state: intent.state, final: isFinal(intent.state), filed: isFiled(intent.state),
     intentId: intent.id, attempts: intent.attempts,
     ...(intent.documentId === undefined ? {} : { documentId: intent.documentId }),
@@ -121,7 +132,8 @@ function stateHandler(deps: FilingRouteDeps): RequestHandler {
     const discussionId = await discussionIdOf(deps, launch, asked);
     const intent = await deps.filing.findFiling(launch, discussionId);
     const none: FilingView = { discussionId, state: 'none', final: false, filed: false };
-    res.set('Cache-Control', 'no-store').json(intent === undefined ? none : await viewOf(deps, intent));
+    const view = intent === undefined ? none : await viewOf(deps, intent);
+    res.set('Cache-Control', 'no-store').json({ ...view, permissions: await permissionsOfLaunch(deps, launch) });
   };
 }
 
@@ -130,7 +142,17 @@ function retractHandler(deps: FilingRouteDeps): RequestHandler {
     const body = parse(retractBody, req.body);
     const launch = launchOf(res);
     const discussionId = await discussionIdOf(deps, launch, body.discussionId);
-    await answer(deps, res, await deps.filing.markEnteredInError({ launch, discussionId, replace: body.replace }));
+    await answer(deps, res, await deps.filing.markEnteredInError({ launch, discussionId, replace: body.replace, reason: body.reason }));
+  };
+}
+
+/** The note exactly as it would be filed, to read before filing (nothing is recorded or sent). */
+function previewHandler(deps: FilingRouteDeps): RequestHandler {
+  return async (req, res) => {
+    const asked = typeof req.query.discussionId === 'string' ? parse(uuid, req.query.discussionId) : undefined;
+    const launch = launchOf(res);
+    const discussionId = await discussionIdOf(deps, launch, asked);
+    res.set('Cache-Control', 'no-store').json({ discussionId, ...(await deps.filing.previewNote(launch, discussionId)) });
   };
 }
 
@@ -138,8 +160,9 @@ export function filingRoutes(deps: FilingRouteDeps): Router {
   const router = Router();
   const launch = requireLaunch(deps.store);
   const csrf = requireCsrf(deps.appBaseUrl);
-  router.post(`${BASE}/file`, launch, csrf, fileHandler(deps));
+  router.post(`${BASE}/file`, launch, csrf, requireSigner(deps, 'file'), fileHandler(deps));
   router.get(`${BASE}/filing`, launch, stateHandler(deps));
-  router.post(`${BASE}/filing/entered-in-error`, launch, csrf, retractHandler(deps));
+  router.get(`${BASE}/note-preview`, launch, previewHandler(deps));
+  router.post(`${BASE}/filing/entered-in-error`, launch, csrf, requireSigner(deps, 'file'), retractHandler(deps));
   return router;
 }

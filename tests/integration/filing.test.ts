@@ -6,6 +6,7 @@ import {
   attestedDiscussion,
   call,
   clearFaults,
+  completedChecklist,
   fileNote,
   filingState,
   notesInChart,
@@ -79,7 +80,7 @@ describe('a discussion is filed once, in the shape each EHR takes', () => {
 
   test('a draft cannot be filed, and another clinician\'s or patient\'s discussion is not found', async () => {
     const draft = await openLaunch(system, 'anticoagulant-patient', 'generic');
-    const view = (await call(system, draft, 'GET', draft.api)).body;
+    const view = (await completedChecklist(system, draft)).body; // saved (so it exists), not attested
     const refused = await call(system, draft, 'POST', `${draft.api}/file`, { discussionId: view.discussion.id });
     expect(refused.status).toBe(409);
     expect(refused.body.details.reason).toBe('not_attested');
@@ -88,7 +89,7 @@ describe('a discussion is filed once, in the shape each EHR takes', () => {
     expect(foreign.status).toBe(404);
     expect((await call(system, { ...draft, csrf: 'wrong' }, 'POST', `${draft.api}/file`, { discussionId: view.discussion.id })).status).toBe(403);
     const state = await call(system, draft, 'GET', `${draft.api}/filing`);
-    expect(state).toEqual({ status: 200, body: { discussionId: view.discussion.id, state: 'none', final: false, filed: false } });
+    expect(state).toMatchObject({ status: 200, body: { discussionId: view.discussion.id, state: 'none', final: false, filed: false } });
   });
 });
 
@@ -260,12 +261,38 @@ describe('H8: conditional create (generic US Core server)', () => {
   });
 });
 
+describe('what the clinician sees before and after filing', () => {
+  test.each(['generic', 'epic', 'oracle'])('%s: the note preview is exactly the note filed; the filed state gives its document status', async (vendor) => {
+    const s = await attestedDiscussion(system, 'antiplatelet-patient', vendor);
+    const preview = await call(system, s, 'GET', `${s.api}/note-preview?discussionId=${s.discussionId}`);
+    expect(preview.status).toBe(200);
+    expect(preview.body.text).toContain('INTRATHECAL DRUG PUMP: EDUCATION AND CONSENT DISCUSSION');
+    const filed = await fileNote(system, s);
+    const state = await waitForFiling(system, s, s.discussionId);
+    expect(state.filed).toBe(true);
+    const note = await system.sandbox!.sandbox.repo.readResource<DocumentReference>('DocumentReference', filed.body.documentId);
+    const text = note.content.map((c) => c.attachment).find((a) => a.contentType?.startsWith('text/plain'));
+    expect(Buffer.from(text?.data ?? '', 'base64').toString('utf8')).toBe(preview.body.text);
+    expect(preview.body.docStatus).toBe(note.docStatus);
+    expect(state.docStatus).toBe(note.docStatus);
+    expect(state.docStatus).toBe(vendor === 'epic' ? 'preliminary' : 'final');
+  });
+
+  test('a draft has no note to preview', async () => {
+    const draft = await openLaunch(system, 'anticoagulant-patient', 'oracle');
+    const saved = (await completedChecklist(system, draft)).body;
+    const refused = await call(system, draft, 'GET', `${draft.api}/note-preview?discussionId=${saved.discussion.id as string}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.details.reason).toBe('not_attested');
+  });
+});
+
 describe('entered-in-error and replacement', () => {
   test('generic: the note is marked entered-in-error in the chart and a replacement relatesTo.replaces it', async () => {
     const patient = 'sleep-apnoea-benzodiazepine-patient';
     const s = await attestedDiscussion(system, patient, 'generic');
     const filed = await fileNote(system, s);
-    const replaced = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true });
+    const replaced = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true, reason: 'Filed against the wrong encounter.' });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ state: 'confirmed', replacesDocumentId: filed.body.documentId });
     expect(replaced.body.documentId).not.toBe(filed.body.documentId);
@@ -276,10 +303,30 @@ describe('entered-in-error and replacement', () => {
     expect(await filingState(system, s, s.discussionId)).toMatchObject({ intentId: replaced.body.intentId });
   });
 
+  test('the replacement note says which note it replaces, who marked it in error and why; no reason, no change', async () => {
+    const patient = 'morphine-allergy-patient';
+    const s = await attestedDiscussion(system, patient, 'generic');
+    const filed = await fileNote(system, s);
+    const since = Date.now();
+    for (const body of [{ discussionId: s.discussionId, replace: true }, { discussionId: s.discussionId, replace: true, reason: '  ' }]) {
+      const refused = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, body);
+      expect(refused.status).toBe(400);
+    }
+    expect(system.sandbox!.sandboxWriteLog().filter((e) => e.at >= since)).toHaveLength(0);
+    const reason = 'Discussed with the wrong handout version; corrected.';
+    const replaced = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true, reason });
+    expect(replaced.body).toMatchObject({ state: 'confirmed', replacesDocumentId: filed.body.documentId });
+    const replacement = await system.sandbox!.sandbox.repo.readResource<DocumentReference>('DocumentReference', replaced.body.documentId);
+    const text = Buffer.from(replacement.content[0]?.attachment.data ?? '', 'base64').toString('utf8');
+    expect(text).toContain(`This note replaces note ${filed.body.documentId as string}, which was marked entered in error.`);
+    expect(text).toContain(`Reason: ${reason}`);
+    expect(text).toContain('Marked entered in error by: Elena Rivera, MD');
+  });
+
   test('epic: marked entered-in-error without a replacement', async () => {
     const s = await attestedDiscussion(system, 'cancer-pain-high-dose-opioids-patient', 'epic');
     const filed = await fileNote(system, s);
-    const answer = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId });
+    const answer = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, reason: 'Filed against the wrong encounter.' });
     expect(answer.body).toMatchObject({ state: 'entered-in-error', documentId: filed.body.documentId });
     const note = await system.sandbox!.sandbox.repo.readResource<DocumentReference>('DocumentReference', filed.body.documentId);
     expect(note.status).toBe('entered-in-error');
@@ -289,7 +336,7 @@ describe('entered-in-error and replacement', () => {
     const s = await attestedDiscussion(system, 'baclofen-pump-patient', 'oracle');
     const filed = await fileNote(system, s);
     const since = Date.now();
-    const answer = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true });
+    const answer = await call(system, s, 'POST', `${s.api}/filing/entered-in-error`, { discussionId: s.discussionId, replace: true, reason: 'Filed against the wrong encounter.' });
     expect(answer.status).toBe(422);
     expect(answer.body.details.reason).toBe('vendor_does_not_allow');
     expect(system.sandbox!.sandboxWriteLog().filter((e) => e.at >= since)).toHaveLength(0);

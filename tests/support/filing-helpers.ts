@@ -31,9 +31,9 @@ export async function call(system: TestSystem, s: { launch: CompletedLaunch; csr
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-/** A launch of this patient as this EHR vendor, with its CSRF token. */
-export async function openLaunch(system: TestSystem, patient: string, vendor: string): Promise<{ launch: CompletedLaunch; csrf: string; api: string }> {
-  const launch = await launchAs(system, { patient, vendor });
+/** A launch of this patient as this EHR vendor (and as this sandbox user: default the physician), with its CSRF token. */
+export async function openLaunch(system: TestSystem, patient: string, vendor: string, user?: string): Promise<{ launch: CompletedLaunch; csrf: string; api: string }> {
+  const launch = await launchAs(system, { patient, vendor, ...(user === undefined ? {} : { user }) });
   if (launch.finalResponse.status !== 200) {
     throw new Error(`launch failed: ${launch.finalResponse.status}`);
   }
@@ -42,9 +42,8 @@ export async function openLaunch(system: TestSystem, patient: string, vendor: st
   return { launch, csrf, api: `${system.appUrl}/api/launches/${launch.launchId}/discussion` };
 }
 
-/** Every clinician item answered (first option of each choice), then attested: what a complete discussion is. */
-export async function attestedDiscussion(system: TestSystem, patient: string, vendor: string): Promise<AttestedSession> {
-  const session = await openLaunch(system, patient, vendor);
+/** Every clinician item answered (first option of each choice) and saved; answers with the saved view. */
+export async function completedChecklist(system: TestSystem, session: { launch: CompletedLaunch; csrf: string; api: string }): Promise<ApiAnswer> {
   const view = (await call(system, session, 'GET', session.api)).body;
   const answers: Record<string, { value: boolean | string }> = {};
   const firstValue = (item: Record<string, any>): boolean | string => {
@@ -58,7 +57,13 @@ export async function attestedDiscussion(system: TestSystem, patient: string, ve
       answers[item.id] = { value: firstValue(item) };
     }
   }
-  const saved = await call(system, session, 'PUT', `${session.api}/answers`, { version: view.discussion.version, answers });
+  return call(system, session, 'PUT', `${session.api}/answers`, { version: view.discussion.version, answers });
+}
+
+/** Every clinician item answered, then attested: what a complete discussion is. */
+export async function attestedDiscussion(system: TestSystem, patient: string, vendor: string): Promise<AttestedSession> {
+  const session = await openLaunch(system, patient, vendor);
+  const saved = await completedChecklist(system, session);
   const attested = await call(system, session, 'POST', `${session.api}/attest`, { version: saved.body.discussion.version });
   if (attested.status !== 200) {
     throw new Error(`attestation failed: ${attested.status} ${JSON.stringify(attested.body).slice(0, 300)}`);

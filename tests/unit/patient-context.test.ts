@@ -117,7 +117,8 @@ describe('buildPatientContext on the synthetic patients', () => {
     const inBundle = new Set((bundle.entry ?? []).map((item) => `${item.resource!.resourceType}/${item.resource!.id!}`));
     expect(context.patient?.id).toBe(entry.patientId);
     expect(context.encounter?.id).toBe(entry.encounterId);
-    expect(context.practitioner).toEqual({ reference: 'Practitioner/itdd-dr-rivera', name: 'Elena Rivera, MD' });
+    expect(context.practitioner).toMatchObject({ reference: 'Practitioner/itdd-dr-rivera', name: 'Elena Rivera, MD' });
+    expect(context.practitioner?.qualifications?.map((q) => [q.system, q.code])).toEqual([['http://terminology.hl7.org/CodeSystem/v2-0360', 'MD']]);
     expect(Object.values(context.reads).every((read) => read.state === 'ok')).toBe(true);
     expect(context.warnings).toEqual([]);
     const cited = [...context.conditions, ...context.medications, ...context.allergies, ...context.procedures, ...context.devices];
