@@ -1,5 +1,6 @@
 import type { SnapshotChanges } from '../server/chart-snapshot/snapshot-diff';
 import { el } from './dom';
+import { isSessionEnded, showSessionEnded } from './session-ended';
 
 /**
  * "Refresh from the chart": the app works from the chart as read at launch; this reads it again on purpose and
@@ -44,6 +45,9 @@ export function chartReadCard(options: { launchId: string; csrfToken: string; re
     void fetch(`/api/launches/${encodeURIComponent(options.launchId)}/chart/refresh`, { method: 'POST', headers: { 'x-csrf-token': options.csrfToken, accept: 'application/json' } })
       .then(async (response) => {
         const body = (await response.json()) as RefreshAnswer | { message?: string };
+        if (isSessionEnded(body)) {
+          showSessionEnded();
+        }
         if (!response.ok || !('changes' in body)) {
           throw new Error('message' in body && body.message !== undefined ? body.message : 'The chart could not be read again.');
         }

@@ -18,6 +18,8 @@ interface FilingView {
   relaunchNeeded?: boolean;
   replacesDocumentId?: string;
   canMarkEnteredInError?: boolean;
+  docStatus?: string;
+  permissions?: { attest: boolean; file: boolean; reason: string | null };
 }
 
 interface DiscussionSummary {
@@ -46,9 +48,19 @@ async function call<T>(api: Api, method: 'GET' | 'POST', path: string, body?: un
   return { status: response.status, body: (await response.json().catch(() => ({}))) as T & { message?: string; hint?: string } };
 }
 
-function describe(view: FilingView): { kind: 'filed' | 'pending' | 'attention' | 'none'; text: string } {
+/** Where the note stands, in words that claim no more than the EHR did. */
+function describe(view: FilingView): { kind: 'filed' | 'pending' | 'attention' | 'none' | 'retracted'; text: string } {
+  if (view.state === 'entered-in-error') {
+    return { kind: 'retracted', text: `The note (EHR document id ${view.documentId ?? 'unknown'}) was marked entered in error in the chart. No replacement was filed.` };
+  }
   if (view.filed) {
-    return { kind: 'filed', text: `Filed to the chart. EHR document id: ${view.documentId ?? 'unknown'}` };
+    const replaced = view.replacesDocumentId === undefined
+      ? ''
+      : ` It replaces note ${view.replacesDocumentId}, which was marked entered in error in the chart.`;
+    if (view.docStatus === 'preliminary') {
+      return { kind: 'filed', text: `Filed to the chart as a preliminary (unsigned) note: sign it in the EHR to make it final. EHR document id: ${view.documentId ?? 'unknown'}.${replaced}` };
+    }
+    return { kind: 'filed', text: `Filed to the chart. EHR document id: ${view.documentId ?? 'unknown'}.${replaced}` };
   }
   if (view.relaunchNeeded === true) {
     return { kind: 'attention', text: 'The EHR session ended before the note was filed. Launch the app again from the chart: the note will be filed then, with nothing re-entered.' };
@@ -57,25 +69,91 @@ function describe(view: FilingView): { kind: 'filed' | 'pending' | 'attention' |
     return { kind: 'attention', text: `Needs attention: ${view.lastError?.message ?? 'the EHR refused the note'}${view.ehrMessage === undefined ? '' : ` — the EHR said: ${view.ehrMessage}`}` };
   }
   if (view.state === 'none') {
-    return { kind: 'none', text: 'Not filed yet.' };
+    return { kind: 'none', text: 'Not filed yet. Read the note below, then file it.' };
   }
   return { kind: 'pending', text: `Filing… (${view.state}${view.attempts === undefined ? '' : `, attempt ${view.attempts}`})` };
+}
+
+const MIN_REASON = 3;
+const MAX_REASON = 500;
+
+/**
+ * "Mark entered in error": a confirmation step that asks why (the reason goes into the replacement note) and
+ * whether to file a corrected replacement. Nothing is sent until the clinician confirms.
+ */
+function retractPanel(onConfirm: (reason: string, replace: boolean) => void): { panel: HTMLElement; open(): void } {
+  const reason = el('textarea', { id: 'retract-reason', rows: '3', maxlength: String(MAX_REASON), 'aria-describedby': 'retract-help', required: '' });
+  const replace = el('input', { type: 'checkbox', id: 'retract-replace', checked: '' });
+  const error = el('p', { id: 'retract-error', class: 'error', role: 'alert', hidden: '' });
+  const confirm = el('button', { type: 'button', id: 'retract-confirm', class: 'danger' }, 'Mark the note entered in error');
+  const cancel = el('button', { type: 'button', id: 'retract-cancel', class: 'secondary' }, 'Cancel');
+  const panel = el('div', { class: 'card retract', id: 'retract-panel', role: 'group', 'aria-labelledby': 'retract-title', hidden: '' },
+    el('h3', { id: 'retract-title' }, 'Mark the filed note entered in error'),
+    el('p', { id: 'retract-help' }, 'The note stays in the chart marked "entered in error". Say why: the reason is recorded and printed in the replacement note.'),
+    el('label', { for: 'retract-reason' }, 'Reason (required)'), reason,
+    el('p', {}, el('label', { for: 'retract-replace' }, replace, ' File a corrected replacement note now')),
+    error,
+    el('div', { class: 'actions' }, confirm, cancel));
+  confirm.addEventListener('click', () => {
+    const text = reason.value.trim();
+    if (text.length < MIN_REASON) {
+      error.textContent = 'Give the reason the note is in error (a few words at least).';
+      error.hidden = false;
+      reason.setAttribute('aria-invalid', 'true');
+      reason.focus();
+      return;
+    }
+    panel.hidden = true;
+    onConfirm(text, replace.checked);
+  });
+  cancel.addEventListener('click', () => {
+    panel.hidden = true;
+  });
+  return {
+    panel,
+    open(): void {
+      error.hidden = true;
+      reason.removeAttribute('aria-invalid');
+      panel.hidden = false;
+      reason.focus();
+    },
+  };
 }
 
 export async function mountFiling(container: HTMLElement, api: Api): Promise<void> {
   const status = el('p', { id: 'filing-state', role: 'status', 'aria-live': 'polite' }, 'Checking…');
   const file = el('button', { type: 'button', id: 'file-to-chart' }, 'File to chart');
-  const replace = el('button', { type: 'button', id: 'replace-note', class: 'secondary', hidden: '' }, 'Mark entered in error and file a replacement');
+  const replace = el('button', { type: 'button', id: 'replace-note', class: 'secondary', hidden: '' }, 'Mark entered in error…');
+  const permission = el('p', { id: 'file-permission', class: 'notice', hidden: '' });
+  const preview = el('pre', { id: 'note-preview', class: 'note-preview', tabindex: '0', 'aria-label': 'The note that will be filed' });
+  const previewSection = el('section', { class: 'card', 'data-section': 'note-preview', 'aria-labelledby': 'note-preview-title', hidden: '' },
+    el('h2', { id: 'note-preview-title' }, 'The note that will be filed'), preview);
   const history = el('section', { class: 'card', 'data-section': 'history' }, el('h2', {}, 'Earlier discussions with this patient'));
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let mayFile = true;
 
+  const showPreview = async (): Promise<void> => {
+    const { status: code, body } = await call<{ text: string }>(api, 'GET', '/discussion/note-preview').catch(() => ({ status: 0, body: { text: '' } }));
+    previewSection.hidden = code !== 200;
+    preview.textContent = code === 200 ? body.text : '';
+  };
   const show = (view: FilingView): void => {
     const { kind, text } = describe(view);
     status.textContent = text;
     status.dataset.state = kind;
     status.dataset.ehrState = view.state;
-    file.hidden = kind === 'filed' || kind === 'pending';
+    if (view.permissions !== undefined) {
+      mayFile = view.permissions.file;
+      permission.textContent = view.permissions.reason ?? '';
+      permission.hidden = mayFile;
+    }
+    file.hidden = kind === 'filed' || kind === 'pending' || kind === 'retracted';
+    file.disabled = !mayFile;
     replace.hidden = kind !== 'filed' || view.canMarkEnteredInError === false;
+    replace.disabled = !mayFile;
+    if (kind === 'none') {
+      void showPreview();
+    }
     if (!view.final && view.state !== 'none') {
       timer = setTimeout(() => void refresh(), POLL_MS);
     }
@@ -96,8 +174,8 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
     status.textContent = 'Filing…';
     status.dataset.state = 'pending';
     const result = await call<FilingView>(api, 'POST', path, body).catch(() => undefined);
-    file.disabled = false;
-    replace.disabled = false;
+    file.disabled = !mayFile;
+    replace.disabled = !mayFile;
     if (result === undefined) {
       status.textContent = 'The app could not reach its server. Nothing was lost; try again.';
       status.dataset.state = 'attention';
@@ -108,13 +186,15 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
       status.dataset.state = 'attention';
     }
   };
+  const retract = retractPanel((reason, withReplacement) => void act('/discussion/filing/entered-in-error', { replace: withReplacement, reason }));
   file.addEventListener('click', () => void act('/discussion/file', {}));
-  replace.addEventListener('click', () => void act('/discussion/filing/entered-in-error', { replace: true }));
+  replace.addEventListener('click', () => retract.open());
 
   container.replaceChildren(
     el('section', { class: 'card', 'data-section': 'filing' }, el('h2', {}, 'File the discussion to the chart'),
       el('p', {}, 'Files a note recording what was discussed, with which handout version, by whom and when. It is not the consent form.'),
-      status, el('div', { class: 'actions' }, file, replace)),
+      status, permission, el('div', { class: 'actions' }, file, replace), retract.panel),
+    previewSection,
     history,
   );
   await refresh();

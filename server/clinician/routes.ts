@@ -6,6 +6,7 @@ import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf, takeChartSnapshot } from '../chart-snapshot/chart-snapshots';
 import { diffSnapshots } from '../chart-snapshot/snapshot-diff';
 import { followChart } from '../consent/current-discussion';
+import { clinicianNameOf } from '../consent/discussion-snapshot';
 import type { DiscussionStore } from '../consent/discussion-store';
 import { tailor } from '../tailoring/engine';
 import type { ChartReadName } from '../chart/read-chart';
@@ -45,7 +46,9 @@ function contextHandler(deps: ClinicianDeps): RequestHandler {
       .map(([name, state]) => ({ read: name, state: state.state, text: describeReadState(name, state) }));
     res.set('Cache-Control', 'no-store').json({
       showPatientBanner: launch.context.needPatientBanner !== false,
-      user: { fhirUser: launch.fhirUser ?? null, name: launch.context.userName ?? null },
+      // The id_token's name when it has one; else the Practitioner record read with the chart (the SMART App
+      // Launcher sends no name claim, and Epic often does not).
+      user: { fhirUser: launch.fhirUser ?? null, name: clinicianNameOf(launch, context) ?? null },
       context,
       readNotes,
       chartRead: { readAt: readAt.toISOString(), sha256 },

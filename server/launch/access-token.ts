@@ -23,6 +23,8 @@ export interface AccessTokenProvider {
   getAccessToken(): Promise<string>;
   /** Called after a 401: refresh once; false means the clinician must relaunch. */
   refreshAfterUnauthorized(): Promise<boolean>;
+  /** True once the EHR refused this launch's token after a refresh (or refused the refresh): the session is over. */
+  sessionEnded(): boolean;
 }
 
 const REFRESH_MARGIN_MS = 60_000;
@@ -99,6 +101,7 @@ function singleFlightRefresh(deps: AccessTokenDeps, session: LaunchSession): Pro
 }
 
 export function createAccessTokenProvider(deps: AccessTokenDeps, session: LaunchSession): AccessTokenProvider {
+  let ended = false;
   return {
     async getAccessToken(): Promise<string> {
       if (session.tokens.expiresAt.getTime() - REFRESH_MARGIN_MS < Date.now()) {
@@ -106,6 +109,11 @@ export function createAccessTokenProvider(deps: AccessTokenDeps, session: Launch
       }
       return session.tokens.accessToken;
     },
-    refreshAfterUnauthorized: () => singleFlightRefresh(deps, session),
+    async refreshAfterUnauthorized(): Promise<boolean> {
+      const refreshed = await singleFlightRefresh(deps, session);
+      ended ||= !refreshed;
+      return refreshed;
+    },
+    sessionEnded: () => ended,
   };
 }

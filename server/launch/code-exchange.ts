@@ -5,7 +5,7 @@ import type { AppSigningKey } from './app-keys';
 import { signClientAssertion } from './app-keys';
 import type { ClientState } from './fhirclient-bridge';
 import { isOnAllowedOrigin } from './iss-allowlist';
-import { launchFailed, launchTimedOut, relaunchNeeded } from './launch-errors';
+import { launchFailed, launchTimedOut, oauthErrorCodeOf, relaunchNeeded, tokenSetupError } from './launch-errors';
 
 /**
  * The authorization-code exchange (SMART App Launch §2.0.7) through the app's outbound client: a deadline that
@@ -73,7 +73,11 @@ export async function exchangeAuthorizationCode(input: CodeExchangeInput): Promi
     throw exchangeFailed(error);
   }
   if (status !== 200) {
-    throw exchangeFailed(new Error(`token endpoint answered ${status}`));
+    const ehrError = oauthErrorCodeOf(text);
+    if (ehrError === 'invalid_grant') {
+      throw relaunchNeeded('The EHR did not accept this launch\'s sign-in code (it may have expired or been used already).', 'code_refused');
+    }
+    throw tokenSetupError(status, ehrError) ?? exchangeFailed(new Error(`token endpoint answered ${status}`));
   }
   let tokenResponse: unknown;
   try {

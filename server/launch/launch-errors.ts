@@ -25,3 +25,33 @@ export function launchTimedOut(message: string, reason: string, cause?: unknown)
     cause,
   });
 }
+
+/** RFC 6749 §5.2 error codes that no relaunch fixes: the app's registration or keys at this EHR are wrong. */
+const SETUP_ERRORS = new Set(['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope']);
+/** An error code as the EHR sent it, shown to the site analyst only when it is a plain OAuth code (never free text). */
+const OAUTH_ERROR_CODE = /^[a-z_]{1,40}$/;
+
+/** The OAuth `error` of a token-endpoint refusal, when the body is the JSON RFC 6749 §5.2 describes. */
+export function oauthErrorCodeOf(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    return typeof body.error === 'string' && OAUTH_ERROR_CODE.test(body.error) ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The token endpoint refused the app itself (a wrong key, a client registered as another type, a scope the
+ * registration lacks): a setup problem for the site's EHR analyst, worded as one, with the EHR's code to quote.
+ * Undefined when the refusal is not of that kind (then the launch is worth retrying).
+ */
+export function tokenSetupError(status: number, ehrError: string | undefined): AppError | undefined {
+  if (ehrError === undefined || !SETUP_ERRORS.has(ehrError)) {
+    return undefined;
+  }
+  return new AppError('bad_gateway', `The EHR refused this app's sign-in credentials (EHR error code: ${ehrError}). This is a setup problem: launching again will not fix it.`, {
+    hint: `Tell your EHR analyst: the EHR's token endpoint answered ${status} ${ehrError} to ITDD Consent. The app's client registration, its public key set (JWKS) or its client type at this EHR needs checking.`,
+    details: { reason: 'token_endpoint_setup', ehrError, ehrStatus: status },
+  });
+}

@@ -61,6 +61,8 @@ export const SIMULATED_FAULTS = [
   'none',
   'access_denied',
   'token_failure',
+  'invalid_client',
+  'refresh_refused',
   'id_token_bad_signature',
   'id_token_wrong_audience',
 ] as const;

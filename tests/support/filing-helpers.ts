@@ -103,6 +103,8 @@ export interface FaultRequest {
   retryAfter?: number | 'http-date';
   retryAfterSeconds?: number;
   delayMs?: number;
+  scope?: 'write' | 'read';
+  resourceType?: string;
 }
 
 export async function queueFault(system: TestSystem, fault: FaultRequest): Promise<void> {

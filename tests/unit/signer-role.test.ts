@@ -8,7 +8,7 @@ const OK: ReadState = { state: 'ok' };
 const USER = 'https://ehr.example/fhir/Practitioner/1';
 
 const user = (...qualifications: Array<{ system?: string; code?: string; display?: string }>): PractitionerFacts =>
-  ({ reference: 'Practitioner/1', qualifications }) as PractitionerFacts;
+  ({ reference: 'Practitioner/1', qualifications });
 
 describe('rolesOf reads coded qualifications only', () => {
   test.each([

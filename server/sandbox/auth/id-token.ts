@@ -38,8 +38,12 @@ export function signIdToken(ctx: SandboxContext, grant: Grant, lifetimeSeconds: 
     aud: fault === 'id_token_wrong_audience' ? wrongAudience(ctx, grant.clientId) : grant.clientId,
     iat: now,
     exp: now + lifetimeSeconds,
-    name: ctx.data.practitioners.find((p) => p.id === user)?.name ?? user,
   };
+  // Epic often sends no `name` claim (nor does the public SMART App Launcher): the app must take the name from the
+  // Practitioner record instead, so the Epic imitation leaves it out.
+  if (grant.context.simulation.vendor !== 'epic') {
+    claims.name = ctx.data.practitioners.find((p) => p.id === user)?.name ?? user;
+  }
   if (grant.scopes.includes('fhirUser')) {
     claims.fhirUser = `${issuer}/Practitioner/${user}`;
   }

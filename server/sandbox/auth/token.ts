@@ -65,6 +65,9 @@ function redeemCode(ctx: SandboxContext, client: SandboxClient, body: TokenBody)
   if (grant.context.simulation.fault === 'token_failure') {
     return 'simulated-failure';
   }
+  if (grant.context.simulation.fault === 'invalid_client') {
+    throw oauthError('invalid_client', 'Client authentication failed.');
+  }
   const issued = issueTokens(ctx, grant, request.nonce);
   const redeemed = { accessToken: issued.accessToken, ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}) };
   ctx.state.redeemedCodes.set(code, redeemed, ctx.accessTokenLifetimeSeconds * 1000);
@@ -76,6 +79,9 @@ function refresh(ctx: SandboxContext, client: SandboxClient, body: TokenBody): G
   const record = ctx.state.refreshTokens.take(body.refresh_token ?? '');
   if (record === undefined || record.grant.clientId !== client.clientId) {
     throw oauthError('invalid_grant', 'The refresh token is unknown, expired or already used.');
+  }
+  if (record.grant.context.simulation.fault === 'refresh_refused') {
+    throw oauthError('invalid_grant', 'The refresh token was revoked.');
   }
   let scopes = record.grant.scopes;
   if (body.scope !== undefined) {

@@ -16,6 +16,8 @@ const FAULT_LABELS: Record<(typeof SIMULATED_FAULTS)[number], string> = {
   none: 'None',
   access_denied: 'User denies access (authorize returns access_denied)',
   token_failure: 'Token endpoint fails (500, HTML body)',
+  invalid_client: 'Token endpoint refuses the app (401 invalid_client: a wrong key or client type)',
+  refresh_refused: 'Every refresh refused (invalid_grant): the session ends when the access token does',
   id_token_bad_signature: 'id_token with a bad signature',
   id_token_wrong_audience: 'id_token for another app (wrong aud)',
 };
