@@ -1,5 +1,6 @@
 import path from 'node:path';
 import express from 'express';
+import type { AuditTrail } from './audit/audit-trail';
 import type { AppConfig, AttestationPolicy } from './config';
 import { DEFAULT_ATTESTATION_POLICY } from './config';
 import { takeChartSnapshot } from './chart-snapshot/chart-snapshots';
@@ -32,6 +33,8 @@ export interface AppDeps {
   pdf: LazyPdfRenderer;
   signingKey: AppSigningKey;
   logger: Logger;
+  /** The hash-chained audit trail every audited action is recorded in. */
+  audit: AuditTrail;
   /** Files discussion notes to the chart; without it the filing routes are not mounted. */
   filing?: FilingService;
 }
@@ -81,7 +84,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
   const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
-  const chart = { snapshots: deps.snapshots, tokens };
+  const { audit } = deps;
+  const chart = { snapshots: deps.snapshots, tokens, audit };
   app.use(launchRoutes({
     ...deps,
     readChart: async (session) => {
@@ -93,10 +97,10 @@ export function createApp(deps: AppDeps): express.Express {
   const policies = new Map(config.tenants.map((t) => [t.id, t.attestation ?? DEFAULT_ATTESTATION_POLICY]));
   const attestationPolicy = (tenantId: string): AttestationPolicy => policies.get(tenantId) ?? DEFAULT_ATTESTATION_POLICY;
   app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production }));
-  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart, attestationPolicy }));
-  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production }));
+  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart, attestationPolicy, audit }));
+  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, audit }));
   if (filing !== undefined) {
-    app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy }));
+    app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy, audit }));
   }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AppConfig } from './config';
 import { loadConfig } from './config';
 import { createApp } from './app';
+import { AuditTrail } from './audit/audit-trail';
 import type { RouteEntry } from './http/route-list';
 import { routesOf } from './http/route-list';
 import { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
@@ -137,9 +138,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const snapshots = new ChartSnapshotStore(db, box);
   const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
   const pdfs = handoutPdfSource(pdf, config.env === 'production');
-  const chart = { snapshots, tokens };
+  const audit = new AuditTrail(db);
+  const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit });
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {

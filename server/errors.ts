@@ -71,3 +71,12 @@ export const unprocessable = (message: string, options?: AppErrorOptions): AppEr
   new AppError('unprocessable', message, options);
 export const badGateway = (message: string, options?: AppErrorOptions): AppError =>
   new AppError('bad_gateway', message, options);
+
+/** The stable reason code of an error (for audit rows and metrics: a code, never a message). */
+export function reasonOf(error: unknown): string {
+  if (isAppError(error)) {
+    const reason = error.details?.reason;
+    return typeof reason === 'string' && /^[a-z0-9_]{1,60}$/.test(reason) ? reason : error.code;
+  }
+  return 'internal';
+}

@@ -17,8 +17,8 @@ export const AUDIT_ACTIONS = [
   'note.added',
   'discussion.attested',
   'discussion.refused',
-  'document.filing',
   'document.filed',
+  'document.reconciled',
   'document.failed',
   'document.entered-in-error',
   'note.previewed',
@@ -78,6 +78,14 @@ export const launchHandle = (launchId: string): string => crypto.createHash('sha
  * is what JCS specifies. Hand-written because the maintained `canonicalize` package is ESM-only and the test runner
  * loads CommonJS; twelve lines are less risk than a loader workaround.
  */
+/** JCS orders keys by UTF-16 code units, which is how `<` compares strings (not `localeCompare`). */
+function byCodeUnits(a: string, b: string): number {
+  if (a === b) {
+    return 0;
+  }
+  return a < b ? -1 : 1;
+}
+
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -88,7 +96,7 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
     return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
   }
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => byCodeUnits(a, b));
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 

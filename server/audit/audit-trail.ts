@@ -4,6 +4,7 @@
  * chain in one order. `together` runs an action and its audit row in one transaction: if the row cannot be written,
  * the action is rolled back — nothing happens unrecorded. `verify` recomputes the chain and names the first bad row.
  */
+import { AppError } from '../errors';
 import type { Db } from '../store/db';
 import type { AuditRecord } from './audit-record';
 import { GENESIS_HASH, chainHash, checkedRecord } from './audit-record';
@@ -61,22 +62,30 @@ export class AuditTrail {
   /** Appends one row; on `db` when given (a transaction the caller holds), else in a transaction of its own. */
   async append(record: AuditRecord, db: Db = this.db): Promise<AuditRow> {
     checkedRecord(record);
-    return db.transaction(async (tx) => {
-      const [head] = await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
-      if (head === undefined) {
-        throw new Error('The audit trail has no head row (migration 005 not applied)');
-      }
-      const seq = Number(head.seq) + 1;
-      const recordedAt = this.now().toISOString();
-      const hash = chainHash(head.hash, seq, recordedAt, record);
-      await tx.query(
-        `INSERT INTO audit_events (seq, recorded_at, action, outcome, tenant_id, actor, patient_id, record, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [seq, recordedAt, record.action, record.outcome, record.tenantId ?? null, record.actor ?? null, record.patientId ?? null, JSON.stringify(record), head.hash, hash],
-      );
-      await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
-      return { seq, recordedAt, record, prevHash: head.hash, hash };
+    return db.transaction((tx) => this.appendOn(tx, record)).catch((error: unknown) => {
+      throw new AppError('internal', 'The app could not record this action in its audit trail, so it was not done.', {
+        hint: 'Nothing entered was lost. Try again in a moment; if it keeps happening, tell your IT team.',
+        details: { reason: 'audit_unavailable' },
+        cause: error,
+      });
     });
+  }
+
+  private async appendOn(tx: Db, record: AuditRecord): Promise<AuditRow> {
+    const [head] = await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_head WHERE id = 1 FOR UPDATE');
+    if (head === undefined) {
+      throw new Error('The audit trail has no head row (migration 005 not applied)');
+    }
+    const seq = Number(head.seq) + 1;
+    const recordedAt = this.now().toISOString();
+    const hash = chainHash(head.hash, seq, recordedAt, record);
+    await tx.query(
+      `INSERT INTO audit_events (seq, recorded_at, action, outcome, tenant_id, actor, patient_id, record, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [seq, recordedAt, record.action, record.outcome, record.tenantId ?? null, record.actor ?? null, record.patientId ?? null, JSON.stringify(record), head.hash, hash],
+    );
+    await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [seq, hash]);
+    return { seq, recordedAt, record, prevHash: head.hash, hash };
   }
 
   /**

@@ -4,6 +4,10 @@
  * (`chartSnapshotOf`). The chart is read again only when the clinician asks ("Refresh from the chart"), so an EHR
  * answering one clinician pays one read wave per launch, not one per click.
  */
+import type { AuditTrail } from '../audit/audit-trail';
+import { launchRecord } from '../audit/launch-audit';
+import type { PatientContext } from '../chart/patient-context';
+import { reasonOf } from '../errors';
 import type { AccessTokenDeps } from '../launch/access-token';
 import type { LaunchSession } from '../store/launch-sessions';
 import { readPatientContext } from './read-snapshot';
@@ -12,6 +16,8 @@ import type { ChartReadRef, ChartSnapshot, ChartSnapshotStore } from './snapshot
 export interface ChartSnapshotDeps {
   snapshots: ChartSnapshotStore;
   tokens: AccessTokenDeps;
+  /** Each read of the chart is audited (resource types and outcomes, no content) before its result is used. */
+  audit: AuditTrail;
   /** The clock; tests pass their own. */
   now?: () => Date;
 }
@@ -19,7 +25,16 @@ export interface ChartSnapshotDeps {
 /** Reads the chart now (one parallel wave) and keeps it as the launch's snapshot. */
 export async function takeChartSnapshot(deps: ChartSnapshotDeps, launch: LaunchSession): Promise<ChartSnapshot> {
   const now = deps.now?.() ?? new Date();
-  const context = await readPatientContext(deps.tokens, launch, now);
+  let context: PatientContext;
+  try {
+    context = await readPatientContext(deps.tokens, launch, now);
+  } catch (error) {
+    await deps.audit.append(launchRecord(launch, 'chart.read', 'failure', { reason: reasonOf(error) }));
+    throw error;
+  }
+  const outcomes = Object.fromEntries(Object.entries(context.reads).map(([read, state]) => [read, state.state]));
+  const failed = Object.values(context.reads).some((r) => r.state === 'failed' || r.state === 'not-authorized');
+  await deps.audit.append(launchRecord(launch, 'chart.read', failed ? 'failure' : 'success', { detail: outcomes }));
   return deps.snapshots.save(launch.launchId, context, deps.now?.() ?? new Date());
 }
 

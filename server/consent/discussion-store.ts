@@ -66,9 +66,14 @@ export class DiscussionStore {
   constructor(
     private readonly db: Db,
     private readonly box: SealedBox,
-    options: DiscussionStoreOptions = {},
+    private readonly options: DiscussionStoreOptions = {},
   ) {
     this.now = options.now ?? ((): Date => new Date());
+  }
+
+  /** The same store on a transaction's handle (a change and its audit row commit together). */
+  on(tx: Db): DiscussionStore {
+    return new DiscussionStore(tx, this.box, this.options);
   }
 
   /**

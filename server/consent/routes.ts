@@ -15,9 +15,11 @@ import { activeChecklistFlags } from './discussion';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
-import { draftToChange, viewedDiscussion } from './current-discussion';
+import { UNSAVED_VERSION, draftToChange, viewedDiscussion } from './current-discussion';
 import type { SignerDeps } from './signer-guard';
 import { permissionsOfLaunch, requireSigner } from './signer-guard';
+import type { AuditTrail } from '../audit/audit-trail';
+import { discussionEntities, launchRecord } from '../audit/launch-audit';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -26,6 +28,8 @@ import { permissionsOfLaunch, requireSigner } from './signer-guard';
  */
 export interface ConsentDeps extends SignerDeps {
   store: LaunchSessionStore;
+  /** Every change is recorded here, in the same transaction as the change. */
+  audit: AuditTrail;
   discussions: DiscussionStore;
   /** The launch's chart snapshot (read once at the callback). */
   chart: ChartSnapshotDeps;
@@ -76,7 +80,11 @@ function answersHandler(deps: ConsentDeps): RequestHandler {
     const answers = parseClinicianAnswers(checklist, body.answers);
     const draft = await draftToChange(deps, launchOf(res), body.version);
     const merged = keepAppFilled(checklist, answers, draft.answers);
-    await respond(deps, res, await deps.discussions.saveAnswers(draft.id, draft.version, merged));
+    const saved = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).saveAnswers(draft.id, draft.version, merged),
+      (d) => launchRecord(launchOf(res), 'checklist.saved', 'success', { entities: discussionEntities(d), detail: { version: d.version, answered: Object.keys(d.answers).length } }),
+    );
+    await respond(deps, res, saved);
   };
 }
 
@@ -90,7 +98,11 @@ function dismissHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const launch = launchOf(res);
     const draft = await draftToChange(deps, launch, body.version);
     const dismissal = { flagId, reason: body.reason, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    await respond(deps, res, await deps.discussions.dismissFlag(draft.id, draft.version, dismissal));
+    const saved = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).dismissFlag(draft.id, draft.version, dismissal),
+      (d) => launchRecord(launch, 'flag.dismissed', 'success', { entities: [...discussionEntities(d), { type: 'TailoringFlag', id: flagId }] }),
+    );
+    await respond(deps, res, saved);
   };
 }
 
@@ -100,7 +112,11 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const launch = launchOf(res);
     const draft = await draftToChange(deps, launch, body.version);
     const note = { text: body.text, by: discussionKeyOf(launch).clinician, at: now().toISOString() };
-    await respond(deps, res, await deps.discussions.addNote(draft.id, draft.version, note));
+    const saved = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).addNote(draft.id, draft.version, note),
+      (d) => launchRecord(launch, 'note.added', 'success', { entities: discussionEntities(d) }),
+    );
+    await respond(deps, res, saved);
   };
 }
 
@@ -112,7 +128,9 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
     const body = bodyOf(attestBody, req.body);
     const launch = launchOf(res);
-    const draft = await draftToChange(deps, launch, body.version);
+    // A refused attestation changes nothing: a discussion never saved is checked as shown, not created first.
+    const viewed = await viewedDiscussion(deps, launch);
+    const draft = viewed.version === UNSAVED_VERSION && body.version === UNSAVED_VERSION ? viewed : await draftToChange(deps, launch, body.version);
     const checklist = loadChecklist(CHECKLIST_LANGUAGE);
     const attestedAt = now();
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
@@ -120,13 +138,19 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const check = validateForAttestation(checklist, answers, flags);
     if (!check.ok) {
       const count = check.missing.length + check.invalid.length;
+      await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', { entities: discussionEntities(draft), reason: 'checklist_incomplete', detail: { missing: check.missing.length, invalid: check.invalid.length } }));
       throw new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
         hint: 'Answer the items listed; everything entered so far is saved.',
         details: { missing: check.missing, invalid: check.invalid },
       });
     }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
-    await respond(deps, res, await deps.discussions.attest(draft.id, draft.version, attestation));
+    const saved = draft.id === '' ? await draftToChange(deps, launch, body.version) : draft;
+    const done = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).attest(saved.id, saved.version, attestation),
+      (d) => launchRecord(launch, 'discussion.attested', 'success', { entities: discussionEntities(d), detail: { answered: Object.keys(d.answers).length } }),
+    );
+    await respond(deps, res, done);
   };
 }
 

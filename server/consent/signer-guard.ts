@@ -10,11 +10,15 @@ import type { AttestationPolicy } from '../config';
 import { forbidden } from '../errors';
 import { launchOf } from '../launch/session-guard';
 import type { LaunchSession } from '../store/launch-sessions';
+import type { AuditTrail } from '../audit/audit-trail';
+import { launchRecord } from '../audit/launch-audit';
 import type { Permissions } from './signer-role';
 import { permissionsOf } from './signer-role';
 
 export interface SignerDeps {
   chart: ChartSnapshotDeps;
+  /** A refusal is recorded: who tried to attest or file without the role. */
+  audit: AuditTrail;
   /** The attestation policy of a tenant (its configuration, or the default). */
   attestationPolicy(tenantId: string): AttestationPolicy;
 }
@@ -27,8 +31,10 @@ export async function permissionsOfLaunch(deps: SignerDeps, launch: LaunchSessio
 /** Refuses (403 `role_may_not_attest`, with the reason in words) a user whose role may not attest or file. */
 export function requireSigner(deps: SignerDeps, action: 'attest' | 'file'): RequestHandler {
   return async (_req, res, next) => {
-    const permissions = await permissionsOfLaunch(deps, launchOf(res));
+    const launch = launchOf(res);
+    const permissions = await permissionsOfLaunch(deps, launch);
     if (!permissions[action]) {
+      await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', { reason: 'role_may_not_attest', detail: { tried: action, roles: permissions.roles.join('+') || 'none' } }));
       throw forbidden(permissions.reason ?? 'You may not do this.', {
         hint: 'You can still prepare the checklist and print the handout; everything entered is kept for the clinician who attests.',
         details: { reason: 'role_may_not_attest', roles: permissions.roles },

@@ -1,4 +1,7 @@
+import crypto from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
+import type { AuditTrail } from '../audit/audit-trail';
+import { discussionEntities, launchRecord } from '../audit/launch-audit';
 import { Router } from 'express';
 import type { PatientContext } from '../chart/patient-context';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
@@ -31,6 +34,8 @@ export interface HandoutDeps {
   chart: ChartSnapshotDeps;
   pdf: LazyPdfRenderer;
   requireApprovedPacks: boolean;
+  /** Each preview and download is audited before it is sent (not sent when it cannot be recorded). */
+  audit: AuditTrail;
 }
 
 interface Loaded {
@@ -65,6 +70,7 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(req.query) });
+    await deps.audit.append(launchRecord(launchOf(res), 'handout.previewed', 'success', { entities: discussionEntities(discussion), detail: { largePrint: input.largePrint } }));
     res
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
       .type('html')
@@ -83,6 +89,10 @@ function pdfHandler(deps: HandoutDeps): RequestHandler {
       language: input.pack.language,
       largePrint: input.largePrint,
     });
+    await deps.audit.append(launchRecord(launchOf(res), 'handout.downloaded', 'success', {
+      entities: discussionEntities(discussion),
+      detail: { largePrint: input.largePrint, pdfSha256: crypto.createHash('sha256').update(pdf).digest('hex') },
+    }));
     // No PHI in the file name: it ends up in download folders and browser history.
     const name = `itdd-pump-handout-${input.pack.language}-v${input.pack.version}-${input.date}${input.largePrint ? '-large-print' : ''}.pdf`;
     res.set({ 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' }).type('application/pdf').send(pdf);

@@ -1,6 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
-import { badRequest, notFound } from '../errors';
+import type { AuditTrail } from '../audit/audit-trail';
+import { launchRecord } from '../audit/launch-audit';
+import { badRequest, notFound, reasonOf } from '../errors';
 import { singleParam } from '../http/params';
 import { browserSessionId, ensureBrowserSession } from './browser-session';
 import { tenantForIss } from './iss-allowlist';
@@ -15,7 +17,7 @@ import { beginLaunch, completeLaunch } from './launch-service';
  *   GET /callback            redirect_uri
  *   GET /.well-known/jwks.json   the app's public keys (private_key_jwt)
  */
-function ehrLaunchHandler(deps: LaunchDeps): RequestHandler {
+function ehrLaunchHandler(deps: LaunchRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
     const iss = singleParam(req, 'iss');
     const launch = singleParam(req, 'launch');
@@ -25,9 +27,14 @@ function ehrLaunchHandler(deps: LaunchDeps): RequestHandler {
         details: { reason: iss === undefined ? 'iss_missing' : 'launch_missing' },
       });
     }
-    const tenant = tenantForIss(deps.config.tenants, iss);
-    const browserSession = ensureBrowserSession(req, res);
-    const url = await beginLaunch(deps, { tenant, launch, browserSessionId: browserSession });
+    let url: string;
+    try {
+      const tenant = tenantForIss(deps.config.tenants, iss);
+      url = await beginLaunch(deps, { tenant, launch, browserSessionId: ensureBrowserSession(req, res) });
+    } catch (error) {
+      await deps.audit.append({ action: 'launch.rejected', outcome: 'refused', reason: reasonOf(error) });
+      throw error;
+    }
     res.redirect(303, url);
   };
 }
@@ -50,19 +57,29 @@ function standaloneHandler(deps: LaunchDeps): RequestHandler {
  * e.g. resuming filings.
  */
 export interface LaunchRouteDeps extends LaunchDeps {
+  /** Every launch is audited: accepted (who, which patient) or rejected (the reason code). */
+  audit: AuditTrail;
   readChart?: (session: LaunchSession) => Promise<void>;
   afterLaunch?: (session: LaunchSession) => void;
 }
 
 function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
   return async (req: Request, res: Response) => {
-    const session = await completeLaunch(deps, {
-      browserSessionId: browserSessionId(req),
-      state: singleParam(req, 'state', 512),
-      code: singleParam(req, 'code', 4096),
-      error: singleParam(req, 'error', 200),
-      errorDescription: singleParam(req, 'error_description', 1000),
-    });
+    let session: LaunchSession;
+    try {
+      session = await completeLaunch(deps, {
+        browserSessionId: browserSessionId(req),
+        state: singleParam(req, 'state', 512),
+        code: singleParam(req, 'code', 4096),
+        error: singleParam(req, 'error', 200),
+        errorDescription: singleParam(req, 'error_description', 1000),
+      });
+    } catch (error) {
+      // Who and which patient are unknown until the launch completes: the row says that it failed and why.
+      await deps.audit.append({ action: 'launch.rejected', outcome: 'refused', reason: reasonOf(error) });
+      throw error;
+    }
+    await deps.audit.append(launchRecord(session, 'launch.accepted', 'success', { ...(session.encounterId === undefined ? {} : { entities: [{ type: 'Encounter', id: session.encounterId }] }) }));
     await deps.readChart?.(session);
     deps.afterLaunch?.(session);
     res.redirect(303, `/app/${session.launchId}`);

@@ -6,6 +6,8 @@ import type { SealedBox } from '../store/sealed-box';
 import type { LedgerEvent, LedgerState } from './ledger-states';
 import { transition } from './ledger-states';
 import type { IntentRow, LedgerError, WriteIntent } from './ledger-rows';
+import { AuditTrail } from '../audit/audit-trail';
+import { filingAuditRecord } from './filing-audit';
 import { detailContext, intentFromRow, openDetail, openPayload, payloadContext } from './ledger-rows';
 
 export type { LedgerError, WriteIntent } from './ledger-rows';
@@ -47,10 +49,14 @@ export function intentKeyOf(intent: NewIntent): string {
 const LIVE_LEASE = `(lease_owner IS NULL OR lease_until IS NULL OR lease_until <= now() OR lease_owner = $2)`;
 
 export class WriteLedger {
+  private readonly audit: AuditTrail;
+
   constructor(
     private readonly db: Db,
     private readonly box: SealedBox,
-  ) {}
+  ) {
+    this.audit = new AuditTrail(db);
+  }
 
   /**
    * Records an intent, or joins the live one: a second click, tab or instance racing this one gets the same row
@@ -149,12 +155,21 @@ export class WriteLedger {
     }
     const params: unknown[] = [id, owner, from, result.to];
     const sets = ['state = $4', 'updated_at = now()', ...this.changeSets(id, changes, params)];
-    const rows = await this.db.query<IntentRow>(
-      `UPDATE write_intents SET ${sets.join(', ')}
-       WHERE id = $1 AND state = $3 AND lease_owner = $2 AND lease_until > now() RETURNING *`,
-      params,
-    );
-    return rows[0] === undefined ? undefined : intentFromRow(rows[0]);
+    // A state the compliance record names (filed, reconciled, failed, entered in error) changes together with its
+    // audit row, or not at all.
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<IntentRow>(
+        `UPDATE write_intents SET ${sets.join(', ')}
+         WHERE id = $1 AND state = $3 AND lease_owner = $2 AND lease_until > now() RETURNING *`,
+        params,
+      );
+      const intent = rows[0] === undefined ? undefined : intentFromRow(rows[0]);
+      const record = intent === undefined ? undefined : filingAuditRecord(intent);
+      if (record !== undefined) {
+        await this.audit.append(record, tx);
+      }
+      return intent;
+    });
   }
 
   /** Records the launch now driving the intent (a relaunch resumes it with fresh tokens). */

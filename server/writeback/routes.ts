@@ -12,6 +12,7 @@ import { isFiled, isFinal } from './ledger-states';
 import type { SignerDeps } from '../consent/signer-guard';
 import { permissionsOfLaunch, requireSigner } from '../consent/signer-guard';
 import type { Permissions } from '../consent/signer-role';
+import { launchRecord } from '../audit/launch-audit';
 
 /**
  * Filing routes of one launch (thin: read input → one service call → the view). Filing answers within a short
@@ -152,7 +153,9 @@ function previewHandler(deps: FilingRouteDeps): RequestHandler {
     const asked = typeof req.query.discussionId === 'string' ? parse(uuid, req.query.discussionId) : undefined;
     const launch = launchOf(res);
     const discussionId = await discussionIdOf(deps, launch, asked);
-    res.set('Cache-Control', 'no-store').json({ discussionId, ...(await deps.filing.previewNote(launch, discussionId)) });
+    const preview = await deps.filing.previewNote(launch, discussionId);
+    await deps.audit.append(launchRecord(launch, 'note.previewed', 'success', { entities: [{ type: 'Discussion', id: discussionId }], detail: { profile: preview.profile } }));
+    res.set('Cache-Control', 'no-store').json({ discussionId, ...preview });
   };
 }
 
