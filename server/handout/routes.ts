@@ -7,6 +7,7 @@ import { viewedDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
+import { frameAncestorsDirective } from '../http/security-headers';
 import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
@@ -31,6 +32,8 @@ export interface HandoutDeps {
   chart: ChartSnapshotDeps;
   pdf: LazyPdfRenderer;
   requireApprovedPacks: boolean;
+  /** The EHR origins that frame the app (config.tenants[].frameOrigins): the preview is framed inside them too. */
+  frameOrigins: readonly string[];
 }
 
 interface Loaded {
@@ -66,7 +69,7 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
     const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(req.query) });
     res
-      .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
+      .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; ${frameAncestorsDirective(deps.frameOrigins)}`, 'Cache-Control': 'no-store' })
       .type('html')
       .send(renderHandoutHtml(input));
   };
