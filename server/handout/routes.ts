@@ -16,11 +16,13 @@ import { loadHandoutPack } from '../content/content-packs';
 import { parseScenarioQuery } from '../content/scenario';
 import { handoutInputFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
-import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
+import type { HandoutRenderInput } from './render-html';
+import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutCopyCss, renderHandoutHtml } from './render-html';
 
 /**
  * The handout of the launch's discussion:
  *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
+ *   GET /app/:launchId/handout.css        the print stylesheet of the app page's print-only copy of the preview
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
  * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
@@ -64,14 +66,25 @@ async function load(deps: HandoutDeps, res: Response, query: Record<string, unkn
 
 const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';
 
+function browserHandout(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>): HandoutRenderInput {
+  return handoutInputFor(loaded.discussion, loaded.context, { largePrint: largePrint(query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(query) });
+}
+
 function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(req.query) });
+    const input = browserHandout(deps, await load(deps, res, req.query), req.query);
     res
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; ${frameAncestorsDirective(deps.frameOrigins)}`, 'Cache-Control': 'no-store' })
       .type('html')
       .send(renderHandoutHtml(input));
+  };
+}
+
+/** The copy's stylesheet carries the running header (the patient's name): never cached, like the preview. */
+function copyStylesHandler(deps: HandoutDeps): RequestHandler {
+  return async (req, res) => {
+    const input = browserHandout(deps, await load(deps, res, req.query), req.query);
+    res.set('Cache-Control', 'no-store').type('css').send(renderHandoutCopyCss(input));
   };
 }
 
@@ -110,6 +123,7 @@ export function handoutRoutes(deps: HandoutDeps): Router {
   const router = Router();
   const launch = requireLaunch(deps.store);
   router.get('/app/:launchId/handout', launch, previewHandler(deps));
+  router.get('/app/:launchId/handout.css', launch, copyStylesHandler(deps));
   router.get('/api/launches/:launchId/handout.pdf', launch, pdfHandler(deps));
   router.get('/api/launches/:launchId/handout-info', launch, infoHandler(deps));
   return router;
