@@ -14,10 +14,11 @@ import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
 import { loadHandoutPack } from '../content/content-packs';
 import { parseScenarioQuery } from '../content/scenario';
-import { handoutInputFor } from './handout-document';
+import { discussionTime, handoutInputFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import type { HandoutRenderInput } from './render-html';
-import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutCopyCss, renderHandoutHtml } from './render-html';
+import { printHandoutPdf } from './printed-pdf';
+import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-html';
 
 /**
  * The handout of the launch's discussion:
@@ -92,13 +93,8 @@ function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf', scenario: parseScenarioQuery(req.query) });
-    const renderer = await deps.pdf.get();
-    const { pdf } = await renderer.render(renderHandoutHtml(input), {
-      headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack, input.clinic),
-      language: input.pack.language,
-      largePrint: input.largePrint,
-    });
+    // The same discussion prints the same bytes, so a reprint can be checked against the hash in the note.
+    const pdf = await printHandoutPdf(await deps.pdf.get(), input, discussionTime(discussion));
     // No PHI in the file name: it ends up in download folders and browser history.
     const name = `itdd-pump-handout-${input.pack.language}-v${input.pack.version}-${input.date}${input.largePrint ? '-large-print' : ''}.pdf`;
     res.set({ 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' }).type('application/pdf').send(pdf);
