@@ -91,12 +91,47 @@ function mmeSummary(info: HandoutInfo): HTMLElement | null {
   );
 }
 
+/** `HANDOUT_COPY_CLASS` of server/handout/handout-styles.ts: the scope of the copy's stylesheet. */
+const COPY_CLASS = 'handout-print';
+/** Attributes that must stay unique in the app page (ids, and the section names the app's own views use). */
+const COPY_DROPPED_ATTRIBUTES = ['id', 'aria-labelledby', 'aria-describedby', 'data-section'];
+
+/**
+ * The app page's own print (Ctrl+P) prints the handout, not the app: a print-only copy of the preview's document
+ * (same origin, so readable once loaded), styled by the handout's print stylesheet — served as a file, because the
+ * app's CSP allows no inline style. The preview itself is hidden in print: a framed document prints as one box, cut
+ * at the page edges. A preview that did not load (an error) leaves the copy empty.
+ */
+function copyForPrint(frame: HTMLIFrameElement, copy: HTMLElement): void {
+  const doc = frame.contentDocument;
+  const root = doc?.documentElement;
+  if (doc?.body === undefined || doc.body === null || root === undefined || doc.querySelector('main') === null) {
+    copy.replaceChildren();
+    return;
+  }
+  copy.className = `${COPY_CLASS} ${root.classList.contains('large-print') ? 'large-print' : 'normal-print'}`;
+  copy.lang = root.lang;
+  copy.dir = root.dir;
+  const nodes = [...doc.body.childNodes].map((node) => document.importNode(node, true));
+  for (const node of nodes) {
+    if (node instanceof Element) {
+      for (const element of [node, ...node.querySelectorAll('*')]) {
+        COPY_DROPPED_ATTRIBUTES.forEach((name) => element.removeAttribute(name));
+      }
+    }
+  }
+  copy.replaceChildren(...nodes);
+}
+
 export async function mountHandout(container: HTMLElement, launchId: string): Promise<void> {
   // The preview starts loading at once, side by side with the handout facts: the two are independent requests.
   // The frame stays where it is (moving an iframe in the DOM reloads it); the rest is put in front of it.
   const loading = el('p', { class: 'loading' }, 'Preparing the handout…');
   const frame = el('iframe', { id: 'handout-preview', title: 'Handout preview', src: `/app/${launchId}/handout` });
-  container.replaceChildren(loading, frame);
+  const copyStyles = el('link', { rel: 'stylesheet', href: `/app/${launchId}/handout.css` });
+  const copy = el('div', { id: 'handout-print', class: COPY_CLASS });
+  frame.addEventListener('load', () => copyForPrint(frame, copy));
+  container.replaceChildren(loading, frame, copyStyles, copy);
   const response = await fetch(`/api/launches/${encodeURIComponent(launchId)}/handout-info`, { headers: { accept: 'application/json' }, cache: 'no-store' });
   const body = (await response.json()) as HandoutInfo & { message?: string; hint?: string };
   if (!response.ok) {

@@ -30,13 +30,13 @@ import { buildPatientContext } from '../chart/patient-context';
 import { badRequest, isAppError } from '../errors';
 import { PdfRenderer } from '../handout/pdf';
 import type { HandoutRenderInput } from '../handout/render-html';
-import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../handout/render-html';
+import { handoutFooterText, renderHandoutHtml } from '../handout/render-html';
 import { tailor } from '../tailoring/engine';
 import type { RenderCommand } from './render-args';
 import { parseRenderArgs } from './render-args';
 import type { BundleChart, RenderOutput } from './render-discussion';
 import { discussionOf, discussionOutputs, handoutOf } from './render-discussion';
-import { withPdfDates } from './reproducible';
+import { printHandoutPdf } from '../handout/printed-pdf';
 
 export { parseRenderArgs } from './render-args';
 export type { RenderCommand } from './render-args';
@@ -81,13 +81,7 @@ export function chartOfBundle(bundlePath: string, now: Date): BundleChart {
 async function renderPdf(input: HandoutRenderInput, attestedAt: string): Promise<Buffer> {
   const renderer = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1 });
   try {
-    const { pdf } = await renderer.render(renderHandoutHtml(input), {
-      headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack, input.clinic),
-      language: input.pack.language,
-      largePrint: input.largePrint,
-    });
-    return withPdfDates(pdf, new Date(attestedAt));
+    return await printHandoutPdf(renderer, input, new Date(attestedAt));
   } finally {
     await renderer.close();
   }

@@ -1,7 +1,7 @@
 /**
  * What makes the render command's output repeat byte for byte for a fixed `--date`: a discussion id derived from
- * its inputs, and a PDF whose only clock-dependent bytes (the document information dates Chromium writes) are set
- * to the discussion time. Then the note, which records the PDF's SHA-256, and the DocumentReferences repeat too.
+ * its inputs, and a PDF whose only clock-dependent bytes are set from the discussion time (`printHandoutPdf`, the
+ * same on every print path). Then the note, which records the PDF's SHA-256, and the DocumentReferences repeat too.
  */
 import crypto from 'node:crypto';
 
@@ -36,22 +36,4 @@ export function derivedDiscussionId(inputs: DiscussionIdInputs): string {
   const digest = (value: unknown): string => crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex');
   const name = JSON.stringify([digest(inputs.bundle), digest(inputs.answers), inputs.attestedAt, inputs.clinicianReference]);
   return uuidV5(DISCUSSION_ID_NAMESPACE, name);
-}
-
-/** `/CreationDate (D:20261124143600+00'00')` as Skia writes it; only this exact, fixed-length form is replaced. */
-const PDF_INFO_DATE = /\/(CreationDate|ModDate) \(D:\d{14}[+-]\d{2}'\d{2}'\)/g;
-
-/** `D:YYYYMMDDHHmmSS+00'00'`: a PDF date (ISO 32000-1 §7.9.4) in UTC, the same length as Skia's. */
-function pdfDate(at: Date): string {
-  return `D:${at.toISOString().slice(0, 19).replace(/[-T:]/g, '')}+00'00'`;
-}
-
-/**
- * The PDF with its information-dictionary dates set to `at`. The replacement has exactly the length of what it
- * replaces, so the cross-reference offsets stay right. A PDF without such dates is returned unchanged.
- */
-export function withPdfDates(pdf: Buffer, at: Date): Buffer {
-  const text = pdf.toString('latin1');
-  const stamped = text.replace(PDF_INFO_DATE, (_match, key: string) => `/${key} (${pdfDate(at)})`);
-  return stamped === text ? pdf : Buffer.from(stamped, 'latin1');
 }

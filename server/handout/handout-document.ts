@@ -39,6 +39,11 @@ export function assertPrintable(pack: HandoutPack, requireApproved: boolean): vo
   }
 }
 
+/** The time a discussion's handout is dated by: when it was attested, else its last change. */
+export function discussionTime(discussion: Discussion): Date {
+  return discussion.attestedAt ?? discussion.updatedAt;
+}
+
 export function handoutInputFor(discussion: Discussion, context: PatientContext, options: HandoutOptions): HandoutRenderInput {
   const pack = loadHandoutPack(discussion.pack.language);
   if (pack.version !== discussion.pack.version) {
@@ -63,7 +68,7 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
       ...(patient?.birthDate === undefined ? {} : { birthDate: patient.birthDate }),
     },
     ...(discussion.clinician.name === undefined ? {} : { clinicianName: discussion.clinician.name }),
-    date: (discussion.attestedAt ?? discussion.updatedAt).toISOString().slice(0, 10),
+    date: discussionTime(discussion).toISOString().slice(0, 10),
     interpreterNeeded: discussion.interpreterNeeded,
     largePrint: options.largePrint,
     clinicianNotes: discussion.clinicianNotes.map((n) => n.text),

@@ -14,12 +14,25 @@
 const FONT_STACK =
   '"Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic", "Noto Sans Hebrew", "Noto Sans CJK SC", "DejaVu Sans", Arial, sans-serif';
 
-const BASE = `
-:root { --body: 12pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.3em; }
-:root.large-print { --body: 16pt; --h1: 22pt; --h2: 19pt; --h3: 16.5pt; --gap: 0.45em; }
+/**
+ * The selectors of the handout's root and body: the document's own (`:root`, `html`, `body`), or, for the copy the
+ * app page prints (`handoutCopyCss`), the copy's container as the `:scope` of an `@scope` rule.
+ */
+interface Roots {
+  root: string;
+  html: string;
+  body: string;
+}
+
+const DOCUMENT_ROOTS: Roots = { root: ':root', html: 'html', body: 'body' };
+const COPY_ROOTS: Roots = { root: ':scope', html: ':scope', body: ':scope' };
+
+const base = ({ root, html, body }: Roots): string => `
+${root} { --body: 12pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.3em; }
+${root}.large-print { --body: 16pt; --h1: 22pt; --h2: 19pt; --h3: 16.5pt; --gap: 0.45em; }
 * { box-sizing: border-box; }
-html { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.3; color: #000; background: #fff; }
-body { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }
+${html} { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.3; color: #000; background: #fff; }
+${body} { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }
 h1 { font-size: var(--h1); line-height: 1.2; margin: 0 0 0.3em; }
 h2 { font-size: var(--h2); line-height: 1.2; margin: 0.6em 0 0.25em; padding-bottom: 0.1em; border-bottom: 1.5pt solid #1d4e89; }
 h3 { font-size: var(--h3); margin: 0.5em 0 0.15em; }
@@ -31,9 +44,9 @@ li { margin-bottom: 0.1em; }
 .diagram { margin: 0 0 var(--gap); }
 .pump-diagram { display: block; width: 75%; max-width: 22em; height: auto; margin: 0 auto 0.3em; }
 /* Normal print sets the patient pages in two columns: short lines read easily and the handout stays short. */
-:root.normal-print main { column-count: 2; column-gap: 7mm; }
-:root.normal-print .appendix .citations { column-count: 2; column-gap: 7mm; }
-:root.normal-print main > section:first-of-type h2, :root.normal-print main > :first-child h2 { margin-top: 0; }
+${root}.normal-print main { column-count: 2; column-gap: 7mm; }
+${root}.normal-print .appendix .citations { column-count: 2; column-gap: 7mm; }
+${root}.normal-print main > section:first-of-type h2, ${root}.normal-print main > :first-child h2 { margin-top: 0; }
 
 .fill-in .field-value { flex: 1 1 8em; border-bottom: 1pt solid #000; font-weight: 700; }
 .lead { font-weight: 700; margin-bottom: 0.25em; }
@@ -67,13 +80,15 @@ const BOXES = `
  * Print: margins that fit both A4 and US Letter (the PDF adds its running header and "Page x of y" footer in the
  * top and bottom margins), no screen padding, and break rules that keep related lines together.
  */
-const PRINT = `
-@page { margin: 22mm 15mm 20mm 15mm; }
+const PAGE = `
+@page { margin: 22mm 15mm 20mm 15mm; }`;
+
+const print = ({ html, body }: Roots): string => `
 @media print {
-  body { max-width: none; padding: 0; }
+  ${body} { max-width: none; padding: 0; }
   h1, h2, h3, .lead { break-after: avoid; }
   li, .box, .fill-in, .copy-facts, .draft-banner, tr, figure, .keep, h3 + p { break-inside: avoid; }
-  html, body, section, p, li, ul, ol { orphans: 2; widows: 2; }
+  ${html}, ${body}, section, p, li, ul, ol { orphans: 2; widows: 2; }
 }
 `;
 
@@ -113,5 +128,21 @@ function marginBoxes(running: RunningText): string {
 }
 
 export function handoutCss(running?: RunningText): string {
-  return `${BASE}${BOXES}${PRINT}${running === undefined ? '' : marginBoxes(running)}`;
+  return `${base(DOCUMENT_ROOTS)}${BOXES}${PAGE}${print(DOCUMENT_ROOTS)}${running === undefined ? '' : marginBoxes(running)}`;
+}
+
+/** The class of the app page's print-only copy of the handout (client/handout-view.ts). */
+export const HANDOUT_COPY_CLASS = 'handout-print';
+
+/**
+ * The same stylesheet for the print-only copy of the handout in the app page, so that the app page's own print
+ * (Ctrl+P) prints the handout as the preview prints it: page by page with the same break rules, running header
+ * and footer. A framed preview cannot do that — an iframe prints only as one box, cut at the page edges. The rules
+ * are scoped to the copy (`@scope`, Chromium 118+) and apply in print only, so the app's screen is untouched.
+ */
+export function handoutCopyCss(running: RunningText): string {
+  return `@media print {
+@scope (.${HANDOUT_COPY_CLASS}) {${base(COPY_ROOTS)}${BOXES}${print(COPY_ROOTS)}}
+${PAGE}${marginBoxes(running)}}
+`;
 }

@@ -14,7 +14,8 @@ import type { ClinicContact } from '../config';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
 import type { Scenario } from '../content/scenario';
 import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
-import { handoutCss } from './handout-styles';
+import type { RunningText } from './handout-styles';
+import { handoutCopyCss, handoutCss } from './handout-styles';
 import type { BlockContext } from './render-blocks';
 import { renderSection, visibleSections } from './render-blocks';
 import type { RenderLabels } from './render-labels';
@@ -218,6 +219,19 @@ ${interpreterNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNote
 ${appendix.length === 0 ? '' : html`<div class="appendix">${appendix}</div>`}`;
 }
 
+/** The running header and footer the browser's print dialog puts on every page (CSS page-margin boxes). */
+function browserRunningText(input: HandoutRenderInput, labels: RenderLabels): RunningText {
+  return { header: handoutHeaderText(input), footer: clinicLine(input.clinic, input.pack.language), page: labels.page, pageOf: labels.pageOf };
+}
+
+/**
+ * The stylesheet of the app page's print-only copy of this handout (`handoutCopyCss`): what the app page's own
+ * print (Ctrl+P) prints, with the same running header and footer as the preview.
+ */
+export function renderHandoutCopyCss(input: HandoutRenderInput): string {
+  return handoutCopyCss(browserRunningText(input, labelsFor(input.pack.language)));
+}
+
 /**
  * The complete handout document. The page title is the pack's title only: PDF metadata carries no patient data.
  * Throws `bad_request` for a discussion date that is not a real ISO date or for oversized clinician notes.
@@ -226,10 +240,7 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
   checkNotes(input.clinicianNotes);
   const labels = labelsFor(input.pack.language);
   const language = input.pack.language;
-  const running =
-    input.printTarget === 'pdf'
-      ? undefined
-      : { header: handoutHeaderText(input), footer: clinicLine(input.clinic, language), page: labels.page, pageOf: labels.pageOf };
+  const running = input.printTarget === 'pdf' ? undefined : browserRunningText(input, labels);
   return html`<!doctype html>
 <html lang="${language}" dir="${RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr'}" class="${input.largePrint ? 'large-print' : 'normal-print'}">
 <head>

@@ -10,19 +10,23 @@ import { viewedDiscussion } from '../consent/current-discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
+import { frameAncestorsDirective } from '../http/security-headers';
 import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
 import { loadHandoutPack } from '../content/content-packs';
 import { parseScenarioQuery } from '../content/scenario';
-import { handoutInputFor } from './handout-document';
+import { discussionTime, handoutInputFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
-import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
+import type { HandoutRenderInput } from './render-html';
+import { printHandoutPdf } from './printed-pdf';
+import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-html';
 
 /**
  * The handout of the launch's discussion:
  *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
+ *   GET /app/:launchId/handout.css        the print stylesheet of the app page's print-only copy of the preview
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
  * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
@@ -36,6 +40,8 @@ export interface HandoutDeps {
   requireApprovedPacks: boolean;
   /** Each preview and download is audited before it is sent (not sent when it cannot be recorded). */
   audit: AuditTrail;
+  /** The EHR origins that frame the app (config.tenants[].frameOrigins): the preview is framed inside them too. */
+  frameOrigins: readonly string[];
 }
 
 interface Loaded {
@@ -66,15 +72,27 @@ async function load(deps: HandoutDeps, res: Response, query: Record<string, unkn
 
 const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';
 
+function browserHandout(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>): HandoutRenderInput {
+  return handoutInputFor(loaded.discussion, loaded.context, { largePrint: largePrint(query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(query) });
+}
+
 function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(req.query) });
-    await deps.audit.append(launchRecord(launchOf(res), 'handout.previewed', 'success', { entities: discussionEntities(discussion), detail: { largePrint: input.largePrint } }));
+    const loaded = await load(deps, res, req.query);
+    const input = browserHandout(deps, loaded, req.query);
+    await deps.audit.append(launchRecord(launchOf(res), 'handout.previewed', 'success', { entities: discussionEntities(loaded.discussion), detail: { largePrint: input.largePrint } }));
     res
-      .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; frame-ancestors 'self'`, 'Cache-Control': 'no-store' })
+      .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; ${frameAncestorsDirective(deps.frameOrigins)}`, 'Cache-Control': 'no-store' })
       .type('html')
       .send(renderHandoutHtml(input));
+  };
+}
+
+/** The copy's stylesheet carries the running header (the patient's name): never cached, like the preview. */
+function copyStylesHandler(deps: HandoutDeps): RequestHandler {
+  return async (req, res) => {
+    const input = browserHandout(deps, await load(deps, res, req.query), req.query);
+    res.set('Cache-Control', 'no-store').type('css').send(renderHandoutCopyCss(input));
   };
 }
 
@@ -82,13 +100,8 @@ function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
     const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf', scenario: parseScenarioQuery(req.query) });
-    const renderer = await deps.pdf.get();
-    const { pdf } = await renderer.render(renderHandoutHtml(input), {
-      headerText: handoutHeaderText(input),
-      footerText: handoutFooterText(input.pack, input.clinic),
-      language: input.pack.language,
-      largePrint: input.largePrint,
-    });
+    // The same discussion prints the same bytes, so a reprint can be checked against the hash in the note.
+    const pdf = await printHandoutPdf(await deps.pdf.get(), input, discussionTime(discussion));
     await deps.audit.append(launchRecord(launchOf(res), 'handout.downloaded', 'success', {
       entities: discussionEntities(discussion),
       detail: { largePrint: input.largePrint, pdfSha256: crypto.createHash('sha256').update(pdf).digest('hex') },
@@ -117,6 +130,7 @@ export function handoutRoutes(deps: HandoutDeps): Router {
   const router = Router();
   const launch = requireLaunch(deps.store);
   router.get('/app/:launchId/handout', launch, previewHandler(deps));
+  router.get('/app/:launchId/handout.css', launch, copyStylesHandler(deps));
   router.get('/api/launches/:launchId/handout.pdf', launch, pdfHandler(deps));
   router.get('/api/launches/:launchId/handout-info', launch, infoHandler(deps));
   return router;

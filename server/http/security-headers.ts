@@ -4,6 +4,14 @@ import type { RequestHandler } from 'express';
  * Security headers, each with its reason. Not helmet's defaults: an EHR frames this app, so framing is allowed for
  * the configured EHR origins only (CSP frame-ancestors supersedes X-Frame-Options, which cannot name origins).
  */
+/**
+ * Who may frame a page: this app and the configured EHR origins. frame-ancestors is checked against every ancestor,
+ * so a document the app frames itself (the handout preview) must allow the EHR that frames the app as well.
+ */
+export function frameAncestorsDirective(frameOrigins: readonly string[]): string {
+  return `frame-ancestors 'self' ${frameOrigins.join(' ')}`.trim();
+}
+
 export function securityHeaders(frameAncestors: readonly string[]): RequestHandler {
   const csp = [
     "default-src 'self'",
@@ -15,7 +23,7 @@ export function securityHeaders(frameAncestors: readonly string[]): RequestHandl
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    `frame-ancestors 'self' ${frameAncestors.join(' ')}`.trim(),
+    frameAncestorsDirective(frameAncestors),
   ].join('; ');
   return (_req, res, next) => {
     res.set({

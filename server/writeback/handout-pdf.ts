@@ -3,13 +3,14 @@
  * the PDF; research ehr-writeback.md §3.2): the handout exactly as the clinician downloads it for this discussion
  * (`handoutInputFor`: the pack, language and tailoring pinned in the record), rendered by the app's shared, lazily
  * started Chromium pool — so an app that files only to Epic or Oracle (text only) never starts a browser for it.
+ * `printHandoutPdf` makes it the very bytes of every reprint of the discussion, so the SHA-256 in the note holds.
  */
 import type { PdfInput } from '../../fhir-resources/document-reference';
 import type { PatientContext } from '../chart/patient-context';
 import type { Discussion } from '../consent/discussion';
-import { handoutInputFor } from '../handout/handout-document';
+import { discussionTime, handoutInputFor } from '../handout/handout-document';
 import type { LazyPdfRenderer } from '../handout/lazy-pdf-renderer';
-import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../handout/render-html';
+import { printHandoutPdf } from '../handout/printed-pdf';
 
 export interface HandoutPdfRequest {
   discussion: Discussion;
@@ -30,15 +31,9 @@ export function handoutPdfSource(pdf: LazyPdfRenderer, requireApproved: boolean)
   return {
     async render({ discussion, context }: HandoutPdfRequest): Promise<PdfInput> {
       const input = handoutInputFor(discussion, context, { largePrint: false, requireApproved, printTarget: 'pdf' });
-      const renderer = await pdf.get();
-      const rendered = await renderer.render(renderHandoutHtml(input), {
-        headerText: handoutHeaderText(input),
-        footerText: handoutFooterText(input.pack, input.clinic),
-        language: input.pack.language,
-        largePrint: false,
-      });
-      const creation = (discussion.attestedAt ?? discussion.updatedAt).toISOString();
-      return { bytes: rendered.pdf, title: PDF_TITLE, creation, language: input.pack.language };
+      const printedAt = discussionTime(discussion);
+      const bytes = await printHandoutPdf(await pdf.get(), input, printedAt);
+      return { bytes, title: PDF_TITLE, creation: printedAt.toISOString(), language: input.pack.language };
     },
   };
 }

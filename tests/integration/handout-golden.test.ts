@@ -3,20 +3,18 @@
  * every benefit, risk and piece of advice of the seed page (content/seed-facts.json) is printed — in the HTML and
  * in the text a reader gets out of the PDF — and so are the seed page's five references.
  */
-import { buildPatientContext } from '../../server/chart/patient-context';
-import { blockSegments, loadSeedFacts } from '../../server/content/content-packs';
-import type { Block, HandoutPack } from '../../server/content/content-schema';
-import { servedHandout } from '../support/served-handout';
+import { servedHandoutOfSynthetic } from '../support/served-handout';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { escapeHtml } from '../../server/http/html';
-import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { normalizeText, pdfPages, pdfText } from '../support/pdf-text';
 import { plainName } from '../../server/handout/chart-findings';
+import type { SeedFactText } from '../support/seed-facts';
+import { missingFromPdfText, seedFactTexts } from '../support/seed-facts';
 import type { SyntheticIndexEntry } from '../support/synthetic-patients';
-import { loadSyntheticBundle, sandboxPractitioners, syntheticIndex } from '../support/synthetic-patients';
+import { syntheticIndex } from '../support/synthetic-patients';
 
 const NOW = new Date('2026-11-25T12:00:00Z');
 
@@ -33,15 +31,11 @@ interface Printed {
 }
 
 const index = syntheticIndex;
-const practitioners = sandboxPractitioners();
 const printed = new Map<string, Printed>();
 let renderer: PdfRenderer;
 
 function inputFor(entry: IndexEntry, choices: { largePrint?: boolean; language?: string } = {}): HandoutRenderInput {
-  const bundle = loadSyntheticBundle(entry.file);
-  const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
-  const context = buildPatientContext(chartReadsFromBundle(bundle, launch, { extraResources: practitioners }), NOW);
-  return servedHandout(context, { date: '2026-11-25', patientId: entry.patientId, printTarget: 'pdf', ...choices });
+  return servedHandoutOfSynthetic(entry, NOW, { date: '2026-11-25', printTarget: 'pdf', ...choices });
 }
 
 async function pdfOf(input: HandoutRenderInput): Promise<Buffer> {
@@ -79,42 +73,16 @@ afterAll(async () => {
   await renderer?.close();
 });
 
-/** Everything a block prints: its label and text, and for the bibliography each entry it cites. */
-function printedTexts(block: Block, pack: HandoutPack): string[] {
-  if (block.type !== 'citation-list') {
-    return blockSegments(block);
-  }
-  const cited = pack.citations.filter((c) => block.citationIds.includes(c.id));
-  return [...blockSegments(block), ...cited.map((c) => c.text)];
-}
-
-function missingFrom(result: Printed, texts: readonly string[], where: string): string[] {
-  return texts.flatMap((text) => {
-    const problems: string[] = [];
-    if (!result.html.includes(escapeHtml(text))) {
-      problems.push(`${where}: not in the HTML: "${text}"`);
-    }
-    // pdftotext joins a word broken after its hyphen at a line end without the hyphen ("Teach-\nBack" → "TeachBack").
-    const unhyphenated = (t: string): string => t.replace(/-/g, '');
-    if (!unhyphenated(result.pdfBody).includes(unhyphenated(normalizeText(text)))) {
-      problems.push(`${where}: not in the PDF text: "${text}"`);
-    }
-    return problems;
-  });
+function missingFrom(result: Printed, texts: readonly SeedFactText[]): string[] {
+  const notInHtml = texts.filter(({ text }) => !result.html.includes(escapeHtml(text))).map(({ where, text }) => `${where}: not in the HTML: "${text}"`);
+  return [...notInHtml, ...missingFromPdfText(result.pdfBody, texts)];
 }
 
 describe.each(index)('the handout printed for $file', (entry) => {
   test('covers every seed fact with a printed block whose text is in the HTML and the PDF', () => {
     const result = printed.get(entry.file)!;
-    const { pack, activeFlags } = result.input;
-    const blocks = visibleSections(pack, activeFlags).flatMap((v) => v.blocks);
-    const problems = loadSeedFacts().flatMap((fact) => {
-      const covering = blocks.filter((block) => block.seedFacts.includes(fact.id));
-      if (covering.length === 0) {
-        return [`${fact.id}: no printed block covers it`];
-      }
-      return covering.flatMap((block) => missingFrom(result, printedTexts(block, pack), `${fact.id} / ${block.id}`));
-    });
+    const { uncovered, texts } = seedFactTexts(result.input);
+    const problems = [...uncovered, ...missingFrom(result, texts)];
     expect(problems).toEqual([]);
   });
 
@@ -122,7 +90,7 @@ describe.each(index)('the handout printed for $file', (entry) => {
     const result = printed.get(entry.file)!;
     const references = result.input.pack.citations.filter((c) => c.kind === 'reference');
     expect(references.map((c) => c.seedReference).sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(missingFrom(result, references.map((c) => c.text), 'reference')).toEqual([]);
+    expect(missingFrom(result, references.map((c) => ({ where: 'reference', text: c.text })))).toEqual([]);
   });
 });
 

@@ -5,11 +5,15 @@
  */
 import crypto from 'node:crypto';
 import type { PatientContext } from '../../server/chart/patient-context';
+import { buildPatientContext } from '../../server/chart/patient-context';
 import { DEFAULT_CLINICIAN } from '../../server/cli/render-args';
 import { draftOf } from '../../server/cli/render-discussion';
 import { handoutInputFor } from '../../server/handout/handout-document';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { tailor } from '../../server/tailoring/engine';
+import { chartReadsFromBundle } from './chart-reads-from-bundle';
+import type { SyntheticIndexEntry } from './synthetic-patients';
+import { loadSyntheticBundle, sandboxPractitioners } from './synthetic-patients';
 
 export interface ServedHandoutOptions {
   /** The discussion day (YYYY-MM-DD); the draft is opened at noon UTC. */
@@ -33,4 +37,11 @@ export function servedHandout(context: PatientContext, options: ServedHandoutOpt
     requireApproved: false,
     printTarget: options.printTarget ?? 'browser',
   });
+}
+
+/** The handout the sandbox serves for one of its synthetic patients, read by Dr Rivera at `now`. */
+export function servedHandoutOfSynthetic(entry: SyntheticIndexEntry, now: Date, options: Omit<ServedHandoutOptions, 'patientId'>): HandoutRenderInput {
+  const launch = { patientId: entry.patientId, encounterId: entry.encounterId, fhirUser: 'Practitioner/itdd-dr-rivera' };
+  const context = buildPatientContext(chartReadsFromBundle(loadSyntheticBundle(entry.file), launch, { extraResources: sandboxPractitioners() }), now);
+  return servedHandout(context, { ...options, patientId: entry.patientId });
 }

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Practitioner } from 'fhir/r4';
 import { DEFAULT_CLINICIAN, parseRenderArgs } from '../../server/cli/render-args';
-import { derivedDiscussionId, uuidV5, withPdfDates } from '../../server/cli/reproducible';
+import { derivedDiscussionId, uuidV5 } from '../../server/cli/reproducible';
+import { withContentFileId, withPdfDates } from '../../server/handout/printed-pdf';
 
 const TODAY = new Date('2026-01-02T10:00:00.123Z');
 const BASE = ['--bundle', 'b.json'];
@@ -117,5 +118,19 @@ describe('reproducible output', () => {
     expect(stamped.toString('latin1')).toContain("/CreationDate (D:20261124143600+00'00')\n/ModDate (D:20261124143600+00'00')");
     const undated = Buffer.from('%PDF-1.4\n%%EOF\n', 'latin1');
     expect(withPdfDates(undated, new Date())).toBe(undated);
+  });
+
+  test('withContentFileId sets a trailer /ID from the content: the same document, the same id, and the same length', () => {
+    const pdf = (id: string, body = 'BT (Hello) Tj ET'): Buffer =>
+      Buffer.from(`%PDF-1.4\n1 0 obj <</Length 16>> stream\n${body}\nendstream endobj\ntrailer\n<</Size 2 /ID [<${id}> <${id}>]>>\n%%EOF\n`, 'latin1');
+    const first = withContentFileId(pdf('0123456789ABCDEF0123456789ABCDEF'));
+    const second = withContentFileId(pdf('FEDCBA9876543210FEDCBA9876543210'));
+    expect(first.equals(second)).toBe(true);
+    expect(first.length).toBe(pdf('0123456789ABCDEF0123456789ABCDEF').length);
+    expect(first.toString('latin1')).toMatch(/\/ID \[<[0-9A-F]{32}> <[0-9A-F]{32}>\]/);
+    expect(first.toString('latin1')).not.toContain('0123456789ABCDEF');
+    expect(withContentFileId(pdf('0123456789ABCDEF0123456789ABCDEF', 'BT (Other) Tj ET')).equals(first)).toBe(false);
+    const withoutId = Buffer.from('%PDF-1.4\ntrailer\n<</Size 2>>\n%%EOF\n', 'latin1');
+    expect(withContentFileId(withoutId)).toBe(withoutId);
   });
 });

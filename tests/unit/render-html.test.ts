@@ -12,7 +12,7 @@ import { servedHandout } from '../support/served-handout';
 import { cssString } from '../../server/handout/handout-styles';
 import { footerTemplate, headerTemplate } from '../../server/handout/pdf-templates';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
-import { HANDOUT_CSP, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
+import { HANDOUT_CSP, handoutHeaderText, renderHandoutCopyCss, renderHandoutHtml } from '../../server/handout/render-html';
 import { formatFhirDate } from '../../server/handout/render-labels';
 import { escapeHtml } from '../../server/http/html';
 import { chartReadsFromBundle, launchContextFromBundle } from '../support/chart-reads-from-bundle';
@@ -180,6 +180,18 @@ describe('chart and clinician text is data, never markup', () => {
     expect(style).not.toMatch(/<|display: none/);
     expect(html.match(/<\/style>/g)).toHaveLength(1);
     expect(cssString('a"\\<\n')).toBe('"a\\000022\\00005c\\00003c\\00000a"');
+  });
+
+  test("the app page's print copy stylesheet: print only, scoped to the copy, the same header as a CSS string", () => {
+    const name = '"; } body { display: none } </style>';
+    const css = renderHandoutCopyCss(input({ patient: { name } }));
+    expect(css.startsWith('@media print {\n@scope (.handout-print) {')).toBe(true);
+    expect(css).toContain(cssString(handoutHeaderText(input({ patient: { name } }))));
+    expect(css).not.toMatch(/<|display: none|url\(|@import/);
+    // Inside the scope nothing names the app's document: the copy's container stands for :root, html and body.
+    const scoped = css.slice(css.indexOf('@scope'), css.indexOf('@page'));
+    expect(scoped).not.toMatch(/:root|(^|[\s,}])(html|body)[\s,{]/);
+    expect(scoped).toContain(':scope.large-print');
   });
 
   test('the PDF leaves the margin header to Chromium, whose templates escape it', () => {
