@@ -39,6 +39,7 @@ function snapshot(overrides: Partial<DiscussionSnapshot> = {}): DiscussionSnapsh
     checklist: { id: 'itdd-consent-checklist', version: '1.0.0' },
     interpreterNeeded: false,
     flagsShown: [anticoagulant],
+    uncheckedAreas: [],
     appAnswers: { 'handout-version': { value: '1.0.0' } },
     ...overrides,
   };
