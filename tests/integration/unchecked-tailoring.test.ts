@@ -37,6 +37,13 @@ afterEach(async () => {
 
 type Item = { id: string; kind: string; filledBy?: string; requiredWhen?: unknown; appliesWhen?: string; options?: Array<{ code: string }> };
 
+function firstValue(item: Item): boolean | string {
+  if (item.kind === 'confirm') {
+    return true;
+  }
+  return item.kind === 'choice' ? (item.options?.[0]?.code ?? '') : 'Recorded in the test.';
+}
+
 /** Every shown clinician item answered, the confirmations of the unchecked areas left out unless asked for. */
 function answersFor(items: Item[], confirmUnchecked: boolean): Record<string, { value: boolean | string }> {
   const answers: Record<string, { value: boolean | string }> = {};
@@ -44,7 +51,7 @@ function answersFor(items: Item[], confirmUnchecked: boolean): Record<string, { 
     if (!confirmUnchecked && item.appliesWhen?.startsWith('unchecked-') === true) {
       continue;
     }
-    answers[item.id] = { value: item.kind === 'confirm' ? true : item.kind === 'choice' ? (item.options?.[0]?.code ?? '') : 'Recorded in the test.' };
+    answers[item.id] = { value: firstValue(item) };
   }
   return answers;
 }

@@ -163,7 +163,10 @@ describe('confirming an unchecked area', () => {
   });
 
   test('the checklist asks for it, attestation needs it, and the note says whether it was given', () => {
-    const area = tailor(withRead('conditions', FAILED)).uncheckedAreas[0]!;
+    const [area] = tailor(withRead('conditions', FAILED)).uncheckedAreas;
+    if (area === undefined) {
+      throw new Error('expected an unchecked area');
+    }
     const flags = activeChecklistFlags({ flagsShown: [], dismissedFlags: [], uncheckedAreas: [area] });
     expect(flags).toEqual(['unchecked-conditions']);
     const item = checklist.items.find((i) => i.appliesWhen === 'unchecked-conditions')!;
