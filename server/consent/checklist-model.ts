@@ -187,3 +187,8 @@ export function isAreaConfirmed(checklist: Checklist, answers: ChecklistAnswers,
   const items = checklist.items.filter((item) => item.appliesWhen === areaFlag && item.required);
   return items.length > 0 && items.every((item) => isAnswered(item, answers[item.id]));
 }
+
+/** The unchecked areas the clinician has not yet confirmed reviewing: attestation waits for each. */
+export function unconfirmedAreas<T extends { flag: string }>(checklist: Checklist, answers: ChecklistAnswers, areas: readonly T[]): T[] {
+  return areas.filter((area) => !isAreaConfirmed(checklist, answers, area.flag));
+}

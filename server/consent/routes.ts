@@ -9,7 +9,7 @@ import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
-import { MAX_TEXT_CHARS, answersForRecord, isAreaConfirmed, validateForAttestation } from './checklist-model';
+import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas, validateForAttestation } from './checklist-model';
 import type { Discussion } from './discussion';
 import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
@@ -126,8 +126,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
     const check = validateForAttestation(checklist, answers, flags);
-    const unconfirmed = draft.uncheckedAreas
-      .filter((area) => !isAreaConfirmed(checklist, answers, area.flag))
+    const unconfirmed = unconfirmedAreas(checklist, answers, draft.uncheckedAreas)
       .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
     if (!check.ok || unconfirmed.length > 0) {
       const count = check.ok ? 0 : check.missing.length + check.invalid.length;

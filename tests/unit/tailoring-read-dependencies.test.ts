@@ -6,7 +6,7 @@
  */
 import type { ReadState } from '../../server/chart/patient-context';
 import type { ChartReadName } from '../../server/chart/read-chart';
-import { isAreaConfirmed, validateForAttestation } from '../../server/consent/checklist-model';
+import { isAreaConfirmed, unconfirmedAreas, validateForAttestation } from '../../server/consent/checklist-model';
 import { activeChecklistFlags } from '../../server/consent/discussion';
 import { uncheckedAreaLines } from '../../server/consent/note-input';
 import { loadChecklist } from '../../server/content/content-packs';
@@ -175,6 +175,10 @@ describe('confirming an unchecked area', () => {
     expect(isAreaConfirmed(checklist, {}, area.flag)).toBe(false);
     expect(isAreaConfirmed(checklist, { [item.id]: { value: false } }, area.flag)).toBe(false);
     expect(isAreaConfirmed(checklist, { [item.id]: { value: true } }, area.flag)).toBe(true);
+    expect(unconfirmedAreas(checklist, {}, [area])).toEqual([area]);
+    expect(unconfirmedAreas(checklist, { [item.id]: { value: true } }, [area])).toEqual([]);
+    // A pseudo-flag no checklist item confirms can never be confirmed: attestation stays refused.
+    expect(unconfirmedAreas({ ...checklist, items: checklist.items.filter((i) => i.id !== item.id) }, { [item.id]: { value: true } }, [area])).toEqual([area]);
 
     const record = { uncheckedAreas: [area], answers: { [item.id]: { value: true } } };
     const note = renderDiscussionNote({ ...exampleDiscussionNoteInput(), uncheckedAreas: uncheckedAreaLines(checklist, record) });
