@@ -1,5 +1,6 @@
 import type { DiscussionView } from './checklist-items';
 import { chartText, el } from './dom';
+import { uncheckedAreasNotice } from './unchecked-areas';
 
 /**
  * The tailoring flags behind the checklist (why an item is there, with its source and chart evidence, and the
@@ -53,11 +54,16 @@ function flagItem(flag: Flag, dismissal: Dismissal | undefined, locked: boolean,
 }
 
 export function flagsSection(view: DiscussionView, locked: boolean, onDismiss: (flagId: string, reason: string) => void): HTMLElement {
-  const { flagsShown, dismissedFlags } = view.discussion;
+  const { flagsShown, dismissedFlags, uncheckedAreas } = view.discussion;
+  // With a read missing, "no flags" is only about what could be read: it must not read as "no risks".
+  const none = uncheckedAreas.length === 0
+    ? 'No tailoring flags were raised from the chart.'
+    : 'No tailoring flags were raised from the parts of the chart the app could read.';
   const body = flagsShown.length === 0
-    ? el('p', { class: 'none' }, 'No tailoring flags were raised from the chart.')
+    ? el('p', { class: 'none' }, none)
     : el('ul', { class: 'flags' }, ...flagsShown.map((f) => flagItem(f, dismissedFlags.find((d) => d.flagId === f.id), locked, onDismiss)));
-  return el('section', { class: 'card checklist-flags', 'data-section': 'flags' }, el('h3', {}, 'Why the handout and checklist are tailored'), body);
+  const unchecked = uncheckedAreasNotice(uncheckedAreas, 'Review these parts of the chart yourself and confirm each below before completing the discussion.');
+  return el('section', { class: 'card checklist-flags', 'data-section': 'flags' }, el('h3', {}, 'Why the handout and checklist are tailored'), unchecked, body);
 }
 
 export function notesSection(view: DiscussionView, locked: boolean, onAdd: (text: string) => void): HTMLElement {

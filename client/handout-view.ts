@@ -1,4 +1,5 @@
 import { el } from './dom';
+import { uncheckedAreasNotice, type UncheckedAreaView } from './unchecked-areas';
 
 /**
  * The handout tab: which pack version the patient gets (and whether a reviewer approved it), its reading grades,
@@ -21,6 +22,7 @@ interface HandoutInfo {
     readability: { formula: string; overall: Scores; sections: Record<string, Scores> };
   };
   interpreterNeeded: boolean;
+  uncheckedAreas: UncheckedAreaView[];
   printable: boolean;
   oralMme: null | {
     totalPerDay: number;
@@ -177,6 +179,10 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
         download,
       )
     : el('p', { class: 'read-note' }, 'This handout version is not approved for patients, so it cannot be printed here.');
-  loading.replaceWith(packSummary(body), ...[mmeSummary(body)].filter((x): x is HTMLElement => x !== null), actions);
+  const unchecked = uncheckedAreasNotice(
+    body.uncheckedAreas,
+    'The handout may lack a risk from these parts of the chart; it tells the patient that parts of their record could not be read. Review them in the chart and confirm each on the checklist.',
+  );
+  loading.replaceWith(packSummary(body), ...[unchecked, mmeSummary(body)].filter((x): x is HTMLElement => x !== null), actions);
 }
 

@@ -33,6 +33,11 @@ export interface DiscussionNoteInput {
   periodEnd: string;
   handout: { id: string; title: string; version: string; language: string; interpreterNeeded: boolean; pdfSha256?: string };
   flagsShown: Array<{ id: string; title: string; audience: 'patient' | 'clinician'; dismissed?: { reason: string } }>;
+  /**
+   * What the tailoring rules could not check because a chart read was refused or failed, and whether the clinician
+   * confirmed reviewing it in the chart themselves. Absent or empty: every read the rules depend on was answered.
+   */
+  uncheckedAreas?: Array<{ text: string; reviewed: boolean }>;
   /** Already human-readable, in checklist order. */
   checklist: Array<{ group: string; text: string; answer: string }>;
   /** The coded teach-back result's display. */
@@ -155,7 +160,7 @@ function understandingLines(input: DiscussionNoteInput): string[] {
   return lines;
 }
 
-function flagLines(flags: DiscussionNoteInput['flagsShown']): string[] {
+function flagLines(flags: DiscussionNoteInput['flagsShown'], someUnchecked: boolean): string[] {
   const lines = ['TAILORING SHOWN'];
   boundedList(flags, 50, 'flagsShown').forEach((flag, index) => {
     const id = requirePattern(flag.id, SLUG, `flagsShown[${index}].id`);
@@ -166,7 +171,21 @@ function flagLines(flags: DiscussionNoteInput['flagsShown']): string[] {
       lines.push(`  Dismissed by the clinician: ${requiredText(flag.dismissed.reason, ANSWER_MAX, `flagsShown[${index}].dismissed.reason`)}`);
     }
   });
-  return lines.length === 1 ? [...lines, 'None: no tailoring applied to this patient.'] : lines;
+  const none = someUnchecked ? 'None from the parts of the chart the app could read (see below).' : 'None: no tailoring applied to this patient.';
+  return lines.length === 1 ? [...lines, none] : lines;
+}
+
+/** Said only when something could not be checked; a note without the section had every read it needed. */
+function uncheckedLines(areas: NonNullable<DiscussionNoteInput['uncheckedAreas']>): string[] {
+  if (areas.length === 0) {
+    return [];
+  }
+  const lines = ['NOT CHECKED FROM THE CHART'];
+  boundedList(areas, 20, 'uncheckedAreas').forEach((area, index) => {
+    lines.push(`- ${requiredText(area.text, ITEM_MAX, `uncheckedAreas[${index}].text`)}`);
+    lines.push(`  Reviewed in the chart by the clinician: ${yesNo(area.reviewed)}`);
+  });
+  return lines;
 }
 
 function checklistLines(checklist: DiscussionNoteInput['checklist']): string[] {
@@ -215,10 +234,11 @@ export function renderDiscussionNote(input: DiscussionNoteInput): string {
     ...(input.replaces === undefined ? [] : [replacementLines(input.replaces)]),
     handoutLines(input.handout),
     understandingLines(input),
-    flagLines(input.flagsShown),
+    flagLines(input.flagsShown, (input.uncheckedAreas ?? []).length > 0),
+    uncheckedLines(input.uncheckedAreas ?? []),
     checklistLines(input.checklist),
     clinicianNoteLines(input.clinicianNotes),
     recordLines(input),
   ];
-  return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`;
+  return `${sections.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')).join('\n\n')}\n`;
 }

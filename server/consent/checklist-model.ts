@@ -177,3 +177,18 @@ export function answersForRecord(
   }
   return kept;
 }
+
+/**
+ * True when the clinician confirmed reviewing an unchecked area themselves: every required item its pseudo-flag
+ * brings in (`appliesWhen: "unchecked-<read>"`) is answered. An area no item confirms is never confirmed, so a
+ * checklist missing the item blocks attestation rather than letting the area pass unseen.
+ */
+export function isAreaConfirmed(checklist: Checklist, answers: ChecklistAnswers, areaFlag: string): boolean {
+  const items = checklist.items.filter((item) => item.appliesWhen === areaFlag && item.required);
+  return items.length > 0 && items.every((item) => isAnswered(item, answers[item.id]));
+}
+
+/** The unchecked areas the clinician has not yet confirmed reviewing: attestation waits for each. */
+export function unconfirmedAreas<T extends { flag: string }>(checklist: Checklist, answers: ChecklistAnswers, areas: readonly T[]): T[] {
+  return areas.filter((area) => !isAreaConfirmed(checklist, answers, area.flag));
+}

@@ -27,6 +27,7 @@ export function withSnapshot(d: Discussion, s: DiscussionSnapshot): Discussion {
     checklist: s.checklist,
     interpreterNeeded: s.interpreterNeeded,
     flagsShown: s.flagsShown,
+    uncheckedAreas: s.uncheckedAreas,
     answers: { ...d.answers, ...s.appAnswers },
     ...(s.chartRead === undefined ? {} : { chartRead: s.chartRead }),
   };
@@ -37,7 +38,7 @@ export function newDraft(key: DiscussionKey, s: DiscussionSnapshot, at: { id: st
   const base: Discussion = {
     id: at.id, tenantId: key.tenantId, fhirBaseUrl: s.fhirBaseUrl, patientId: key.patientId,
     clinician: { fhirUser: key.clinician }, launchId: s.launchId, pack: s.pack, checklist: s.checklist,
-    interpreterNeeded: s.interpreterNeeded, flagsShown: [], dismissedFlags: [], clinicianNotes: [], answers: {},
+    interpreterNeeded: s.interpreterNeeded, flagsShown: [], uncheckedAreas: [], dismissedFlags: [], clinicianNotes: [], answers: {},
     status: 'draft', createdAt: at.now, updatedAt: at.now, version: 1,
   };
   if (key.encounterId !== undefined) {

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import type { SealedBox } from '../store/sealed-box';
-import { TAILORING_FLAG_IDS } from '../content/content-schema';
+import { TAILORING_FLAG_IDS, UNCHECKED_AREA_FLAG_IDS } from '../content/content-schema';
+import { TAILORED_READS } from '../tailoring/rule-reads';
 import type { Discussion } from './discussion';
 
 /** A row as both drivers return it: timestamptz → Date, NULL → null. */
@@ -43,6 +44,15 @@ const shownFlagSchema = z.object({
   evidence: z.array(z.object({ reference: z.string(), display: z.string() })),
 });
 
+const uncheckedAreaSchema = z.object({
+  read: z.enum(TAILORED_READS),
+  flag: z.enum(UNCHECKED_AREA_FLAG_IDS),
+  state: z.enum(['not-authorized', 'failed']),
+  checks: z.array(z.string()),
+  rules: z.array(z.string()),
+  text: z.string(),
+});
+
 const entrySchema = z.object({ by: z.string(), at: z.string() });
 
 /** The sealed part: PHI (answers, notes, reasons, chart evidence) and the clinician's name. */
@@ -51,6 +61,8 @@ const payloadSchema = z.object({
   packTitle: z.string(),
   interpreterNeeded: z.boolean(),
   flagsShown: z.array(shownFlagSchema),
+  /** Absent in records written before unchecked areas were kept: those builds said nothing about them. */
+  uncheckedAreas: z.array(uncheckedAreaSchema).default([]),
   dismissedFlags: z.array(entrySchema.extend({ flagId: z.string(), reason: z.string() })),
   clinicianNotes: z.array(entrySchema.extend({ id: z.string(), text: z.string() })),
   answers: z.record(z.string(), z.object({ value: z.union([z.boolean(), z.string()]), note: z.string().optional() })),
@@ -68,6 +80,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
     packTitle: d.pack.title,
     interpreterNeeded: d.interpreterNeeded,
     flagsShown: d.flagsShown,
+    uncheckedAreas: d.uncheckedAreas,
     dismissedFlags: d.dismissedFlags,
     clinicianNotes: d.clinicianNotes,
     answers: d.answers,
@@ -111,6 +124,7 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
     checklist: { id: row.checklist_id, version: row.checklist_version },
     interpreterNeeded: p.interpreterNeeded,
     flagsShown: p.flagsShown,
+    uncheckedAreas: p.uncheckedAreas,
     dismissedFlags: p.dismissedFlags,
     clinicianNotes: p.clinicianNotes,
     answers: p.answers,

@@ -10,7 +10,7 @@ import type { LaunchSession } from '../store/launch-sessions';
 import type { TailoringResult } from '../tailoring/types';
 import { appFilledAnswers } from './checklist-answers';
 import type { ChartReadRef, DiscussionKey, DiscussionSnapshot } from './discussion';
-import { shownFlagOf } from './discussion';
+import { shownFlagOf, shownUncheckedAreaOf } from './discussion';
 
 const NAME_MAX = 200;
 
@@ -89,6 +89,7 @@ export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
     checklist: { id: checklist.id, version: checklist.version },
     interpreterNeeded: choice.interpreterNeeded,
     flagsShown: tailoring.flags.map(shownFlagOf),
+    uncheckedAreas: tailoring.uncheckedAreas.map(shownUncheckedAreaOf),
     appAnswers,
   };
   if (clinicianName !== undefined) {

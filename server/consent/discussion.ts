@@ -6,7 +6,7 @@
  * what, when. `version` increases with every change so two windows cannot silently overwrite each other.
  */
 import type { ChartReadRef } from '../chart-snapshot/snapshot-store';
-import type { TailoringFlag } from '../tailoring/types';
+import type { TailoringFlag, UncheckedArea } from '../tailoring/types';
 
 export type { ChartReadRef } from '../chart-snapshot/snapshot-store';
 import { activeHandoutFlags } from '../tailoring/engine';
@@ -20,6 +20,9 @@ export type DiscussionStatus = 'draft' | 'attested';
  * named here, so whatever the engine adds later does not slip into stored records unnoticed.
  */
 export type ShownFlag = Pick<TailoringFlag, 'id' | 'audience' | 'severity' | 'handoutFlag' | 'section' | 'title' | 'reason' | 'source' | 'evidence'>;
+
+/** An unchecked tailoring area as the clinician was told it (copied like the flags). */
+export type ShownUncheckedArea = Pick<UncheckedArea, 'read' | 'flag' | 'state' | 'checks' | 'rules' | 'text'>;
 
 export interface DismissedFlag {
   flagId: string;
@@ -69,6 +72,8 @@ export interface DiscussionSnapshot {
   /** The patient's language has no pack: the English one is used with a qualified interpreter. */
   interpreterNeeded: boolean;
   flagsShown: ShownFlag[];
+  /** Chart reads the rules depend on that were refused or failed: what the rules could not check. */
+  uncheckedAreas: ShownUncheckedArea[];
   /** Values of the app-filled checklist items; they overwrite whatever was stored for those items. */
   appAnswers: ChecklistAnswers;
   /** The chart read the snapshot was built from. */
@@ -87,6 +92,8 @@ export interface Discussion {
   checklist: ChecklistRef;
   interpreterNeeded: boolean;
   flagsShown: ShownFlag[];
+  /** What the rules could not check (a read refused or failed); each needs the clinician's own review. */
+  uncheckedAreas: ShownUncheckedArea[];
   dismissedFlags: DismissedFlag[];
   clinicianNotes: ClinicianNote[];
   answers: ChecklistAnswers;
@@ -120,13 +127,18 @@ export function shownFlagOf(flag: TailoringFlag): ShownFlag {
   return shown;
 }
 
+export function shownUncheckedAreaOf(area: UncheckedArea): ShownUncheckedArea {
+  return { read: area.read, flag: area.flag, state: area.state, checks: [...area.checks], rules: [...area.rules], text: area.text };
+}
+
 /**
  * The content-pack flags still in force: those the handout prints for the flags shown, less the ones the clinician
  * dismissed — the engine's own rule (`activeHandoutFlags`), so the checklist asks about exactly the tailored risks
- * the handout explains. Taken from the record, not a fresh chart read, so what is validated at attestation is what
- * the clinician was shown.
+ * the handout explains — and the pseudo-flag of each unchecked area. Taken from the record, not a fresh chart read,
+ * so what is validated at attestation is what the clinician was shown.
  */
-export function activeChecklistFlags(discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags'>): string[] {
-  const shown = { flags: discussion.flagsShown, oralMme: undefined, painType: 'unknown' as const };
-  return activeHandoutFlags(shown, discussion.dismissedFlags.map((d) => d.flagId));
+export function activeChecklistFlags(discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags' | 'uncheckedAreas'>): string[] {
+  const raised = activeHandoutFlags({ flags: discussion.flagsShown }, discussion.dismissedFlags.map((d) => d.flagId));
+  // An unchecked area cannot be dismissed: its pseudo-flag brings in the item confirming the clinician's review.
+  return [...raised, ...discussion.uncheckedAreas.map((area) => area.flag)];
 }

@@ -8,7 +8,8 @@ import type { DiscussionNoteInput } from '../../fhir-resources/discussion-note';
 import type { PatientFacts } from '../chart/patient-context';
 import type { Checklist } from '../content/checklist-schema';
 import type { ChecklistAnswer, ChecklistAnswers } from './checklist-model';
-import type { ChartReadRef, ClinicianNote, DismissedFlag, PackRef, ShownFlag } from './discussion';
+import { isAreaConfirmed } from './checklist-model';
+import type { ChartReadRef, ClinicianNote, DismissedFlag, PackRef, ShownFlag, ShownUncheckedArea } from './discussion';
 
 /** The parts of a discussion record the note is made from. A stored `Discussion` is one as it is. */
 export interface NoteRecord {
@@ -18,6 +19,8 @@ export interface NoteRecord {
   pack: PackRef;
   interpreterNeeded: boolean;
   flagsShown: ReadonlyArray<Pick<ShownFlag, 'id' | 'title' | 'audience'>>;
+  /** What the rules could not check (a chart read refused or failed). */
+  uncheckedAreas: ReadonlyArray<Pick<ShownUncheckedArea, 'flag' | 'text'>>;
   dismissedFlags: ReadonlyArray<Pick<DismissedFlag, 'flagId' | 'reason'>>;
   clinicianNotes: ReadonlyArray<Pick<ClinicianNote, 'text'>>;
   /** The attested answers (`answersForRecord`): the items shown, app-filled ones included. */
@@ -103,6 +106,11 @@ function flagsOf(record: NoteRecord): DiscussionNoteInput['flagsShown'] {
   });
 }
 
+/** Each unchecked area with whether the clinician confirmed reviewing it in the chart (`isAreaConfirmed`). */
+export function uncheckedAreaLines(checklist: Checklist, record: Pick<NoteRecord, 'uncheckedAreas' | 'answers'>): DiscussionNoteInput['uncheckedAreas'] {
+  return record.uncheckedAreas.map((area) => ({ text: area.text, reviewed: isAreaConfirmed(checklist, record.answers, area.flag) }));
+}
+
 export function noteInputFor(sources: NoteInputSources): DiscussionNoteInput {
   const { record, checklist, clinician, times } = sources;
   const interpreter = interpreterOf(checklist, record.answers);
@@ -123,6 +131,7 @@ export function noteInputFor(sources: NoteInputSources): DiscussionNoteInput {
       ...(sources.pdfSha256 === undefined ? {} : { pdfSha256: sources.pdfSha256 }),
     },
     flagsShown: flagsOf(record),
+    uncheckedAreas: uncheckedAreaLines(checklist, record),
     checklist: checklistLines(checklist, record.answers),
     teachBack: answerText(checklist, 'teach-back', record.answers['teach-back']),
     ...(interpreter === undefined ? {} : { interpreter }),

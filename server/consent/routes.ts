@@ -3,12 +3,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { AppError, badRequest } from '../errors';
+import { READ_LABELS } from '../chart/read-labels';
 import { loadChecklist } from '../content/content-packs';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
-import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
+import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas, validateForAttestation } from './checklist-model';
 import type { Discussion } from './discussion';
 import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
@@ -120,9 +121,20 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   };
 }
 
+/** The refusal's first sentence, naming the parts of the chart the clinician has not yet confirmed reviewing. */
+function attestationRefusal(count: number, unconfirmed: ReadonlyArray<{ read: string; label: string }>): string {
+  const items = count === 0 ? 'The discussion cannot be completed yet.' : `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`;
+  if (unconfirmed.length === 0) {
+    return items;
+  }
+  const areas = unconfirmed.map((area) => area.label).join('; ');
+  return `${items} Confirm that you reviewed yourself what the app could not read from the chart: ${areas}.`;
+}
+
 /**
- * Attestation: the server fills the time, checks every required item against the record as stored and either
- * freezes it or answers 422 naming what is missing (nothing is changed then, so nothing entered is lost).
+ * Attestation: the server fills the time, checks every required item against the record as stored — each unchecked
+ * tailoring area confirmed as reviewed by the clinician included — and either freezes it or answers 422 naming what
+ * is missing (nothing is changed then, so nothing entered is lost).
  */
 function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
@@ -136,12 +148,18 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
     const check = validateForAttestation(checklist, answers, flags);
-    if (!check.ok) {
-      const count = check.missing.length + check.invalid.length;
-      await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', { entities: discussionEntities(draft), reason: 'checklist_incomplete', detail: { missing: check.missing.length, invalid: check.invalid.length } }));
-      throw new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
+    const unconfirmed = unconfirmedAreas(checklist, answers, draft.uncheckedAreas)
+      .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
+    if (!check.ok || unconfirmed.length > 0) {
+      const count = check.ok ? 0 : check.missing.length + check.invalid.length;
+      await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', {
+        entities: discussionEntities(draft),
+        reason: count > 0 ? 'checklist_incomplete' : 'unchecked_areas_unconfirmed',
+        detail: { missing: check.ok ? 0 : check.missing.length, invalid: check.ok ? 0 : check.invalid.length, unconfirmedAreas: unconfirmed.length },
+      }));
+      throw new AppError('unprocessable', attestationRefusal(count, unconfirmed), {
         hint: 'Answer the items listed; everything entered so far is saved.',
-        details: { missing: check.missing, invalid: check.invalid },
+        details: { missing: check.ok ? [] : check.missing, invalid: check.ok ? [] : check.invalid, uncheckedAreas: unconfirmed },
       });
     }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };

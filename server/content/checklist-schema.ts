@@ -8,7 +8,7 @@
  * research/peers-and-clinical-facts.md §2 and §4.2. It records the discussion; it is not the legal consent form.
  */
 import { z } from 'zod';
-import { appliesToSchema, citationSchema, duplicates, reviewSchema, tailoringFlagIdSchema } from './content-schema';
+import { appliesToSchema, citationSchema, duplicates, reviewSchema, tailoringFlagIdSchema, uncheckedAreaFlagIdSchema } from './content-schema';
 
 const slug = z.string().regex(/^[a-z0-9]+(?:[-.][a-z0-9]+)*$/, 'lower-case id: letters, digits, "-" or "."');
 const text = (max: number): z.ZodString => z.string().trim().min(1).max(max);
@@ -24,8 +24,8 @@ export const checklistItemSchema = z.strictObject({
   kind: z.enum(['confirm', 'choice', 'text', 'datetime']),
   /** The coded answers of a `choice` item. */
   options: z.array(checklistOptionSchema).min(2).optional(),
-  /** Shown only when the tailoring engine raises this flag. */
-  appliesWhen: tailoringFlagIdSchema.optional(),
+  /** Shown only when the tailoring engine raises this flag, or when this part of the chart could not be read. */
+  appliesWhen: z.union([tailoringFlagIdSchema, uncheckedAreaFlagIdSchema]).optional(),
   /** Shown only for these indications / procedures (the handout's scenario, `server/content/scenario.ts`). */
   appliesTo: appliesToSchema.optional(),
   /** Becomes required when another (choice) item has one of these answers, e.g. interpreter details. */

@@ -29,6 +29,24 @@ export type TailoringFlagId = (typeof TAILORING_FLAG_IDS)[number];
 export const tailoringFlagIdSchema = z.enum(TAILORING_FLAG_IDS);
 
 /**
+ * Pseudo-flags for the chart reads tailoring rules depend on, raised when that read was refused or failed
+ * (`server/tailoring/rule-reads.ts`): each brings in the checklist item where the clinician confirms they reviewed
+ * that part of the chart themselves. They change no handout block.
+ */
+export const UNCHECKED_AREA_FLAG_IDS = [
+  'unchecked-patient',
+  'unchecked-conditions',
+  'unchecked-medication-requests',
+  'unchecked-medication-statements',
+  'unchecked-allergies',
+  'unchecked-observations',
+  'unchecked-procedures',
+  'unchecked-devices',
+] as const;
+export type UncheckedAreaFlagId = (typeof UNCHECKED_AREA_FLAG_IDS)[number];
+export const uncheckedAreaFlagIdSchema = z.enum(UNCHECKED_AREA_FLAG_IDS);
+
+/**
  * What the handout is about for this patient: why the pump (indication) and which operation (procedure). Chosen
  * from the chart (`server/content/scenario.ts`) and changeable by the clinician before printing. A block, a title
  * or a checklist item with `appliesTo` is used only when the scenario matches every dimension it names.
@@ -46,7 +64,7 @@ export const appliesToSchema = z
 export type AppliesTo = z.infer<typeof appliesToSchema>;
 
 /** Notices printed outside the sections, chosen by the app rather than by a tailoring flag. */
-export const NOTICE_IDS = ['interpreter-needed'] as const;
+export const NOTICE_IDS = ['interpreter-needed', 'chart-not-read'] as const;
 export type NoticeId = (typeof NOTICE_IDS)[number];
 
 const slug = z.string().regex(/^[a-z0-9]+(?:[-.][a-z0-9]+)*$/, 'lower-case id: letters, digits, "-" or "."');

@@ -40,6 +40,8 @@ export interface HandoutRenderInput {
   date: string;
   /** Print the interpreter notice (the patient's language has no pack). */
   interpreterNeeded: boolean;
+  /** Print the notice that parts of the record could not be read, so the handout may not list every risk. */
+  chartNotFullyRead?: boolean;
   largePrint: boolean;
   /** Free text the clinician added for the patient: printed in its own box, escaped, line breaks kept. */
   clinicianNotes: string[];
@@ -175,6 +177,18 @@ function interpreterNotice(input: HandoutRenderInput): SafeHtml {
     : html``;
 }
 
+/**
+ * When a chart read the tailoring depends on failed, the handout may lack a risk that applies to this patient; the
+ * patient is told so in plain words (the clinician sees which parts, and confirms reviewing them, in the app).
+ */
+function chartNotReadNotice(input: HandoutRenderInput): SafeHtml {
+  const notice = input.pack.notices.find((n) => n.id === 'chart-not-read');
+  return input.chartNotFullyRead === true && notice !== undefined
+    ? html`<aside class="box chart-not-read" role="note" data-notice="${notice.id}"><p>${notice.text}</p></aside>
+`
+    : html``;
+}
+
 const PHONE_MAX = 30;
 
 function blockContext(input: HandoutRenderInput, labels: RenderLabels): BlockContext {
@@ -215,7 +229,7 @@ ${draftBanner(input.draft, labels)}<h1>${handoutTitle(input.pack, scenario)}</h1
 ${copyFacts(input, labels)}${clinicBanner(input)}
 </header>
 <main>
-${interpreterNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>
+${interpreterNotice(input)}${chartNotReadNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>
 ${appendix.length === 0 ? '' : html`<div class="appendix">${appendix}</div>`}`;
 }
 

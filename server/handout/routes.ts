@@ -28,7 +28,8 @@ import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-h
  *   GET /app/:launchId/handout            HTML preview (what is printed; its own CSP: no script, nothing loaded)
  *   GET /app/:launchId/handout.css        the print stylesheet of the app page's print-only copy of the preview
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
- *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME (clinician only)
+ *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME, unchecked
+ *                                              tailoring areas (clinician only)
  * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
  * `?discussionId=` reopens an earlier discussion of the same patient.
  */
@@ -120,6 +121,8 @@ function infoHandler(deps: HandoutDeps): RequestHandler {
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
       interpreterNeeded: discussion.interpreterNeeded,
+      // What the tailoring could not check, so the clinician reviews it before the handout is given.
+      uncheckedAreas: discussion.uncheckedAreas.map((area) => ({ read: area.read, state: area.state, checks: area.checks, text: area.text })),
       printable: !deps.requireApprovedPacks || pack.review.status === 'approved',
       oralMme: oralMme(context, loadTerminology()) ?? null,
     });

@@ -7,6 +7,7 @@ import type { PatientContext } from '../chart/patient-context';
 import { TAILORING_FLAG_IDS, type TailoringFlagId } from '../content/content-schema';
 import { evaluateGroup, type MatchEnvironment } from './matchers';
 import { oralMme } from './mme';
+import { uncheckedAreasOf } from './rule-reads';
 import { loadRules } from './rule-set';
 import type { Rule, RuleSet } from './rules-schema';
 import { loadTerminology, type Terminology } from './terminology';
@@ -25,14 +26,14 @@ export function tailor(context: PatientContext, rules: RuleSet = loadRules(), te
     .filter((found): found is { rule: Rule; flag: TailoringFlag } => found.flag !== undefined)
     .sort((a, b) => bySeverityThenId(a.flag, b.flag, (a.rule.priority ?? 0) - (b.rule.priority ?? 0)))
     .map((found) => found.flag);
-  return { flags, oralMme: oralMme(context, terminology), painType: painTypeOf(flags) };
+  return { flags, uncheckedAreas: uncheckedAreasOf(context, rules), oralMme: oralMme(context, terminology), painType: painTypeOf(flags) };
 }
 
 /**
  * The content-pack flags to print: those of patient-facing flags the clinician has not dismissed (by rule id),
  * each once, in the content schema's order.
  */
-export function activeHandoutFlags(result: TailoringResult, dismissed: readonly string[]): TailoringFlagId[] {
+export function activeHandoutFlags(result: Pick<TailoringResult, 'flags'>, dismissed: readonly string[]): TailoringFlagId[] {
   const raised = new Set(
     result.flags
       .filter((flag) => flag.audience === 'patient' && !dismissed.includes(flag.id))

@@ -150,6 +150,11 @@ export const ruleSchema = z
     /** Among flags of the same severity, a higher priority is shown first (default 0). */
     priority: z.number().int().min(0).max(100).optional(),
     title: text(160),
+    /**
+     * What the rule checks, as a short phrase for "… could not be read: <checks> were not checked from the chart"
+     * (e.g. "infection risk"). Rules checking the same thing share the phrase, so it is said once.
+     */
+    checks: text(60),
     /** Clinician-facing; `{evidence}` is replaced by the matched chart items' displays. */
     reason: text(700),
     source: ruleSourceSchema,

@@ -1,4 +1,5 @@
-import type { TailoringFlagId } from '../content/content-schema';
+import type { ChartReadName } from '../chart/read-chart';
+import type { TailoringFlagId, UncheckedAreaFlagId } from '../content/content-schema';
 
 /**
  * What the tailoring engine says about one patient. Each flag carries its reason, its source and the chart
@@ -62,8 +63,31 @@ export interface OralMme {
   source: FlagSource;
 }
 
+/** The chart reads tailoring rules can depend on (the encounter and the signed-in user decide no rule). */
+export type TailoredRead = Exclude<ChartReadName, 'encounter' | 'practitioner'>;
+
+/**
+ * A part of the chart the rules could not check because its read was refused or failed: no flag from it is not
+ * "no risk" (ARCHITECTURE §3a "Nothing fails silently"). Said in the handout tab, the checklist and the note; the
+ * clinician confirms per area that they reviewed it themselves before attesting.
+ */
+export interface UncheckedArea {
+  read: TailoredRead;
+  /** The pseudo-flag that brings in the checklist item confirming the clinician's own review. */
+  flag: UncheckedAreaFlagId;
+  state: 'not-authorized' | 'failed';
+  /** What was not checked: the `checks` phrases of the rules depending on the read, each once, in rule order. */
+  checks: string[];
+  /** Ids of the rules depending on the read. */
+  rules: string[];
+  /** "Conditions could not be read: bleeding risk and infection risk were not checked from the chart." */
+  text: string;
+}
+
 export interface TailoringResult {
   flags: TailoringFlag[];
+  /** Chart reads the rules depend on that were refused or failed, in read order; empty when all were read. */
+  uncheckedAreas: UncheckedArea[];
   oralMme: OralMme | undefined;
   painType: 'cancer' | 'non-cancer' | 'unknown';
 }

@@ -39,6 +39,7 @@ function snapshot(overrides: Partial<DiscussionSnapshot> = {}): DiscussionSnapsh
     checklist: { id: 'itdd-consent-checklist', version: '1.0.0' },
     interpreterNeeded: false,
     flagsShown: [anticoagulant],
+    uncheckedAreas: [],
     appAnswers: { 'handout-version': { value: '1.0.0' } },
     ...overrides,
   };
@@ -75,10 +76,22 @@ describe.each(targets)('discussion store on %s', (_name, makeTarget) => {
         tenantId: 'sandbox', fhirBaseUrl: 'https://ehr.example.org/fhir', patientId: 'pat-1', encounterId: 'enc-1',
         clinician: { fhirUser: 'Practitioner/dr-1', name: 'Dr Ana Rivera' }, launchId: 'launch-aaaaaaaaaaaaaaaa',
         pack: snapshot().pack, checklist: snapshot().checklist, interpreterNeeded: false, flagsShown: [anticoagulant],
-        dismissedFlags: [], clinicianNotes: [], answers: { 'handout-version': { value: '1.0.0' } },
+        uncheckedAreas: [], dismissedFlags: [], clinicianNotes: [], answers: { 'handout-version': { value: '1.0.0' } },
         status: 'draft', createdAt: T0, updatedAt: T0, version: 1,
       });
       expect(await store.get(draft.id)).toEqual(draft);
+    });
+
+    test('what the tailoring could not check is stored, sealed, with the draft', async () => {
+      const area = {
+        read: 'conditions' as const, flag: 'unchecked-conditions' as const, state: 'failed' as const,
+        checks: ['bleeding risk', 'infection risk'], rules: ['antithrombotic-bleeding-risk', 'diabetes-infection-risk'],
+        text: 'Conditions could not be read: bleeding risk and infection risk were not checked from the chart.',
+      };
+      const draft = await store.openDraft(key({ patientId: 'pat-unchecked' }), snapshot({ uncheckedAreas: [area] }));
+      expect((await store.get(draft.id))?.uncheckedAreas).toEqual([area]);
+      const rows = await db.query<Record<string, unknown>>('SELECT * FROM discussions WHERE id = $1', [draft.id]);
+      expect(JSON.stringify(rows)).not.toContain('infection risk');
     });
 
     test('a reload or relaunch resumes the same draft with everything entered', async () => {

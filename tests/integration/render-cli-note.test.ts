@@ -76,6 +76,7 @@ test('the note equals renderDiscussionNote of the same discussion, with the app-
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title },
       interpreterNeeded: false,
       flagsShown: chartOfBundle(BUNDLE, new Date(ATTESTED_AT)).tailoring.flags,
+      uncheckedAreas: [],
       dismissedFlags: [],
       clinicianNotes: [],
       // The chart records no preferred language; the example file's own app-filled value is not taken.

@@ -80,6 +80,7 @@ export function exampleDiscussionNoteInput(): DiscussionNoteInput {
         { id: 'non-cancer-pain', title: 'Chronic non-cancer pain (failed back surgery syndrome)', audience: 'patient' },
         { id: 'contrast-allergy', title: 'Contrast-dye allergy recorded', audience: 'clinician' },
       ],
+      uncheckedAreas: [],
       dismissedFlags: [{ flagId: 'contrast-allergy', reason: 'No contrast is planned for the trial.' }],
       clinicianNotes: [{ text: 'Patient prefers to start with the trial; implant to be discussed again after it.' }],
       answers: answers.answers,

@@ -92,11 +92,11 @@ describe('applicability', () => {
       id, audience: 'patient', severity: 'caution', handoutFlag, title: id, reason: 'r', source: { id: 's', text: 's' }, evidence: [],
     });
     const flagsShown = [flag('anticoagulant', 'bleeding-risk'), flag('antiplatelet', 'bleeding-risk'), flag('diabetes', 'infection-risk')];
-    expect(activeChecklistFlags({ flagsShown, dismissedFlags: [] }).sort()).toEqual(['bleeding-risk', 'infection-risk']);
+    expect(activeChecklistFlags({ flagsShown, dismissedFlags: [], uncheckedAreas: [] }).sort()).toEqual(['bleeding-risk', 'infection-risk']);
     const dismissed = [{ flagId: 'diabetes', reason: 'resolved', by: 'Practitioner/1', at: NOW }];
-    expect(activeChecklistFlags({ flagsShown, dismissedFlags: dismissed })).toEqual(['bleeding-risk']);
+    expect(activeChecklistFlags({ flagsShown, dismissedFlags: dismissed, uncheckedAreas: [] })).toEqual(['bleeding-risk']);
     const both = [...dismissed, { flagId: 'anticoagulant', reason: 'stopped', by: 'Practitioner/1', at: NOW }];
-    expect(activeChecklistFlags({ flagsShown, dismissedFlags: both })).toEqual(['bleeding-risk']);
+    expect(activeChecklistFlags({ flagsShown, dismissedFlags: both, uncheckedAreas: [] })).toEqual(['bleeding-risk']);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   pickPackForLanguage,
   scorePack,
 } from '../../server/content/content-packs';
-import { handoutPackSchema, INDICATIONS, PROCEDURES, TAILORING_FLAG_IDS } from '../../server/content/content-schema';
+import { handoutPackSchema, INDICATIONS, PROCEDURES, TAILORING_FLAG_IDS, UNCHECKED_AREA_FLAG_IDS } from '../../server/content/content-schema';
 import { appliesToScenario } from '../../server/content/scenario';
 import type { Block, HandoutPack } from '../../server/content/content-schema';
 import type { HandoutPackSummary } from '../../server/content/content-packs';
@@ -162,8 +162,8 @@ describe.each(packs)('handout pack "%s"', (language, pack) => {
     expect(new Set(used)).toEqual(new Set(TAILORING_FLAG_IDS));
   });
 
-  it('has the interpreter-needed notice', () => {
-    expect(pack.notices.map((n) => n.id)).toEqual(['interpreter-needed']);
+  it('has the interpreter-needed notice and the notice that parts of the record could not be read', () => {
+    expect(pack.notices.map((n) => n.id)).toEqual(['interpreter-needed', 'chart-not-read']);
   });
 
   it('stores the readability scores of its current text', () => {
@@ -362,9 +362,9 @@ describe('consent-discussion checklist', () => {
     expect(itemById('attestation-datetime')).toMatchObject({ kind: 'datetime', required: true });
   });
 
-  it('tailors items only with known flags, one or more for each flag', () => {
+  it('tailors items only with known flags, one or more for each flag and for each unchecked chart area', () => {
     const flags = checklist.items.flatMap((i) => i.appliesWhen ?? []);
-    expect(new Set(flags)).toEqual(new Set(TAILORING_FLAG_IDS));
+    expect(new Set(flags)).toEqual(new Set([...TAILORING_FLAG_IDS, ...UNCHECKED_AREA_FLAG_IDS]));
   });
 
   it('says nothing about doses or hold times', () => {

@@ -20,6 +20,7 @@ function sources(answers: NoteInputSources['record']['answers']): NoteInputSourc
         { id: 'systemic-steroid-infection', title: 'Infection risk: systemic steroid', audience: 'patient' },
         { id: 'contrast-allergy', title: 'Contrast-dye allergy recorded', audience: 'clinician' },
       ],
+      uncheckedAreas: [],
       dismissedFlags: [{ flagId: 'contrast-allergy', reason: 'No contrast planned.' }],
       clinicianNotes: [{ text: 'Daughter present.' }],
       answers,

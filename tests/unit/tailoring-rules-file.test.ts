@@ -10,6 +10,7 @@ import { normaliseCode } from '../../server/chart/chart-codings';
 import { loadChecklist, loadHandoutPack } from '../../server/content/content-packs';
 import { TAILORING_FLAG_IDS } from '../../server/content/content-schema';
 import { loadRules } from '../../server/tailoring/engine';
+import { TAILORED_READS, uncheckedFlagOf } from '../../server/tailoring/rule-reads';
 import { matchersOf, parseRuleSet } from '../../server/tailoring/rule-set';
 import type { RuleSet } from '../../server/tailoring/rules-schema';
 import { loadTerminology } from '../../server/tailoring/terminology';
@@ -53,8 +54,8 @@ describe('rules.json', () => {
     }
   });
 
-  test('every handout and checklist flag can be raised by some rule', () => {
-    const raised = new Set(rules.rules.map((rule) => rule.handoutFlag));
+  test('every handout and checklist flag can be raised by some rule (or by a chart read the rules depend on failing)', () => {
+    const raised = new Set<string | undefined>([...rules.rules.map((rule) => rule.handoutFlag), ...TAILORED_READS.map(uncheckedFlagOf)]);
     for (const id of TAILORING_FLAG_IDS) {
       expect(raised).toContain(id);
     }
