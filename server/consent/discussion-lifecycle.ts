@@ -28,6 +28,7 @@ export function withSnapshot(d: Discussion, s: DiscussionSnapshot): Discussion {
     interpreterNeeded: s.interpreterNeeded,
     flagsShown: s.flagsShown,
     answers: { ...d.answers, ...s.appAnswers },
+    ...(s.preferredLanguage === undefined ? {} : { preferredLanguage: s.preferredLanguage }),
     ...(s.chartRead === undefined ? {} : { chartRead: s.chartRead }),
   };
 }

@@ -50,6 +50,7 @@ const payloadSchema = z.object({
   clinicianName: z.string().optional(),
   packTitle: z.string(),
   interpreterNeeded: z.boolean(),
+  preferredLanguage: z.string().optional(),
   flagsShown: z.array(shownFlagSchema),
   dismissedFlags: z.array(entrySchema.extend({ flagId: z.string(), reason: z.string() })),
   clinicianNotes: z.array(entrySchema.extend({ id: z.string(), text: z.string() })),
@@ -67,6 +68,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
     clinicianName: d.clinician.name,
     packTitle: d.pack.title,
     interpreterNeeded: d.interpreterNeeded,
+    ...(d.preferredLanguage === undefined ? {} : { preferredLanguage: d.preferredLanguage }),
     flagsShown: d.flagsShown,
     dismissedFlags: d.dismissedFlags,
     clinicianNotes: d.clinicianNotes,
@@ -124,6 +126,9 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
   }
   if (p.chartRead !== undefined) {
     discussion.chartRead = p.chartRead;
+  }
+  if (p.preferredLanguage !== undefined) {
+    discussion.preferredLanguage = p.preferredLanguage;
   }
   if (row.attested_at !== null) {
     discussion.attestedAt = row.attested_at;

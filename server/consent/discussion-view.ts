@@ -7,6 +7,7 @@ import type { Checklist, ChecklistItem } from '../content/checklist-schema';
 import { applicableItems } from './checklist-model';
 import type { Discussion } from './discussion';
 import { activeChecklistFlags } from './discussion';
+import { languageMismatches, languagesOf } from './interpreter-rule';
 
 export type ViewItem = Omit<ChecklistItem, 'seedFacts' | 'sources'>;
 
@@ -23,6 +24,11 @@ export interface DiscussionView {
   };
   /** Content-pack flags in force (raised and not dismissed). */
   activeFlags: string[];
+  /**
+   * How the handout's and the discussion's language differ from the patient's preferred one, in words (empty when
+   * they do not): "not needed" then needs a reason (`interpreter-rule.ts`).
+   */
+  languageMismatches: string[];
   discussion: Discussion;
 }
 
@@ -37,6 +43,9 @@ function viewItem(item: ChecklistItem): ViewItem {
   }
   if (item.requiredWhen !== undefined) {
     view.requiredWhen = item.requiredWhen;
+  }
+  if (item.shownWhen !== undefined) {
+    view.shownWhen = item.shownWhen;
   }
   return view;
 }
@@ -55,6 +64,7 @@ export function discussionView(checklist: Checklist, discussion: Discussion): Di
       items: items.map(viewItem),
     },
     activeFlags,
+    languageMismatches: languageMismatches(languagesOf(discussion), discussion.answers),
     discussion,
   };
 }

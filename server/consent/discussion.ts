@@ -68,6 +68,8 @@ export interface DiscussionSnapshot {
   checklist: ChecklistRef;
   /** The patient's language has no pack: the English one is used with a qualified interpreter. */
   interpreterNeeded: boolean;
+  /** The patient's preferred language as the chart gives it (BCP 47), for the interpreter rule; absent when none. */
+  preferredLanguage?: string;
   flagsShown: ShownFlag[];
   /** Values of the app-filled checklist items; they overwrite whatever was stored for those items. */
   appAnswers: ChecklistAnswers;
@@ -86,6 +88,8 @@ export interface Discussion {
   pack: PackRef;
   checklist: ChecklistRef;
   interpreterNeeded: boolean;
+  /** The patient's preferred language (BCP 47) the interpreter rule compared; absent when the chart records none. */
+  preferredLanguage?: string;
   flagsShown: ShownFlag[];
   dismissedFlags: DismissedFlag[];
   clinicianNotes: ClinicianNote[];

@@ -8,7 +8,7 @@ import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
-import { MAX_TEXT_CHARS, answersForRecord, validateForAttestation } from './checklist-model';
+import { MAX_TEXT_CHARS, answersForRecord } from './checklist-model';
 import type { Discussion } from './discussion';
 import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
@@ -16,6 +16,7 @@ import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
 import { draftToChange, viewedDiscussion } from './current-discussion';
+import { attestationCheck, languagesOf } from './interpreter-rule';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -102,7 +103,8 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
 
 /**
  * Attestation: the server fills the time, checks every required item against the record as stored and either
- * freezes it or answers 422 naming what is missing (nothing is changed then, so nothing entered is lost).
+ * freezes it or answers 422 naming what is missing (nothing is changed then, so nothing entered is lost) — the
+ * interpreter rule included ("not needed" for a patient whose language is not the handout's needs a reason).
  */
 function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
@@ -113,7 +115,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const attestedAt = now();
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
-    const check = validateForAttestation(checklist, answers, flags);
+    const check = attestationCheck(checklist, answers, flags, languagesOf(draft));
     if (!check.ok) {
       const count = check.missing.length + check.invalid.length;
       throw new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
