@@ -98,7 +98,7 @@ class ChecklistPage {
       : null;
     // The server refuses "not needed" without a reason when the languages differ; say so before the clinician attests.
     const mismatch = this.view.languageMismatches.length > 0
-      ? el('p', { class: 'notice', id: 'language-mismatch' }, `The patient's preferred language differs: ${this.view.languageMismatches.join(' and ')}. Record the qualified interpreter who took part, or write why no interpreter was needed.`)
+      ? el('p', { class: 'notice', id: 'language-mismatch' }, `Not the patient's preferred language: ${this.view.languageMismatches.join(' and ')}. Record the qualified interpreter who took part, or write why no interpreter was needed.`)
       : null;
     this.container.replaceChildren(
       el('section', { class: 'checklist', 'data-section': 'checklist', 'aria-labelledby': 'checklist-title' },
