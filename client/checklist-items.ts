@@ -82,13 +82,17 @@ export function itemControl(item: ViewItem, answers: Answers, handlers: ItemHand
   return el('div', { class: 'checklist-item', 'data-item-id': item.id, 'data-kind': item.kind }, control);
 }
 
-/** Follow-up items (interpreter ID, re-teach notes) are shown only when their trigger answer is chosen. */
+/**
+ * Follow-up items (interpreter ID, re-teach notes, why no interpreter was needed) are shown only when their trigger
+ * answer is chosen.
+ */
 export function isShown(item: ViewItem, answers: Answers): boolean {
-  if (item.requiredWhen === undefined) {
+  const when = item.requiredWhen ?? item.shownWhen;
+  if (when === undefined) {
     return true;
   }
-  const trigger = answers[item.requiredWhen.item]?.value;
-  return typeof trigger === 'string' && item.requiredWhen.anyOf.includes(trigger);
+  const trigger = answers[when.item]?.value;
+  return typeof trigger === 'string' && when.anyOf.includes(trigger);
 }
 
 export function groupSections(view: DiscussionView, answers: Answers, handlers: ItemHandlers): HTMLElement[] {

@@ -103,6 +103,10 @@ class ChecklistPage {
     const interpreter = d.interpreterNeeded
       ? el('p', { class: 'notice' }, 'No handout exists in the patient\'s language: go through the English handout with a qualified medical interpreter.')
       : null;
+    // The server refuses "not needed" without a reason when the languages differ; say so before the clinician attests.
+    const mismatch = this.view.languageMismatches.length > 0
+      ? el('p', { class: 'notice', id: 'language-mismatch' }, `Not the patient's preferred language: ${this.view.languageMismatches.join(' and ')}. Record the qualified interpreter who took part, or write why no interpreter was needed.`)
+      : null;
     this.container.replaceChildren(
       el('section', { class: 'checklist', 'data-section': 'checklist', 'aria-labelledby': 'checklist-title' },
         el('h2', { id: 'checklist-title' }, this.view.checklist.title),
@@ -110,6 +114,7 @@ class ChecklistPage {
         el('p', { id: 'checklist-status', 'data-status': d.status }, status),
         attested ? null : this.saveState,
         interpreter,
+        mismatch,
         flagsSection(this.view, attested, (flagId, reason) => void this.act(`/flags/${encodeURIComponent(flagId)}/dismiss`, { reason })),
         this.form,
         notesSection(this.view, attested, (text) => void this.act('/notes', { text })),

@@ -23,6 +23,14 @@ interface HandoutInfo {
   };
   interpreterNeeded: boolean;
   uncheckedAreas: UncheckedAreaView[];
+  /** The language-help notice printed in the patient's preferred language, with its translation review. */
+  languageNotice: null | {
+    language: string;
+    name: string;
+    text: string;
+    dir: 'ltr' | 'rtl';
+    review: { status: 'needs-translator-review' | 'translator-approved'; reviewedBy: string | null; reviewedAt: string | null; note: string };
+  };
   printable: boolean;
   oralMme: null | {
     totalPerDay: number;
@@ -52,6 +60,20 @@ function select(id: string, choices: Array<[string, string]>): HTMLSelectElement
   return el('select', { id }, ...choices.map(([value, label]) => el('option', { value }, label)));
 }
 
+/** The notice in the patient's language as printed, and whether a qualified translator has signed it off. */
+function languageNoticeSummary(info: HandoutInfo): HTMLElement | null {
+  const notice = info.languageNotice;
+  if (notice === null) {
+    return null;
+  }
+  const review = notice.review.status === 'translator-approved'
+    ? el('span', { class: 'badge ok' }, `Translation checked by ${notice.review.reviewedBy ?? '?'} on ${notice.review.reviewedAt ?? '?'}`)
+    : el('span', { class: 'badge draft' }, 'Needs review by a qualified translator');
+  return el('div', { id: 'language-notice', 'data-review-status': notice.review.status },
+    el('p', {}, `Language-help notice printed in ${notice.name}: `, review),
+    el('blockquote', { lang: notice.language, dir: notice.dir }, notice.text));
+}
+
 function packSummary(info: HandoutInfo): HTMLElement {
   const { pack } = info;
   const review = pack.review.status === 'approved'
@@ -72,6 +94,7 @@ function packSummary(info: HandoutInfo): HTMLElement {
     info.interpreterNeeded
       ? el('p', { class: 'read-note', id: 'interpreter-needed' }, 'No handout exists in the patient\'s language: the English handout is printed with an "interpreter needed" notice. Use a qualified medical interpreter.')
       : null,
+    languageNoticeSummary(info),
     el('p', { id: 'readability-overall' }, `Reading level (whole handout): ${grade(pack.readability.overall, pack.readability.formula)} — ${aim(pack.readability.formula)}`),
     el('details', {}, el('summary', {}, 'Reading level by section'), el('table', { class: 'grades' }, el('tr', {}, el('th', {}, 'Section'), ...columns.map((c) => el('th', {}, c))), ...sections)),
   );

@@ -42,7 +42,7 @@ export interface DiscussionNoteInput {
   checklist: Array<{ group: string; text: string; answer: string }>;
   /** The coded teach-back result's display. */
   teachBack: string;
-  interpreter?: { used: boolean; nameOrId?: string; modality?: string; language?: string };
+  interpreter?: { used: boolean; nameOrId?: string; modality?: string; language?: string; reason?: string };
   clinicianNotes: string[];
   appVersion: string;
   /** When the chart this discussion was built from was read, and the SHA-256 of that read (the app's snapshot). */
@@ -143,7 +143,8 @@ function understandingLines(input: DiscussionNoteInput): string[] {
     return [...lines, 'Interpreter: not recorded.'];
   }
   if (!interpreter.used) {
-    return [...lines, 'Interpreter: not used.'];
+    const reason = optionalText(interpreter.reason, ANSWER_MAX, 'interpreter.reason');
+    return [...lines, 'Interpreter: not used.', ...(reason === undefined ? [] : [`Why no interpreter was needed: ${reason}`])];
   }
   lines.push('Interpreter: used.');
   const nameOrId = optionalText(interpreter.nameOrId, NAME_MAX, 'interpreter.nameOrId');

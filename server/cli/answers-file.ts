@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import { appFilledAnswers, parseClinicianAnswers } from '../consent/checklist-answers';
 import type { ChecklistAnswers, InvalidItem, MissingItem } from '../consent/checklist-model';
-import { answersForRecord, validateForAttestation } from '../consent/checklist-model';
+import { answersForRecord } from '../consent/checklist-model';
+import { attestationCheck } from '../consent/interpreter-rule';
+import type { DiscussionLanguages } from '../consent/interpreter-rule';
 import { AppError, badRequest, isAppError } from '../errors';
 import type { Checklist } from '../content/checklist-schema';
 
@@ -99,9 +101,10 @@ export function attestedAnswers(
   draftAnswers: ChecklistAnswers,
   attestedAt: string,
   activeFlags: readonly string[],
+  languages: DiscussionLanguages,
 ): ChecklistAnswers {
   const answers = { ...draftAnswers, ...appFilledAnswers(checklist, { attestedAt }) };
-  const check = validateForAttestation(checklist, answers, activeFlags);
+  const check = attestationCheck(checklist, answers, activeFlags, languages);
   if (!check.ok) {
     const count = check.missing.length + check.invalid.length;
     const message = `The discussion cannot be attested: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention:`;

@@ -17,6 +17,7 @@ import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
 import { attested, newDraft } from '../consent/discussion-lifecycle';
 import { snapshotOf } from '../consent/discussion-snapshot';
+import { languagesOf } from '../consent/interpreter-rule';
 import { loadChecklist, pickPackForLanguage } from '../content/content-packs';
 import type { HandoutRenderInput } from '../handout/render-html';
 import { handoutInputFor } from '../handout/handout-document';
@@ -74,7 +75,7 @@ export function discussionOf(command: RenderCommand, chart: BundleChart): Discus
   if (command.checklistPath === undefined) {
     return draft;
   }
-  const answers = attestedAnswers(checklist, keepAppFilled(checklist, clinicianAnswers, draft.answers), command.attestedAt, activeChecklistFlags(draft));
+  const answers = attestedAnswers(checklist, keepAppFilled(checklist, clinicianAnswers, draft.answers), command.attestedAt, activeChecklistFlags(draft), languagesOf(draft));
   return attested(draft, { attestedAt: new Date(command.attestedAt), attestedBy: clinician.reference, answers });
 }
 

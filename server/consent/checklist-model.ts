@@ -56,21 +56,27 @@ export function applicableItems(checklist: Checklist, activeFlags: readonly stri
 
 /** True when the item's `requiredWhen` trigger holds, e.g. "interpreter-used" is "used". */
 export function isTriggered(item: ChecklistItem, answers: ChecklistAnswers): boolean {
-  if (item.requiredWhen === undefined) {
+  return holds(item.requiredWhen, answers);
+}
+
+function holds(when: ChecklistItem['requiredWhen'], answers: ChecklistAnswers): boolean {
+  if (when === undefined) {
     return false;
   }
-  const trigger = answers[item.requiredWhen.item]?.value;
-  return typeof trigger === 'string' && item.requiredWhen.anyOf.includes(trigger);
+  const trigger = answers[when.item]?.value;
+  return typeof trigger === 'string' && when.anyOf.includes(trigger);
 }
 
 /**
  * The items the clinician sees and answers: the applicable ones, less the follow-up items (those with
- * `requiredWhen`) whose trigger does not hold — the interpreter's ID only matters once an interpreter was used.
+ * `requiredWhen` or `shownWhen`) whose trigger does not hold — the interpreter's ID only matters once an interpreter
+ * was used.
  */
 export function shownItems(checklist: Checklist, activeFlags: readonly string[], answers: ChecklistAnswers): ChecklistItem[] {
-  return applicableItems(checklist, activeFlags).filter(
-    (item) => item.requiredWhen === undefined || isTriggered(item, answers),
-  );
+  return applicableItems(checklist, activeFlags).filter((item) => {
+    const when = item.requiredWhen ?? item.shownWhen;
+    return when === undefined || holds(when, answers);
+  });
 }
 
 export function isRequired(item: ChecklistItem, answers: ChecklistAnswers): boolean {

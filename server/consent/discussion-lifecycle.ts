@@ -18,8 +18,11 @@ export interface Attestation {
 /** The draft brought up to date with what the launch knows now; the clinician's own answers stay. */
 export function withSnapshot(d: Discussion, s: DiscussionSnapshot): Discussion {
   const clinician = s.clinicianName === undefined ? { fhirUser: d.clinician.fhirUser } : { fhirUser: d.clinician.fhirUser, name: s.clinicianName };
+  // The preferred language is the chart's as read now: one no longer recorded is not kept from an earlier read.
+  const rest = { ...d };
+  delete rest.preferredLanguage;
   return {
-    ...d,
+    ...rest,
     fhirBaseUrl: s.fhirBaseUrl,
     launchId: s.launchId,
     clinician,
@@ -29,6 +32,7 @@ export function withSnapshot(d: Discussion, s: DiscussionSnapshot): Discussion {
     flagsShown: s.flagsShown,
     uncheckedAreas: s.uncheckedAreas,
     answers: { ...d.answers, ...s.appAnswers },
+    ...(s.preferredLanguage === undefined ? {} : { preferredLanguage: s.preferredLanguage }),
     ...(s.chartRead === undefined ? {} : { chartRead: s.chartRead }),
   };
 }

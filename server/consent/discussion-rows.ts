@@ -60,6 +60,7 @@ const payloadSchema = z.object({
   clinicianName: z.string().optional(),
   packTitle: z.string(),
   interpreterNeeded: z.boolean(),
+  preferredLanguage: z.string().optional(),
   flagsShown: z.array(shownFlagSchema),
   /** Absent in records written before unchecked areas were kept: those builds said nothing about them. */
   uncheckedAreas: z.array(uncheckedAreaSchema).default([]),
@@ -79,6 +80,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
     clinicianName: d.clinician.name,
     packTitle: d.pack.title,
     interpreterNeeded: d.interpreterNeeded,
+    ...(d.preferredLanguage === undefined ? {} : { preferredLanguage: d.preferredLanguage }),
     flagsShown: d.flagsShown,
     uncheckedAreas: d.uncheckedAreas,
     dismissedFlags: d.dismissedFlags,
@@ -138,6 +140,9 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
   }
   if (p.chartRead !== undefined) {
     discussion.chartRead = p.chartRead;
+  }
+  if (p.preferredLanguage !== undefined) {
+    discussion.preferredLanguage = p.preferredLanguage;
   }
   if (row.attested_at !== null) {
     discussion.attestedAt = row.attested_at;

@@ -13,6 +13,8 @@ import type { ChartReadRef, DiscussionKey, DiscussionSnapshot } from './discussi
 import { shownFlagOf, shownUncheckedAreaOf } from './discussion';
 
 const NAME_MAX = 200;
+/** BCP 47 tags are short; a longer chart value is cut rather than stored whole. */
+const LANGUAGE_TAG_MAX = 35;
 
 /** Whose discussion this is. A launch that does not say who is signed in cannot attribute a discussion. */
 export function discussionKeyOf(launch: LaunchSession): DiscussionKey {
@@ -94,6 +96,10 @@ export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
   };
   if (clinicianName !== undefined) {
     snapshot.clinicianName = clinicianName;
+  }
+  const preferred = context.patient?.preferredLanguage?.code.trim().slice(0, LANGUAGE_TAG_MAX);
+  if (preferred !== undefined && preferred !== '') {
+    snapshot.preferredLanguage = preferred;
   }
   if (input.chartRead !== undefined) {
     snapshot.chartRead = input.chartRead;

@@ -8,6 +8,7 @@ import { applicableItems } from './checklist-model';
 import type { Discussion } from './discussion';
 import { activeChecklistFlags } from './discussion';
 import type { Permissions } from './signer-role';
+import { languageMismatches, languagesOf } from './interpreter-rule';
 
 export type ViewItem = Omit<ChecklistItem, 'seedFacts' | 'sources'>;
 
@@ -24,6 +25,11 @@ export interface DiscussionView {
   };
   /** Content-pack flags in force (raised and not dismissed). */
   activeFlags: string[];
+  /**
+   * How the handout's and the discussion's language differ from the patient's preferred one, in words (empty when
+   * they do not): "not needed" then needs a reason (`interpreter-rule.ts`).
+   */
+  languageMismatches: string[];
   discussion: Discussion;
   /** What the signed-in user may do with it (the server enforces it; the page greys out what it may not). */
   permissions: Permissions;
@@ -40,6 +46,9 @@ function viewItem(item: ChecklistItem): ViewItem {
   }
   if (item.requiredWhen !== undefined) {
     view.requiredWhen = item.requiredWhen;
+  }
+  if (item.shownWhen !== undefined) {
+    view.shownWhen = item.shownWhen;
   }
   return view;
 }
@@ -58,6 +67,7 @@ export function discussionView(checklist: Checklist, discussion: Discussion, per
       items: items.map(viewItem),
     },
     activeFlags,
+    languageMismatches: languageMismatches(languagesOf(discussion), discussion.answers),
     discussion,
     permissions,
   };

@@ -71,6 +71,8 @@ export interface DiscussionSnapshot {
   checklist: ChecklistRef;
   /** The patient's language has no pack: the English one is used with a qualified interpreter. */
   interpreterNeeded: boolean;
+  /** The patient's preferred language as the chart gives it (BCP 47), for the interpreter rule; absent when none. */
+  preferredLanguage?: string;
   flagsShown: ShownFlag[];
   /** Chart reads the rules depend on that were refused or failed: what the rules could not check. */
   uncheckedAreas: ShownUncheckedArea[];
@@ -91,6 +93,8 @@ export interface Discussion {
   pack: PackRef;
   checklist: ChecklistRef;
   interpreterNeeded: boolean;
+  /** The patient's preferred language (BCP 47) the interpreter rule compared; absent when the chart records none. */
+  preferredLanguage?: string;
   flagsShown: ShownFlag[];
   /** What the rules could not check (a read refused or failed); each needs the clinician's own review. */
   uncheckedAreas: ShownUncheckedArea[];

@@ -18,6 +18,8 @@ export interface NoteRecord {
   encounterId?: string;
   pack: PackRef;
   interpreterNeeded: boolean;
+  /** The patient's preferred language (BCP 47): the language an interpreter interpreted into. */
+  preferredLanguage?: string;
   flagsShown: ReadonlyArray<Pick<ShownFlag, 'id' | 'title' | 'audience'>>;
   /** What the rules could not check (a chart read refused or failed). */
   uncheckedAreas: ReadonlyArray<Pick<ShownUncheckedArea, 'flag' | 'text'>>;
@@ -72,13 +74,15 @@ export function checklistLines(checklist: Checklist, answers: ChecklistAnswers):
 }
 
 /** The interpreter as the checklist records it (Section 1557: who, and how, once one was used). */
-function interpreterOf(checklist: Checklist, answers: ChecklistAnswers): DiscussionNoteInput['interpreter'] {
+function interpreterOf(checklist: Checklist, record: NoteRecord): DiscussionNoteInput['interpreter'] {
+  const answers = record.answers;
   const used = answers['interpreter-used']?.value;
   if (typeof used !== 'string') {
     return undefined;
   }
   if (used !== 'used') {
-    return { used: false };
+    const reason = answers['interpreter-not-needed-reason']?.value;
+    return typeof reason === 'string' && reason.trim() !== '' ? { used: false, reason } : { used: false };
   }
   const nameOrId = answers['interpreter-id']?.value;
   const modality = answers['interpreter-modality'];
@@ -86,6 +90,7 @@ function interpreterOf(checklist: Checklist, answers: ChecklistAnswers): Discuss
     used: true,
     ...(typeof nameOrId === 'string' ? { nameOrId } : {}),
     ...(modality === undefined ? {} : { modality: answerText(checklist, 'interpreter-modality', modality) }),
+    ...(record.preferredLanguage === undefined ? {} : { language: record.preferredLanguage }),
   };
 }
 
@@ -113,7 +118,7 @@ export function uncheckedAreaLines(checklist: Checklist, record: Pick<NoteRecord
 
 export function noteInputFor(sources: NoteInputSources): DiscussionNoteInput {
   const { record, checklist, clinician, times } = sources;
-  const interpreter = interpreterOf(checklist, record.answers);
+  const interpreter = interpreterOf(checklist, record);
   return {
     discussionId: record.id,
     patient: patientOf(record, sources.patient),

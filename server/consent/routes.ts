@@ -9,7 +9,7 @@ import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
-import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas, validateForAttestation } from './checklist-model';
+import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas } from './checklist-model';
 import type { Discussion } from './discussion';
 import { mayAccessDiscussion } from './discussion-access';
 import { activeChecklistFlags } from './discussion';
@@ -21,6 +21,7 @@ import type { SignerDeps } from './signer-guard';
 import { permissionsOfLaunch, requireSigner } from './signer-guard';
 import type { AuditTrail } from '../audit/audit-trail';
 import { discussionEntities, launchRecord } from '../audit/launch-audit';
+import { attestationCheck, languagesOf } from './interpreter-rule';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -133,8 +134,9 @@ function attestationRefusal(count: number, unconfirmed: ReadonlyArray<{ read: st
 
 /**
  * Attestation: the server fills the time, checks every required item against the record as stored — each unchecked
- * tailoring area confirmed as reviewed by the clinician included — and either freezes it or answers 422 naming what
- * is missing (nothing is changed then, so nothing entered is lost).
+ * tailoring area confirmed as reviewed by the clinician, and the interpreter rule ("not needed" for a patient whose
+ * language is not the handout's needs a reason), included — and either freezes it or answers 422 naming what is
+ * missing (nothing is changed then, so nothing entered is lost).
  */
 function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
@@ -147,7 +149,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const attestedAt = now();
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
-    const check = validateForAttestation(checklist, answers, flags);
+    const check = attestationCheck(checklist, answers, flags, languagesOf(draft));
     const unconfirmed = unconfirmedAreas(checklist, answers, draft.uncheckedAreas)
       .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
     if (!check.ok || unconfirmed.length > 0) {

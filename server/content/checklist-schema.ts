@@ -30,6 +30,11 @@ export const checklistItemSchema = z.strictObject({
   appliesTo: appliesToSchema.optional(),
   /** Becomes required when another (choice) item has one of these answers, e.g. interpreter details. */
   requiredWhen: z.strictObject({ item: slug, anyOf: z.array(slug).min(1) }).optional(),
+  /**
+   * Shown (but not made required) when another (choice) item has one of these answers: a follow-up that only a
+   * server rule may require, e.g. why no interpreter was needed (`server/consent/interpreter-rule.ts`).
+   */
+  shownWhen: z.strictObject({ item: slug, anyOf: z.array(slug).min(1) }).optional(),
   /** Who supplies the answer: the clinician, or the app from the launch context (handout version, time). */
   filledBy: z.enum(['clinician', 'app']).default('clinician'),
   /** Seed-fact ids (content/seed-facts.json) this item confirms were discussed. */
@@ -67,12 +72,17 @@ function itemProblems(item: ChecklistItem, byId: ReadonlyMap<string, ChecklistIt
   if ((item.kind === 'choice') !== (item.options !== undefined)) {
     problems.push(`item "${item.id}": options belong to choice items, and every choice item has them`);
   }
-  if (item.requiredWhen) {
-    const trigger = byId.get(item.requiredWhen.item);
-    const codes = new Set(trigger?.options?.map((o) => o.code));
-    if (!trigger || item.requiredWhen.anyOf.some((code) => !codes.has(code))) {
-      problems.push(`item "${item.id}": requiredWhen must name a choice item and its codes`);
+  for (const [field, when] of [['requiredWhen', item.requiredWhen], ['shownWhen', item.shownWhen]] as const) {
+    if (when !== undefined) {
+      const trigger = byId.get(when.item);
+      const codes = new Set(trigger?.options?.map((o) => o.code));
+      if (!trigger || when.anyOf.some((code) => !codes.has(code))) {
+        problems.push(`item "${item.id}": ${field} must name a choice item and its codes`);
+      }
     }
+  }
+  if (item.requiredWhen !== undefined && item.shownWhen !== undefined) {
+    problems.push(`item "${item.id}": requiredWhen already decides when it is shown; give it no shownWhen`);
   }
   return problems;
 }

@@ -12,6 +12,8 @@ import { projectRoot } from '../project-root';
 import { checklistSchema } from './checklist-schema';
 import type { Checklist } from './checklist-schema';
 import { handoutPackSchema, seedFactsSchema } from './content-schema';
+import { interpreterNoticesSchema } from './interpreter-notices-schema';
+import type { InterpreterNotice, InterpreterNotices } from './interpreter-notices-schema';
 import type { Block, HandoutPack, Readability, ReadabilityScores, Review, SeedFact } from './content-schema';
 import { fleschKincaidFromStats, smogFromStats, textStats } from './readability';
 import { fernandezHuertaFromStats, spanishStats, szigrisztPazosFromStats } from './readability-es';
@@ -134,6 +136,31 @@ export function loadChecklist(language: string): Checklist {
 export function loadSeedFacts(): SeedFact[] {
   const file = path.join(contentDir(), 'seed-facts.json');
   return cached('seed-facts', () => parseContent(seedFactsSchema, file));
+}
+
+/** The language-help notices, one per language (`content/handout/interpreter-notices.json`). */
+export function loadInterpreterNotices(): InterpreterNotices {
+  const file = path.join(contentDir(), 'handout', 'interpreter-notices.json');
+  return cached('interpreter-notices', () => parseContent(interpreterNoticesSchema, file));
+}
+
+/** Chinese written in Traditional characters: the script named, or the regions where it is the usual one. */
+const TRADITIONAL_CHINESE = /^zh(?:-hant|(?:-[a-z]{4})?-(?:tw|hk|mo))(?:-|$)/i;
+
+/**
+ * The language-help notice in the patient's preferred language (a BCP 47 tag): matched on the primary subtag, and
+ * for Chinese on the script ("zh-TW" and "zh-Hant" read Traditional characters, other Chinese tags Simplified).
+ * None for English, for a language without a notice, or for no language on record.
+ */
+export function interpreterNoticeFor(bcp47Code: string | undefined): InterpreterNotice | undefined {
+  const requested = bcp47Code?.trim() ?? '';
+  const primary = primaryLanguageSubtag(requested);
+  if (primary === undefined || primary === FALLBACK_LANGUAGE) {
+    return undefined;
+  }
+  const notices = loadInterpreterNotices().notices;
+  const key = primary === 'zh' && TRADITIONAL_CHINESE.test(requested) ? 'zh-Hant' : primary;
+  return notices.find((n) => n.language === key) ?? notices.find((n) => n.language === primary);
 }
 
 export interface PackChoiceOptions {

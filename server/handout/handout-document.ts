@@ -7,7 +7,7 @@ import { evidenceByHandoutFlag, pumpFactsOf } from './chart-findings';
 import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
 import { AppError } from '../errors';
-import { loadHandoutPack } from '../content/content-packs';
+import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
 import { TAILORING_FLAG_IDS } from '../content/content-schema';
 import type { HandoutRenderInput } from './render-html';
@@ -44,6 +44,11 @@ export function discussionTime(discussion: Discussion): Date {
   return discussion.attestedAt ?? discussion.updatedAt;
 }
 
+/** The preferred language the discussion pinned; a record made before it pinned one falls back to the chart. */
+export function preferredLanguageOf(discussion: Pick<Discussion, 'preferredLanguage'>, context: PatientContext): string | undefined {
+  return discussion.preferredLanguage ?? context.patient?.preferredLanguage?.code;
+}
+
 export function handoutInputFor(discussion: Discussion, context: PatientContext, options: HandoutOptions): HandoutRenderInput {
   const pack = loadHandoutPack(discussion.pack.language);
   if (pack.version !== discussion.pack.version) {
@@ -54,6 +59,7 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
   }
   assertPrintable(pack, options.requireApproved);
   const patient = context.patient;
+  const languageNotice = interpreterNoticeFor(preferredLanguageOf(discussion, context));
   const activeFlags = activeChecklistFlags(discussion).filter(isFlagId);
   const dismissed = new Set(discussion.dismissedFlags.map((d) => d.flagId));
   return {
@@ -71,6 +77,7 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
     date: discussionTime(discussion).toISOString().slice(0, 10),
     interpreterNeeded: discussion.interpreterNeeded,
     chartNotFullyRead: discussion.uncheckedAreas.length > 0,
+    ...(languageNotice === undefined ? {} : { languageNotice }),
     largePrint: options.largePrint,
     clinicianNotes: discussion.clinicianNotes.map((n) => n.text),
     draft: pack.review.status !== 'approved',

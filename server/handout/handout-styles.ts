@@ -63,6 +63,8 @@ const BOXES = `
 .emergency { border-width: 3pt; border-color: #a00000; background: #fdeceb; }
 .emergency .lead, .emergency h3 { color: #a00000; }
 .interpreter { border-width: 3pt; border-color: #1d4e89; font-weight: 700; }
+.interpreter .language-help { font-size: 1.15em; }
+.interpreter .translation-review { font-weight: 400; font-size: 0.85em; }
 .care-team-notes { border-style: dashed; }
 .care-team-notes p { white-space: pre-line; }
 .draft-banner { border: 3pt solid #a00000; color: #a00000; font-weight: 700; padding: 0.4em 0.8em; margin: 0 0 1em; }

@@ -12,6 +12,7 @@ import { badRequest } from '../errors';
 import { html, SafeHtml } from '../http/html';
 import type { ClinicContact } from '../config';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
+import type { InterpreterNotice } from '../content/interpreter-notices-schema';
 import type { Scenario } from '../content/scenario';
 import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
 import type { RunningText } from './handout-styles';
@@ -42,6 +43,8 @@ export interface HandoutRenderInput {
   interpreterNeeded: boolean;
   /** Print the notice that parts of the record could not be read, so the handout may not list every risk. */
   chartNotFullyRead?: boolean;
+  /** The language-help notice in the patient's preferred language (`interpreterNoticeFor`), when it is not English. */
+  languageNotice?: InterpreterNotice;
   largePrint: boolean;
   /** Free text the clinician added for the patient: printed in its own box, escaped, line breaks kept. */
   clinicianNotes: string[];
@@ -169,12 +172,40 @@ function draftBanner(draft: boolean, labels: RenderLabels): SafeHtml {
 ` : html``;
 }
 
-function interpreterNotice(input: HandoutRenderInput): SafeHtml {
+/** A language's name in the pack's language ("árabe" in a Spanish pack), else the notice's English name. */
+function languageName(notice: InterpreterNotice, packLanguage: string): string {
+  try {
+    return new Intl.DisplayNames([packLanguage], { type: 'language', fallback: 'none' }).of(notice.language) ?? notice.name;
+  } catch {
+    return notice.name;
+  }
+}
+
+/**
+ * The language-help notice in the patient's own language, marked up with its language and direction (fonts, screen
+ * readers, right-to-left Arabic) and its translation review status; staff are told, in the pack's language, when no
+ * qualified translator has signed it off yet.
+ */
+function languageHelp(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
+  const notice = input.languageNotice;
+  if (notice === undefined) {
+    return html``;
+  }
+  const unreviewed = notice.review.status === 'translator-approved'
+    ? html``
+    : html`<p class="translation-review" data-review-status="${notice.review.status}">${labels.translationUnreviewed(languageName(notice, input.pack.language))}</p>`;
+  return html`<p class="language-help" lang="${notice.language}" dir="${notice.dir}" data-notice="language-help" data-review-status="${notice.review.status}">${notice.text}</p>${unreviewed}`;
+}
+
+function interpreterNotice(input: HandoutRenderInput, labels: RenderLabels): SafeHtml {
   const notice = input.pack.notices.find((n) => n.id === 'interpreter-needed');
-  return input.interpreterNeeded && notice !== undefined
-    ? html`<aside class="box interpreter" role="note" data-notice="${notice.id}"><p>${notice.text}</p></aside>
-`
-    : html``;
+  const english = input.interpreterNeeded && notice !== undefined ? html`<p>${notice.text}</p>` : html``;
+  const help = languageHelp(input, labels);
+  if (english.toString() === '' && help.toString() === '') {
+    return html``;
+  }
+  return html`<aside class="box interpreter" role="note" data-notice="${input.interpreterNeeded ? 'interpreter-needed' : 'language-help'}">${english}${help}</aside>
+`;
 }
 
 /**
@@ -229,7 +260,7 @@ ${draftBanner(input.draft, labels)}<h1>${handoutTitle(input.pack, scenario)}</h1
 ${copyFacts(input, labels)}${clinicBanner(input)}
 </header>
 <main>
-${interpreterNotice(input)}${chartNotReadNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>
+${interpreterNotice(input, labels)}${chartNotReadNotice(input)}${first ?? ''}${clinicianNotesBox(input.clinicianNotes, labels)}${rest}</main>
 ${appendix.length === 0 ? '' : html`<div class="appendix">${appendix}</div>`}`;
 }
 

@@ -30,6 +30,8 @@ export interface RenderLabels {
   more: (count: number) => string;
   /** When a tailored paragraph has no chart finding to name (the clinician chose it). */
   recordFinding: string;
+  /** Under a language-help notice no qualified translator has signed off yet ("Arabic"). */
+  translationUnreviewed: (language: string) => string;
 }
 
 const LABELS: Readonly<Record<string, RenderLabels>> = {
@@ -46,6 +48,7 @@ const LABELS: Readonly<Record<string, RenderLabels>> = {
     and: 'and',
     more: (count) => `${count} more`,
     recordFinding: 'something in your health record',
+    translationUnreviewed: (language) => `Staff: the ${language} notice above has not yet been checked by a qualified translator.`,
   },
   es: {
     born: 'nacimiento:',
@@ -61,6 +64,7 @@ const LABELS: Readonly<Record<string, RenderLabels>> = {
     and: 'y',
     more: (count) => `${count} más`,
     recordFinding: 'algo en su historia clínica',
+    translationUnreviewed: (language) => `Personal: un traductor calificado aún no ha revisado el aviso en ${language} de arriba.`,
   },
 };
 

@@ -15,9 +15,9 @@ import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
-import { loadHandoutPack } from '../content/content-packs';
+import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
 import { parseScenarioQuery } from '../content/scenario';
-import { discussionTime, handoutInputFor } from './handout-document';
+import { discussionTime, handoutInputFor, preferredLanguageOf } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import type { HandoutRenderInput } from './render-html';
 import { printHandoutPdf } from './printed-pdf';
@@ -29,7 +29,8 @@ import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-h
  *   GET /app/:launchId/handout.css        the print stylesheet of the app page's print-only copy of the preview
  *   GET /api/launches/:launchId/handout.pdf    the PDF, rendered server-side by the Chromium pool
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME, unchecked
- *                                              tailoring areas (clinician only)
+ *                                              tailoring areas, the language-help notice and its translation review
+ *                                              (clinician only)
  * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
  * `?discussionId=` reopens an earlier discussion of the same patient.
  */
@@ -118,11 +119,14 @@ function infoHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
     const pack = loadHandoutPack(discussion.pack.language);
+    const notice = interpreterNoticeFor(preferredLanguageOf(discussion, context));
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
       interpreterNeeded: discussion.interpreterNeeded,
       // What the tailoring could not check, so the clinician reviews it before the handout is given.
       uncheckedAreas: discussion.uncheckedAreas.map((area) => ({ read: area.read, state: area.state, checks: area.checks, text: area.text })),
+      // The language-help notice printed for this patient and whether a qualified translator has signed it off.
+      languageNotice: notice === undefined ? null : { language: notice.language, name: notice.name, text: notice.text, dir: notice.dir, review: notice.review },
       printable: !deps.requireApprovedPacks || pack.review.status === 'approved',
       oralMme: oralMme(context, loadTerminology()) ?? null,
     });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Frame, Page } from 'puppeteer';
-import { loadHandoutPack } from '../../server/content/content-packs';
+import { loadHandoutPack, loadInterpreterNotices } from '../../server/content/content-packs';
 import { withSystemAndBrowser } from '../support/e2e-setup';
 import type { TestSystem } from '../support/system';
 import { launchInNewWindow } from '../support/simulator-page';
@@ -119,6 +119,38 @@ test('no handout in the patient\'s language: English with an "interpreter needed
   const preview = (await previewText(page)).replace(/\s+/g, ' ');
   expect(notice).toBeDefined();
   expect(preview).toContain((notice?.text ?? '').replace(/\s+/g, ' ').slice(0, 50));
+  await page.close();
+});
+
+test('the Arabic-preferring patient: the notice in Arabic with its review status, and "not needed" refused until the clinician says why', async () => {
+  const page = await launch('arabic-rtl-name-patient');
+  const arabic = loadInterpreterNotices().notices.find((n) => n.language === 'ar')!;
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#language-notice');
+  expect(await page.$eval('#language-notice', (e) => e.getAttribute('data-review-status'))).toBe('needs-translator-review');
+  expect(await page.$eval('#language-notice', (e) => e.textContent)).toContain('Needs review by a qualified translator');
+  expect(await page.$eval('#language-notice blockquote', (e) => [e.getAttribute('lang'), e.getAttribute('dir'), e.textContent])).toEqual(['ar', 'rtl', arabic.text]);
+  const handle = await page.waitForSelector('#handout-preview');
+  const frame = (await handle?.contentFrame()) as Frame;
+  const printed = await frame.waitForSelector('[data-notice="language-help"]');
+  expect(await printed?.evaluate((e) => [e.getAttribute('lang'), getComputedStyle(e).direction, e.textContent])).toEqual(['ar', 'rtl', arabic.text]);
+
+  await page.click('#tab-button-checklist');
+  await page.waitForSelector('#language-mismatch');
+  await answerEverything(page);
+  await page.click('[data-item-id="interpreter-used"] input[value="not-needed"]');
+  const reason = await page.waitForSelector('[data-item-id="interpreter-not-needed-reason"]:not([hidden]) input');
+  await reason?.click({ clickCount: 3 });
+  await page.keyboard.press('Backspace');
+  await waitSaved(page);
+  await page.click('#attest');
+  await page.waitForSelector('#checklist-errors:not([hidden])');
+  expect(await page.$eval('#checklist-errors', (e) => e.textContent)).toContain('"Not needed" cannot be recorded');
+  expect(await page.$eval('#checklist-errors li', (e) => e.getAttribute('data-item-id'))).toBe('interpreter-used');
+  await reason?.type('The patient chose English, which she speaks fluently.');
+  await waitSaved(page);
+  await page.click('#attest');
+  await page.waitForSelector('#checklist-status[data-status="attested"]', { timeout: 15_000 });
   await page.close();
 });
 

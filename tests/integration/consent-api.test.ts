@@ -1,4 +1,6 @@
 import type { DiscussionView } from '../../client/checklist-items';
+import { loadInterpreterNotices } from '../../server/content/content-packs';
+import { escapeHtml } from '../../server/http/html';
 import type { CompletedLaunch } from '../support/launch-helpers';
 import { launchAs } from '../support/launch-helpers';
 import type { TestSystem } from '../support/system';
@@ -252,5 +254,79 @@ describe('flags and notes', () => {
     const logs = system.logLines.join('\n');
     expect(logs).not.toContain('log-marker-answer-4410');
     expect(logs).not.toContain('log-marker-note-8812');
+  });
+});
+
+describe('the interpreter rule, for the Arabic-preferring patient printed the English handout', () => {
+  test('"not needed" is refused with 422 naming the item; with a reason the discussion is attested and keeps it', async () => {
+    const s = await open('arabic-rtl-name-patient');
+    const { body: view } = await call(s, 'GET', '');
+    expect(view.languageMismatches).toEqual(['the handout is in English (en)', 'the discussion was in English (en)']);
+    const shownFor = new Map(view.checklist.items.map((i) => [i.id, i]));
+    expect(shownFor.get('interpreter-not-needed-reason')?.shownWhen).toEqual({ item: 'interpreter-used', anyOf: ['not-needed'] });
+    const answers: Record<string, { value: boolean | string }> = completeAnswers(view.checklist.items.filter((i) => i.shownWhen === undefined && i.id !== 'discussion-language'));
+    answers['interpreter-used'] = { value: 'not-needed' };
+    const saved = await call(s, 'PUT', '/answers', { version: view.discussion.version, answers });
+    expect(saved.status).toBe(200);
+    const refused = await call(s, 'POST', '/attest', { version: saved.body.discussion.version });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toBe('unprocessable');
+    const invalid = (refused.body.details as { invalid?: Array<{ id: string; text: string; why: string }> }).invalid ?? [];
+    expect(invalid).toEqual([{ id: 'interpreter-used', text: shownFor.get('interpreter-used')?.text, why: expect.stringContaining("the patient's preferred language is Arabic (ar), but the handout is in English (en)") }]);
+    expect(refused.body.details?.missing).toEqual([]);
+    const after = await call(s, 'GET', '');
+    expect(after.body.discussion).toMatchObject({ status: 'draft', version: saved.body.discussion.version });
+
+    const reason = 'The patient chose to hold the discussion in English, which she speaks fluently.';
+    const withReason = await call(s, 'PUT', '/answers', { version: saved.body.discussion.version, answers: { ...answers, 'interpreter-not-needed-reason': { value: reason } } });
+    const attested = await call(s, 'POST', '/attest', { version: withReason.body.discussion.version });
+    expect(attested.status).toBe(200);
+    expect(attested.body.discussion.status).toBe('attested');
+    expect(attested.body.discussion.answers['interpreter-not-needed-reason']).toEqual({ value: reason });
+    expect(attested.body.discussion.preferredLanguage).toBe('ar');
+  });
+
+  test('an interpreter used needs their name or ID and the modality before the discussion is attested', async () => {
+    const s = await open('arabic-rtl-name-patient');
+    const { body: view } = await call(s, 'GET', '');
+    const answers: Record<string, { value: boolean | string }> = completeAnswers(view.checklist.items.filter((i) => i.shownWhen === undefined));
+    answers['interpreter-used'] = { value: 'used' };
+    const saved = await call(s, 'PUT', '/answers', { version: view.discussion.version, answers });
+    const refused = await call(s, 'POST', '/attest', { version: saved.body.discussion.version });
+    expect(refused.status).toBe(422);
+    expect((refused.body.details?.missing ?? []).map((m) => m.id).sort()).toEqual(['interpreter-id', 'interpreter-modality']);
+    const complete = { ...answers, 'interpreter-id': { value: 'Interpreter 4471' }, 'interpreter-modality': { value: 'phone' } };
+    const resaved = await call(s, 'PUT', '/answers', { version: saved.body.discussion.version, answers: complete });
+    const attested = await call(s, 'POST', '/attest', { version: resaved.body.discussion.version });
+    expect(attested.status).toBe(200);
+    expect(attested.body.discussion.answers).toMatchObject({ 'interpreter-used': { value: 'used' }, 'interpreter-id': { value: 'Interpreter 4471' }, 'interpreter-modality': { value: 'phone' } });
+  });
+});
+
+describe('the language-help notice on the handout, in the patient\'s preferred language', () => {
+  const notices = loadInterpreterNotices().notices;
+  test.each([
+    ['arabic-rtl-name-patient', 'ar', 'rtl', true],
+    ['chinese-speaker-patient', 'zh', 'ltr', true],
+    ['spanish-speaker-patient', 'es', 'ltr', false],
+  ] as const)('%s: the preview prints the %s notice with its language, direction and review status', async (patient, language, dir, interpreterNeeded) => {
+    const s = await open(patient);
+    const expected = notices.find((n) => n.language === language)!;
+    const preview = await s.launch.agent.request(`${system.appUrl}/app/${s.launch.launchId}/handout`, { headers: { accept: 'text/html' } });
+    expect(preview.status).toBe(200);
+    const page = await preview.text();
+    const notice = /<p class="language-help" lang="([^"]+)" dir="([^"]+)" data-notice="language-help" data-review-status="([^"]+)">([^<]+)<\/p>/.exec(page);
+    expect(notice?.slice(1)).toEqual([language, dir, 'needs-translator-review', escapeHtml(expected.text)]);
+    expect(page).toContain('data-review-status="needs-translator-review"');
+    expect(page.includes('data-notice="interpreter-needed"')).toBe(interpreterNeeded);
+    const info = await s.launch.agent.request(`${system.appUrl}/api/launches/${s.launch.launchId}/handout-info`, { headers: { accept: 'application/json' } });
+    const body = (await info.json()) as { languageNotice: { language: string; text: string; dir: string; review: { status: string } } | null };
+    expect(body.languageNotice).toMatchObject({ language, dir, text: expected.text, review: { status: 'needs-translator-review' } });
+  });
+
+  test('an English-preferring patient gets no language-help notice', async () => {
+    const s = await open('anticoagulant-patient');
+    const page = await (await s.launch.agent.request(`${system.appUrl}/app/${s.launch.launchId}/handout`, { headers: { accept: 'text/html' } })).text();
+    expect(page).not.toContain('data-notice="language-help"');
   });
 });

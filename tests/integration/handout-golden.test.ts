@@ -4,6 +4,7 @@
  * in the text a reader gets out of the PDF — and so are the seed page's five references.
  */
 import { servedHandoutOfSynthetic } from '../support/served-handout';
+import { loadInterpreterNotices } from '../../server/content/content-packs';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
@@ -193,4 +194,36 @@ test('the morphine-allergy and stent patients read their own findings first in t
   expect(stent).toContain('ticagrelor');
   expect(stent).toContain('Your pain doctor will talk with your heart doctor');
   expect(plainName('ticagrelor 90 MG Oral Tablet')).toBe('ticagrelor');
+});
+
+/**
+ * The notice's words that the PDF text lacks. Chinese is compared whole (no spaces; pdftotext breaks its lines
+ * anywhere). Arabic is compared word by word: pdftotext gives each line's words in logical order but puts the
+ * sentence punctuation of a right-to-left line where its glyphs were, and writes the lam–alef-maksura ligature's
+ * letters in glyph order.
+ */
+function missingWords(text: string, pdfBody: string, language: string): string[] {
+  if (language === 'zh') {
+    const squeezed = (t: string): string => normalizeText(t).replace(/\s+/g, '');
+    return squeezed(pdfBody).includes(squeezed(text)) ? [] : [text];
+  }
+  const plain = (t: string): string => normalizeText(t).replace(/ىل/g, 'لى');
+  const body = plain(pdfBody);
+  return plain(text).split(' ').map((w) => w.replace(/[.,،:]/g, '')).filter((w) => w !== '' && !body.includes(w));
+}
+
+const UNREVIEWED = { en: 'has not yet been checked by a qualified translator', es: 'un traductor calificado aún no ha revisado' } as const;
+
+test.each([
+  ['arabic-rtl-name.json', 'ar', 'en'],
+  ['chinese-speaker.json', 'zh', 'en'],
+  ['spanish-speaker.json', 'es', 'es'],
+] as const)('%s: the PDF prints the language-help notice in the patient\'s language (%s), marked for translator review', (file, language, pack) => {
+  const result = printed.get(file)!;
+  const notice = loadInterpreterNotices().notices.find((n) => n.language === language)!;
+  expect(result.input.pack.language).toBe(pack);
+  expect(result.input.languageNotice?.language).toBe(language);
+  expect(result.html).toContain(`lang="${language}" dir="${notice.dir}" data-notice="language-help" data-review-status="needs-translator-review">${escapeHtml(notice.text)}</p>`);
+  expect(missingWords(notice.text, result.pdfBody, language)).toEqual([]);
+  expect(result.pdfBody).toContain(UNREVIEWED[pack]);
 });

@@ -124,6 +124,11 @@ describe('renderDiscussionNote', () => {
     expect(note).toContain('Interpreter: used.\nInterpreter name or ID: ID 4471\nHow the interpreter took part: Video\nInterpreted language: Spanish (es)');
   });
 
+  test('says why no interpreter was needed when the clinician gave a reason', () => {
+    const note = renderDiscussionNote(withInput((i) => (i.interpreter = { used: false, reason: 'The patient chose English.\u0000' })));
+    expect(note).toContain('Interpreter: not used.\nWhy no interpreter was needed: The patient chose English.\n');
+  });
+
   test('keeps non-Latin and accented names intact', () => {
     const note = renderDiscussionNote(withInput((i) => (i.patient.name = 'José Ángel Ñúñez / فاطمة الزهراء')));
     expect(note).toContain('Patient: José Ángel Ñúñez / فاطمة الزهراء\n');

@@ -70,3 +70,13 @@ test('the record decides the rest: dismissals with their reason, no patient fact
 test('without an interpreter answer the note says it was not recorded', () => {
   expect(noteInputFor(sources({})).interpreter).toBeUndefined();
 });
+
+test('"not needed" keeps the clinician\'s reason, and an interpreter used the language they interpreted', () => {
+  const reason = 'The patient chose English, which she reads and speaks fluently.';
+  const notNeeded = noteInputFor(sources({ 'interpreter-used': { value: 'not-needed' }, 'interpreter-not-needed-reason': { value: reason } }));
+  expect(notNeeded.interpreter).toEqual({ used: false, reason });
+  expect(notNeeded.checklist).toContainEqual(expect.objectContaining({ group: 'Language and interpreter', answer: reason }));
+  const base = sources({ 'interpreter-used': { value: 'used' }, 'interpreter-id': { value: 'Interpreter #4471' }, 'interpreter-modality': { value: 'phone' } });
+  const used = noteInputFor({ ...base, record: { ...base.record, preferredLanguage: 'ar' } });
+  expect(used.interpreter).toEqual({ used: true, nameOrId: 'Interpreter #4471', modality: 'Phone', language: 'ar' });
+});

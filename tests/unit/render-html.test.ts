@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from 'fhir/r4';
 import { buildPatientContext } from '../../server/chart/patient-context';
-import { loadHandoutPack } from '../../server/content/content-packs';
+import { interpreterNoticeFor, loadHandoutPack } from '../../server/content/content-packs';
 import type { Block, HandoutPack } from '../../server/content/content-schema';
 import { servedHandout } from '../support/served-handout';
 import { cssString } from '../../server/handout/handout-styles';
@@ -110,6 +110,28 @@ describe('notices, marks and language', () => {
     const notice = escapeHtml(en.notices.find((n) => n.id === 'interpreter-needed')!.text);
     expect(renderHandoutHtml(input({ interpreterNeeded: true }))).toContain(notice);
     expect(renderHandoutHtml(input())).not.toContain(notice);
+  });
+
+  test('the language-help notice prints in the patient\'s language with its lang, direction and review status', () => {
+    const arabic = interpreterNoticeFor('ar')!;
+    const page = renderHandoutHtml(input({ interpreterNeeded: true, languageNotice: arabic }));
+    expect(page).toContain(`<p class="language-help" lang="ar" dir="rtl" data-notice="language-help" data-review-status="needs-translator-review">${escapeHtml(arabic.text)}</p>`);
+    expect(page).toContain('Staff: the Arabic notice above has not yet been checked by a qualified translator.');
+    // In the same box as the English notice, after it; the document itself stays English, left to right.
+    expect(page.indexOf(escapeHtml(en.notices[0].text))).toBeLessThan(page.indexOf(escapeHtml(arabic.text)));
+    expect(page).toMatch(/<html lang="en" dir="ltr"/);
+    const spanish = renderHandoutHtml(input({ pack: es, languageNotice: interpreterNoticeFor('es-MX')! }));
+    expect(spanish).toContain('lang="es" dir="ltr" data-notice="language-help"');
+    expect(spanish).toContain('Personal: un traductor calificado aún no ha revisado el aviso en español de arriba.');
+    expect(renderHandoutHtml(input())).not.toContain('data-notice="language-help"');
+  });
+
+  test('a notice a qualified translator signed off prints without the staff line', () => {
+    const chinese = interpreterNoticeFor('zh')!;
+    const approved = { ...chinese, review: { status: 'translator-approved' as const, reviewedBy: 'A. Translator, CHI', reviewedAt: '2027-01-15', note: 'Checked.' } };
+    const page = renderHandoutHtml(input({ interpreterNeeded: true, languageNotice: approved }));
+    expect(page).toContain('lang="zh" dir="ltr" data-notice="language-help" data-review-status="translator-approved"');
+    expect(page).not.toContain('qualified translator');
   });
 
   test('a draft pack carries a visible DRAFT mark and says so in the page header', () => {

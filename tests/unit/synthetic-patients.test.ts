@@ -417,6 +417,13 @@ const scenarios: [string, string, ScenarioCheck][] = [
     expect(patient.communication?.[0]?.language?.coding?.[0]?.code).toBe('ar');
     expect(patient.communication?.[0]?.preferred).toBe(true);
   }],
+  ['10b a Chinese name in Han characters with Chinese preferred (no handout pack in Chinese)', 'chinese-speaker.json', (b) => {
+    const patient = patientOf(b);
+    const han = /^[\u4E00-\u9FFF]+$/;
+    expect(patient.name?.[0]?.family).toMatch(han);
+    expect(patient.name?.[0]?.given?.[0]).toMatch(han);
+    expect(patient.communication).toEqual([expect.objectContaining({ preferred: true, language: expect.objectContaining({ coding: [expect.objectContaining({ system: 'urn:ietf:bcp:47', code: 'zh' })] }) })]);
+  }],
   ['11 almost no data', 'minimal-data.json', (b) => {
     const patient = patientOf(b);
     expect(patient.name).toBeUndefined();

@@ -59,6 +59,7 @@ const EXPECTED: Record<string, { flags: string[]; painType: TailoringResult['pai
   'spanish-speaker.json': { flags: ['immunosuppression-infection-risk', 'non-cancer-pain'], painType: 'non-cancer' },
   'html-hostile-name.json': { flags: ['non-cancer-pain'], painType: 'non-cancer' },
   'arabic-rtl-name.json': { flags: ['non-cancer-pain', 'respiratory-disease-breathing-risk', 'respiratory-monitoring'], painType: 'non-cancer' },
+  'chinese-speaker.json': { flags: ['non-cancer-pain'], painType: 'non-cancer' },
   'minimal-data.json': { flags: [], painType: 'unknown' },
   // pregabalin through Medication/…; hydrocodone through a contained Medication.
   'medication-references.json': { flags: ['non-cancer-pain', 'sedative-breathing-risk', 'sedative-minimise'], painType: 'non-cancer' },
