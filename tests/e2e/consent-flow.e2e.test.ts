@@ -100,8 +100,9 @@ test('launch → tailored handout → PDF downloaded → checklist refused incom
   await page.close();
 });
 
+/** Waits for the browser's download (the first PDF starts the renderer's Chromium: seconds on a busy machine). */
 async function waitForFile(dir: string, pattern: RegExp): Promise<string> {
-  for (let i = 0; i < 100; i += 1) {
+  for (let i = 0; i < 300; i += 1) {
     const done = fs.readdirSync(dir).find((f) => pattern.test(f));
     if (done !== undefined) {
       return path.join(dir, done);
