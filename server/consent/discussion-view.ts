@@ -17,7 +17,7 @@ export interface DiscussionView {
     id: string;
     version: string;
     title: string;
-    groups: Array<{ id: string; label: string }>;
+    groups: Array<{ id: string; label: string; discussedAll?: boolean }>;
     /** The applicable items; follow-up items (`requiredWhen`) are shown by the client when their trigger holds. */
     items: ViewItem[];
   };
@@ -38,6 +38,9 @@ function viewItem(item: ChecklistItem): ViewItem {
   if (item.requiredWhen !== undefined) {
     view.requiredWhen = item.requiredWhen;
   }
+  if (item.confirmAlone === true) {
+    view.confirmAlone = true;
+  }
   return view;
 }
 
@@ -51,7 +54,7 @@ export function discussionView(checklist: Checklist, discussion: Discussion): Di
       id: checklist.id,
       version: checklist.version,
       title: checklist.title,
-      groups: checklist.groups.filter((g) => groupIds.has(g.id)).map((g) => ({ id: g.id, label: g.label })),
+      groups: checklist.groups.filter((g) => groupIds.has(g.id)).map((g) => ({ id: g.id, label: g.label, ...(g.discussedAll === true ? { discussedAll: true } : {}) })),
       items: items.map(viewItem),
     },
     activeFlags,
