@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { AppError, badRequest } from '../errors';
+import type { Checklist } from '../content/checklist-schema';
 import { loadChecklist } from '../content/content-packs';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
@@ -15,7 +16,7 @@ import { activeChecklistFlags } from './discussion';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
-import { draftToChange, viewedDiscussion } from './current-discussion';
+import { draftToChange, shownDraft, viewedDiscussion } from './current-discussion';
 
 /**
  * The consent-discussion checklist API of one launch (thin handlers: read input → one store call → the view).
@@ -108,22 +109,39 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
     const body = bodyOf(attestBody, req.body);
     const launch = launchOf(res);
-    const draft = await draftToChange(deps, launch, body.version);
+    // Checked against what the page was shown before anything is written: a refusal changes nothing.
+    const shown = await shownDraft(deps, launch, body.version);
     const checklist = loadChecklist(CHECKLIST_LANGUAGE);
     const attestedAt = now();
+    const refusal = attestationRefusal(checklist, shown, attestedAt);
+    if (refusal !== undefined) {
+      throw refusal;
+    }
+    const draft = await draftToChange(deps, launch, body.version);
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
-    const check = validateForAttestation(checklist, answers, flags);
-    if (!check.ok) {
-      const count = check.missing.length + check.invalid.length;
-      throw new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
-        hint: 'Answer the items listed; everything entered so far is saved.',
-        details: { missing: check.missing, invalid: check.invalid },
-      });
+    // The saved draft may differ from the one shown only by a chart re-read in between: check it again.
+    const late = attestationRefusal(checklist, draft, attestedAt);
+    if (late !== undefined) {
+      throw late;
     }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
     respond(res, await deps.discussions.attest(draft.id, draft.version, attestation));
   };
+}
+
+/** The 422 for a discussion that is not complete enough to attest, if it is not. */
+function attestationRefusal(checklist: Checklist, discussion: Discussion, attestedAt: Date): AppError | undefined {
+  const answers = { ...discussion.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
+  const check = validateForAttestation(checklist, answers, activeChecklistFlags(discussion));
+  if (check.ok) {
+    return undefined;
+  }
+  const count = check.missing.length + check.invalid.length;
+  return new AppError('unprocessable', `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`, {
+    hint: 'Answer the items listed; everything entered so far is saved.',
+    details: { missing: check.missing, invalid: check.invalid },
+  });
 }
 
 /** Earlier discussions of this patient on this EHR (newest first), to reopen, reprint or check their filing. */
