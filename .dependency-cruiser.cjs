@@ -8,6 +8,7 @@ const LAYERS = [
   ['fhir-resources', '^fhir-resources/'],
   ['config', '^server/config\\.ts$'],
   ['store', '^server/store/'],
+  ['audit', '^server/audit/'],
   ['content', '^server/content/'],
   ['chart', '^server/chart/'],
   ['tailoring', '^server/tailoring/'],

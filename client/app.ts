@@ -117,7 +117,7 @@ function render(data: ContextResponse): void {
       void load();
     },
   });
-  const chart = el('div', { id: 'tab-chart', role: 'tabpanel' }, readCard, el('div', { class: 'grid' }, ...views, labs), ...(notes === null ? [] : [notes]));
+  const chart = el('div', { id: 'tab-chart' }, readCard, el('div', { class: 'grid' }, ...views, labs), ...(notes === null ? [] : [notes]));
   root?.replaceChildren(
     ...(data.showPatientBanner ? [banner(ctx)] : []),
     user,
@@ -127,36 +127,58 @@ function render(data: ContextResponse): void {
   );
 }
 
-/** Chart, handout and checklist as tabs; the handout and checklist are (re)loaded when opened, so they are current. */
+const TABS = [['chart', 'Chart'], ['handout', 'Handout'], ['checklist', 'Checklist'], ['filing', 'File to chart']] as const;
+type TabId = (typeof TABS)[number][0];
+
+/**
+ * Chart, handout, checklist and filing as tabs, in the WAI-ARIA tabs pattern (APG "Tabs with automatic
+ * activation"): one tab stop (roving tabindex), Left/Right (wrapping), Home and End move to a tab and open it; the
+ * one panel is labelled by the selected tab. The handout and checklist are (re)loaded when opened, so they are current.
+ */
 function tabs(chart: HTMLElement): HTMLElement {
-  const panel = el('div', { id: 'tab-panel' }, chart);
-  const open: Record<string, () => void> = {
-    chart: () => panel.replaceChildren(chart),
-    handout: () => {
-      const container = el('div', { id: 'tab-handout', role: 'tabpanel' });
-      panel.replaceChildren(container);
-      void mountHandout(container, launchId);
-    },
-    checklist: () => {
-      const container = el('div', { id: 'tab-checklist', role: 'tabpanel' });
-      panel.replaceChildren(container);
-      void mountChecklist(container, { launchId, csrfToken });
-    },
-    filing: () => {
-      const container = el('div', { id: 'tab-filing', role: 'tabpanel' });
-      panel.replaceChildren(container);
-      void mountFiling(container, { launchId, csrfToken });
-    },
+  const panel = el('div', { id: 'tab-panel', role: 'tabpanel', tabindex: '0', 'aria-labelledby': 'tab-button-chart' }, chart);
+  const mounted = (id: string, mount: (container: HTMLElement) => void): void => {
+    const container = el('div', { id });
+    panel.replaceChildren(container);
+    mount(container);
   };
-  const buttons = [['chart', 'Chart'], ['handout', 'Handout'], ['checklist', 'Checklist'], ['filing', 'File to chart']].map(([id, label]) => {
-    const button = el('button', { type: 'button', role: 'tab', id: `tab-button-${id}`, class: 'tab', 'aria-selected': String(id === 'chart') }, label ?? '');
-    button.addEventListener('click', () => {
-      document.querySelectorAll('[role="tab"]').forEach((b) => b.setAttribute('aria-selected', String(b === button)));
-      open[id ?? 'chart']?.();
+  const open: Record<TabId, () => void> = {
+    chart: () => panel.replaceChildren(chart),
+    handout: () => mounted('tab-handout', (c) => void mountHandout(c, launchId)),
+    checklist: () => mounted('tab-checklist', (c) => void mountChecklist(c, { launchId, csrfToken })),
+    filing: () => mounted('tab-filing', (c) => void mountFiling(c, { launchId, csrfToken })),
+  };
+  const buttons = TABS.map(([id, label]) => el('button', {
+    type: 'button', role: 'tab', id: `tab-button-${id}`, class: 'tab', 'aria-controls': 'tab-panel',
+    'aria-selected': String(id === 'chart'), tabindex: id === 'chart' ? '0' : '-1',
+  }, label));
+  const select = (index: number): void => {
+    buttons.forEach((b, i) => {
+      b.setAttribute('aria-selected', String(i === index));
+      b.tabIndex = i === index ? 0 : -1;
     });
-    return button;
+    const button = buttons[index];
+    const id = TABS[index]?.[0];
+    if (button === undefined || id === undefined) {
+      return;
+    }
+    button.focus();
+    panel.setAttribute('aria-labelledby', button.id);
+    open[id]();
+  };
+  buttons.forEach((button, index) => button.addEventListener('click', () => select(index)));
+  const list = el('div', { role: 'tablist', 'aria-label': 'Consent discussion' }, ...buttons);
+  list.addEventListener('keydown', (event) => {
+    const current = buttons.findIndex((b) => b === document.activeElement);
+    const last = buttons.length - 1;
+    const next = { ArrowRight: current === last ? 0 : current + 1, ArrowLeft: current === 0 ? last : current - 1, Home: 0, End: last }[event.key];
+    if (current === -1 || next === undefined) {
+      return;
+    }
+    event.preventDefault();
+    select(next);
   });
-  return el('div', { class: 'tabs' }, el('nav', { role: 'tablist' }, ...buttons), panel);
+  return el('div', { class: 'tabs' }, list, panel);
 }
 
 async function load(): Promise<void> {

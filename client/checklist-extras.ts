@@ -36,6 +36,18 @@ function dismissControls(flag: Flag, onDismiss: (flagId: string, reason: string)
   return el('div', { class: 'dismiss' }, open, form);
 }
 
+/** Severity in words and an icon as well as colour (WCAG 1.4.1); the icon is decoration, the word is read out. */
+const SEVERITY: Record<Flag['severity'], { icon: string; word: string }> = {
+  alert: { icon: '▲', word: 'Alert' },
+  caution: { icon: '◆', word: 'Caution' },
+  info: { icon: 'ℹ', word: 'Information' },
+};
+
+function severityBadge(severity: Flag['severity']): HTMLElement {
+  const { icon, word } = SEVERITY[severity];
+  return el('span', { class: `severity ${severity}` }, el('span', { 'aria-hidden': 'true', class: 'severity-icon' }, icon), ` ${word}`);
+}
+
 function flagItem(flag: Flag, dismissal: Dismissal | undefined, locked: boolean, onDismiss: (flagId: string, reason: string) => void): HTMLElement {
   const evidence = flag.evidence.map((e) => el('li', {}, chartText('evidence', e.display)));
   const state = dismissal === undefined
@@ -44,7 +56,7 @@ function flagItem(flag: Flag, dismissal: Dismissal | undefined, locked: boolean,
   return el(
     'li',
     { class: `flag ${flag.severity}`, 'data-flag-id': flag.id, 'data-dismissed': String(dismissal !== undefined) },
-    el('strong', {}, flag.title),
+    el('p', { class: 'flag-title' }, severityBadge(flag.severity), ': ', el('strong', {}, flag.title)),
     el('p', {}, flag.reason),
     el('p', { class: 'source' }, 'Source: ', flag.source.text),
     evidence.length > 0 ? el('ul', { class: 'evidence' }, ...evidence) : null,

@@ -1,7 +1,8 @@
 import { Autosaver, callApi } from './checklist-api';
 import type { ApiResponse, ChecklistApi, SaveState } from './checklist-api';
-import { groupSections, lockInputs, markProblems, refreshVisibility } from './checklist-items';
+import { focusTarget, groupSections, lockInputs, markProblems, refreshState } from './checklist-items';
 import type { Answers, DiscussionView } from './checklist-items';
+import { progressText } from './checklist-progress';
 import { flagsSection, notesSection } from './checklist-extras';
 import { el } from './dom';
 
@@ -10,8 +11,9 @@ import { el } from './dom';
  * legal consent form, the items by group, autosave, and "Complete discussion". The server decides what is missing
  * (422 names the items); the page highlights them and keeps everything entered.
  *
- * Stable hooks for end-to-end tests: `[data-item-id="<id>"] input`, `#checklist-save-state`, `#attest`,
- * `#checklist-errors`, `#checklist-status`.
+ * Stable hooks for end-to-end tests: `[data-item-id="<id>"] input` (with `data-required`, `data-answered`),
+ * `[data-group="<id>"] [data-action="discussed-all"]`, `#checklist-progress`, `#checklist-save-state`, `#attest`,
+ * `#checklist-errors` (with `a[data-item-link="<id>"]`), `#checklist-status`.
  */
 export type { ChecklistApi };
 
@@ -39,10 +41,14 @@ interface Problem {
 class ChecklistPage {
   private view: DiscussionView;
   private answers: Answers;
-  private problems = new Set<string>();
+  /** Item id → the message shown at the item, from the server's last refusal; cleared as items are answered. */
+  private problems = new Map<string, string>();
+  /** The last refusal, kept so the summary can shrink as the clinician answers what it names. */
+  private refusal: { message: string; problems: Problem[] } | undefined;
   private readonly saver: Autosaver;
   private readonly saveState = el('p', { id: 'checklist-save-state', role: 'status', 'aria-live': 'polite' }, 'Saved');
   private readonly errors = el('div', { id: 'checklist-errors', role: 'alert', tabindex: '-1', hidden: '' });
+  private readonly progress = el('p', { id: 'checklist-progress', 'aria-live': 'polite', 'aria-atomic': 'true' });
   private form = el('form', { class: 'checklist-form', novalidate: '' });
 
   constructor(
@@ -70,17 +76,33 @@ class ChecklistPage {
     return Object.fromEntries(Object.entries(this.answers).filter(([id]) => !appFilled.has(id)));
   }
 
-  private onChange(itemId: string, value: boolean | string | undefined): void {
-    if (value === undefined) {
-      delete this.answers[itemId];
-    } else {
-      this.answers[itemId] = { ...this.answers[itemId], value };
+  private onChange(itemIds: string[], value: boolean | string | undefined): void {
+    let solved = false;
+    for (const itemId of itemIds) {
+      if (value === undefined) {
+        delete this.answers[itemId];
+      } else {
+        this.answers[itemId] = { ...this.answers[itemId], value };
+      }
+      solved = this.problems.delete(itemId) || solved;
     }
-    refreshVisibility(this.form, this.view, this.answers);
-    if (this.problems.delete(itemId)) {
+    this.refresh();
+    if (solved) {
       markProblems(this.form, this.problems);
+      this.showSummary();
     }
     this.saver.schedule();
+  }
+
+  /** Visibility, required/answered marks and the progress counts, after any change. */
+  private refresh(): void {
+    const overall = refreshState(this.form, this.view, this.answers);
+    const text = progressText(overall);
+    // Only a real change is written, so the polite live region speaks once per change, not on every keystroke.
+    if (this.progress.textContent !== text) {
+      this.progress.textContent = text;
+    }
+    this.progress.dataset.complete = String(overall.answered === overall.required);
   }
 
   render(): void {
@@ -89,7 +111,10 @@ class ChecklistPage {
     const status = attested
       ? `Completed on ${new Date(d.attestedAt ?? '').toLocaleString()} by ${d.clinician.name ?? d.clinician.fhirUser}.`
       : 'In progress — answers are saved as you go.';
-    this.form = el('form', { class: 'checklist-form', novalidate: '' }, ...groupSections(this.view, this.answers, { onChange: (id, v) => this.onChange(id, v) }));
+    this.form = el('form', { class: 'checklist-form', novalidate: '' }, ...groupSections(this.view, this.answers, {
+      onChange: (id, v) => this.onChange([id], v),
+      onChangeMany: (ids, v) => this.onChange(ids, v),
+    }));
     this.form.addEventListener('submit', (event) => event.preventDefault());
     const attest = el('button', { type: 'button', id: 'attest' }, 'Complete discussion');
     attest.addEventListener('click', () => void this.attest());
@@ -113,6 +138,8 @@ class ChecklistPage {
         el('p', { class: 'statement' }, this.view.statement),
         el('p', { id: 'checklist-status', 'data-status': d.status }, status),
         attested ? null : this.saveState,
+        attested ? null : this.progress,
+        this.errors,
         interpreter,
         mismatch,
         flagsSection(this.view, attested, (flagId, reason) => void this.act(`/flags/${encodeURIComponent(flagId)}/dismiss`, { reason })),
@@ -122,22 +149,61 @@ class ChecklistPage {
         attested ? null : el('div', { class: 'actions' }, permission, attest),
       ),
     );
+    this.refresh();
+    markProblems(this.form, this.problems);
     if (attested) {
       lockInputs(this.form);
     }
   }
 
+  /** A message at the top of the checklist, with focus, so it is read and seen first. */
   private showErrors(message: string, problems: Problem[]): void {
-    const items = problems.map((p) => {
-      const li = el('li', {}, p.text, p.why === undefined ? '' : ` — ${p.why}`);
-      if (p.id !== undefined) {
-        li.dataset.itemId = p.id;
-      }
-      return li;
-    });
-    this.errors.replaceChildren(el('p', {}, message), ...(items.length > 0 ? [el('ul', {}, ...items)] : []));
-    this.errors.hidden = false;
+    this.refusal = { message, problems };
+    this.showSummary();
     this.errors.focus();
+  }
+
+  /**
+   * The summary of the last refusal: its message, then by section a link per item still open (Enter or a click puts
+   * focus on that item's control, where its own message is). Problems not tied to a shown item are listed as text.
+   */
+  private showSummary(): void {
+    if (this.refusal === undefined) {
+      return;
+    }
+    const open = this.refusal.problems.filter((p) => p.id === undefined || this.problems.has(p.id) || !this.isItem(p.id));
+    if (open.length === 0 && this.refusal.problems.length > 0) {
+      this.errors.replaceChildren(el('p', {}, 'Everything the server asked for is answered now. Complete the discussion again.'));
+      return;
+    }
+    const sections = this.view.checklist.groups.map((group) => {
+      const links = open.filter((p) => this.groupOf(p.id) === group.id).map((p) => el('li', {}, this.summaryLink(p)));
+      return links.length === 0 ? null : el('li', {}, el('span', { class: 'summary-group' }, group.label), el('ul', {}, ...links));
+    });
+    const loose = open.filter((p) => this.groupOf(p.id) === undefined).map((p) => el('li', {}, p.text, p.why === undefined ? '' : ` — ${p.why}`));
+    const list = [...sections.filter((s) => s !== null), ...loose];
+    this.errors.replaceChildren(el('p', {}, this.refusal.message), ...(list.length > 0 ? [el('ul', { class: 'error-summary' }, ...list)] : []));
+    this.errors.hidden = false;
+  }
+
+  private isItem(id: string): boolean {
+    return this.form.querySelector(`[data-item-id="${CSS.escape(id)}"]:not([hidden])`) !== null;
+  }
+
+  private groupOf(id: string | undefined): string | undefined {
+    return id === undefined || !this.isItem(id) ? undefined : this.view.checklist.items.find((i) => i.id === id)?.group;
+  }
+
+  private summaryLink(problem: Problem): HTMLElement {
+    const target = problem.id === undefined ? null : focusTarget(this.form, problem.id);
+    const link = el('a', { href: `#${target?.id ?? ''}`, 'data-item-link': problem.id ?? '' }, problem.text);
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      const control = problem.id === undefined ? null : focusTarget(this.form, problem.id);
+      control?.scrollIntoView({ block: 'center' });
+      control?.focus();
+    });
+    return problem.why === undefined ? link : el('span', {}, link, ` — ${problem.why}`);
   }
 
   /** Saves what is pending first, so the server validates and records exactly what is on the page. */
@@ -157,7 +223,7 @@ class ChecklistPage {
     if (response?.status === 422) {
       const details = (response.body.details ?? {}) as { missing?: Problem[]; invalid?: Problem[] };
       const problems = [...(details.missing ?? []), ...(details.invalid ?? [])];
-      this.problems = new Set(problems.flatMap((p) => (p.id === undefined ? [] : [p.id])));
+      this.problems = new Map(problems.flatMap((p) => (p.id === undefined ? [] : [[p.id, p.why === undefined ? 'Required: answer this before completing the discussion.' : `Not accepted: ${p.why}.`] as const])));
       markProblems(this.form, this.problems);
       this.showErrors(messageOf(response, 'Some items still need an answer.'), problems);
     }
@@ -181,8 +247,13 @@ class ChecklistPage {
     if (response.status === 200) {
       this.view = response.body as unknown as DiscussionView;
       this.answers = { ...this.view.discussion.answers };
-      this.errors.hidden = true;
+      // A refusal that named items stays on screen until they are answered; a passing message goes.
+      if (this.refusal?.problems.length === 0) {
+        this.refusal = undefined;
+      }
+      this.errors.hidden = this.refusal === undefined;
       this.render();
+      this.showSummary();
     } else if (response.status !== 422) {
       this.showErrors(messageOf(response, 'That did not work.'), []);
     }

@@ -2,7 +2,6 @@
  * Audit records of what a signed-in user did in a launch (pure): who, in which tenant, for which patient, correlated
  * by the launch's handle, about which discussion and content versions.
  */
-import type { Discussion } from '../consent/discussion';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { AuditAction, AuditEntity, AuditOutcome, AuditRecord } from './audit-record';
 import { launchHandle } from './audit-record';
@@ -19,8 +18,16 @@ export function launchRecord(launch: LaunchSession, action: AuditAction, outcome
   };
 }
 
+/** What the audit trail needs of a discussion (structural: the audit layer sits below the features that use it). */
+export interface AuditedDiscussion {
+  id: string;
+  encounterId?: string;
+  pack: { id: string; version: string; language: string };
+  checklist: { id: string; version: string };
+}
+
 /** The discussion and the content versions it used (what a compliance review asks: "with which version"). */
-export function discussionEntities(discussion: Discussion): AuditEntity[] {
+export function discussionEntities(discussion: AuditedDiscussion): AuditEntity[] {
   return [
     ...(discussion.id === '' ? [] : [{ type: 'Discussion', id: discussion.id }]),
     { type: 'ContentPack', id: `${discussion.pack.id}|${discussion.pack.version}|${discussion.pack.language}` },

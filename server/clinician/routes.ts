@@ -32,7 +32,7 @@ const shellHandler: RequestHandler = (_req, res) => {
       title: 'Patient',
       meta: { 'itdd-launch': launch.launchId, 'csrf-token': launch.csrfToken },
       scripts: ['/assets/app.js'],
-      body: html`<div id="app" aria-live="polite"><p class="loading">Reading the chart…</p></div>`,
+      body: html`<main id="app" aria-label="ITDD Consent" aria-live="polite"><p class="loading">Reading the chart…</p></main>`,
     }),
   );
 };

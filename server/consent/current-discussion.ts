@@ -47,9 +47,10 @@ async function discussionState(deps: Deps, launch: LaunchSession): Promise<{ key
  */
 export async function viewedDiscussion(deps: Deps, launch: LaunchSession): Promise<Discussion> {
   const state = await discussionState(deps, launch);
-  if (state.done !== undefined) {
-    return state.done;
-  }
+  return state.done ?? viewOf(state);
+}
+
+function viewOf(state: Awaited<ReturnType<typeof discussionState>>): Discussion {
   if (state.draft !== undefined) {
     return state.snapshot === undefined ? state.draft : withSnapshot(state.draft, state.snapshot);
   }
@@ -62,6 +63,22 @@ export async function viewedDiscussion(deps: Deps, launch: LaunchSession): Promi
  * browser's `version` must be what it was shown: the stored version, or 0 for a draft not yet saved.
  * @throws AppError conflict (stale) when someone changed the draft since.
  */
+/**
+ * The draft as the browser was shown it (its version checked), read without writing anything: what an attestation
+ * is checked against first, so a refused one (422) leaves the record — and the page's version — as they were.
+ * @throws AppError conflict when the discussion is completed or was changed since.
+ */
+export async function shownDraft(deps: Deps, launch: LaunchSession, shownVersion: number): Promise<Discussion> {
+  const state = await discussionState(deps, launch);
+  if (state.done !== undefined) {
+    throw new AppError('conflict', 'This discussion has been completed and can no longer be changed.', { details: { reason: 'not_draft' } });
+  }
+  if (shownVersion !== (state.draft?.version ?? UNSAVED_VERSION)) {
+    throw staleVersion();
+  }
+  return viewOf(state);
+}
+
 export async function draftToChange(deps: Deps, launch: LaunchSession, shownVersion: number): Promise<Discussion> {
   const state = await discussionState(deps, launch);
   if (state.done !== undefined) {

@@ -19,7 +19,7 @@ export interface DiscussionView {
     id: string;
     version: string;
     title: string;
-    groups: Array<{ id: string; label: string }>;
+    groups: Array<{ id: string; label: string; discussedAll?: boolean }>;
     /** The applicable items; follow-up items (`requiredWhen`) are shown by the client when their trigger holds. */
     items: ViewItem[];
   };
@@ -50,6 +50,9 @@ function viewItem(item: ChecklistItem): ViewItem {
   if (item.shownWhen !== undefined) {
     view.shownWhen = item.shownWhen;
   }
+  if (item.confirmAlone === true) {
+    view.confirmAlone = true;
+  }
   return view;
 }
 
@@ -63,7 +66,7 @@ export function discussionView(checklist: Checklist, discussion: Discussion, per
       id: checklist.id,
       version: checklist.version,
       title: checklist.title,
-      groups: checklist.groups.filter((g) => groupIds.has(g.id)).map((g) => ({ id: g.id, label: g.label })),
+      groups: checklist.groups.filter((g) => groupIds.has(g.id)).map((g) => ({ id: g.id, label: g.label, ...(g.discussedAll === true ? { discussedAll: true } : {}) })),
       items: items.map(viewItem),
     },
     activeFlags,

@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { ZodType } from 'zod';
 import { AppError, badRequest } from '../errors';
 import { READ_LABELS } from '../chart/read-labels';
+import type { Checklist } from '../content/checklist-schema';
 import { loadChecklist } from '../content/content-packs';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
-import type { LaunchSessionStore } from '../store/launch-sessions';
+import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
 import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checklist-answers';
 import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas } from './checklist-model';
 import type { Discussion } from './discussion';
@@ -16,7 +17,7 @@ import { activeChecklistFlags } from './discussion';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
-import { UNSAVED_VERSION, draftToChange, viewedDiscussion } from './current-discussion';
+import { draftToChange, shownDraft, viewedDiscussion } from './current-discussion';
 import type { SignerDeps } from './signer-guard';
 import { permissionsOfLaunch, requireSigner } from './signer-guard';
 import type { AuditTrail } from '../audit/audit-trail';
@@ -123,7 +124,7 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
 }
 
 /** The refusal's first sentence, naming the parts of the chart the clinician has not yet confirmed reviewing. */
-function attestationRefusal(count: number, unconfirmed: ReadonlyArray<{ read: string; label: string }>): string {
+function refusalMessage(count: number, unconfirmed: ReadonlyArray<{ read: string; label: string }>): string {
   const items = count === 0 ? 'The discussion cannot be completed yet.' : `The discussion cannot be completed yet: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention.`;
   if (unconfirmed.length === 0) {
     return items;
@@ -133,41 +134,53 @@ function attestationRefusal(count: number, unconfirmed: ReadonlyArray<{ read: st
 }
 
 /**
+ * Refuses (422, recorded in the audit trail) a discussion not complete enough to attest: a required item missing or
+ * invalid, the interpreter rule broken, or an unchecked tailoring area not confirmed as reviewed by the clinician.
+ */
+async function refuseIfIncomplete(deps: ConsentDeps, launch: LaunchSession, checklist: Checklist, discussion: Discussion, attestedAt: Date): Promise<void> {
+  const answers = { ...discussion.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
+  const check = attestationCheck(checklist, answers, activeChecklistFlags(discussion), languagesOf(discussion));
+  const unconfirmed = unconfirmedAreas(checklist, answers, discussion.uncheckedAreas)
+    .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
+  if (check.ok && unconfirmed.length === 0) {
+    return;
+  }
+  const missing = check.ok ? [] : check.missing;
+  const invalid = check.ok ? [] : check.invalid;
+  const count = missing.length + invalid.length;
+  await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', {
+    entities: discussionEntities(discussion),
+    reason: count > 0 ? 'checklist_incomplete' : 'unchecked_areas_unconfirmed',
+    detail: { missing: missing.length, invalid: invalid.length, unconfirmedAreas: unconfirmed.length },
+  }));
+  throw new AppError('unprocessable', refusalMessage(count, unconfirmed), {
+    hint: 'Answer the items listed; everything entered so far is saved.',
+    details: { missing, invalid, uncheckedAreas: unconfirmed },
+  });
+}
+
+/**
  * Attestation: the server fills the time, checks every required item against the record as stored — each unchecked
  * tailoring area confirmed as reviewed by the clinician, and the interpreter rule ("not needed" for a patient whose
  * language is not the handout's needs a reason), included — and either freezes it or answers 422 naming what is
- * missing (nothing is changed then, so nothing entered is lost).
+ * missing. A refusal changes nothing: it is checked against what the page was shown before anything is written, so
+ * nothing entered is lost and the page's version stays right.
  */
 function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
   return async (req, res) => {
     const body = bodyOf(attestBody, req.body);
     const launch = launchOf(res);
-    // A refused attestation changes nothing: a discussion never saved is checked as shown, not created first.
-    const viewed = await viewedDiscussion(deps, launch);
-    const draft = viewed.version === UNSAVED_VERSION && body.version === UNSAVED_VERSION ? viewed : await draftToChange(deps, launch, body.version);
     const checklist = loadChecklist(CHECKLIST_LANGUAGE);
     const attestedAt = now();
+    await refuseIfIncomplete(deps, launch, checklist, await shownDraft(deps, launch, body.version), attestedAt);
+    const draft = await draftToChange(deps, launch, body.version);
+    // The saved draft may differ from the one shown only by a chart re-read in between: check it again.
+    await refuseIfIncomplete(deps, launch, checklist, draft, attestedAt);
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
-    const check = attestationCheck(checklist, answers, flags, languagesOf(draft));
-    const unconfirmed = unconfirmedAreas(checklist, answers, draft.uncheckedAreas)
-      .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
-    if (!check.ok || unconfirmed.length > 0) {
-      const count = check.ok ? 0 : check.missing.length + check.invalid.length;
-      await deps.audit.append(launchRecord(launch, 'discussion.refused', 'refused', {
-        entities: discussionEntities(draft),
-        reason: count > 0 ? 'checklist_incomplete' : 'unchecked_areas_unconfirmed',
-        detail: { missing: check.ok ? 0 : check.missing.length, invalid: check.ok ? 0 : check.invalid.length, unconfirmedAreas: unconfirmed.length },
-      }));
-      throw new AppError('unprocessable', attestationRefusal(count, unconfirmed), {
-        hint: 'Answer the items listed; everything entered so far is saved.',
-        details: { missing: check.ok ? [] : check.missing, invalid: check.ok ? [] : check.invalid, uncheckedAreas: unconfirmed },
-      });
-    }
     const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
-    const saved = draft.id === '' ? await draftToChange(deps, launch, body.version) : draft;
     const done = await deps.audit.together(
-      (tx) => deps.discussions.on(tx).attest(saved.id, saved.version, attestation),
+      (tx) => deps.discussions.on(tx).attest(draft.id, draft.version, attestation),
       (d) => launchRecord(launch, 'discussion.attested', 'success', { entities: discussionEntities(d), detail: { answered: Object.keys(d.answers).length } }),
     );
     await respond(deps, res, done);

@@ -37,12 +37,25 @@ export const checklistItemSchema = z.strictObject({
   shownWhen: z.strictObject({ item: slug, anyOf: z.array(slug).min(1) }).optional(),
   /** Who supplies the answer: the clinician, or the app from the launch context (handout version, time). */
   filledBy: z.enum(['clinician', 'app']).default('clinician'),
+  /**
+   * A confirm item the clinician must tick on its own even in a section with "discussed all of the above" (e.g. a
+   * confirmation that they reviewed something themselves, not that it was discussed).
+   */
+  confirmAlone: z.boolean().optional(),
   /** Seed-fact ids (content/seed-facts.json) this item confirms were discussed. */
   seedFacts: z.array(slug).default([]),
   sources: z.array(slug).min(1),
 });
 
-export const checklistGroupSchema = z.strictObject({ id: slug, label: text(120) });
+export const checklistGroupSchema = z.strictObject({
+  id: slug,
+  label: text(120),
+  /**
+   * The section offers "discussed all of the above": one action ticks its clinician-answered confirm items (those
+   * that record a topic discussed), which the clinician can then untick one by one. Never for attestation items.
+   */
+  discussedAll: z.boolean().optional(),
+});
 
 export const checklistSchema = z
   .strictObject({

@@ -28,11 +28,12 @@ function normalize(error: unknown): AppError {
 export function errorPage(error: AppError): string {
   return renderPage({
     title: 'Problem',
-    body: html`<main class="error-page" role="alert">
+    // The alert sits inside the `main` landmark: a role on `main` itself would replace the landmark.
+    body: html`<main class="error-page"><div role="alert">
   <h1>${error.message}</h1>
   ${error.hint === undefined ? '' : html`<p class="hint">${error.hint}</p>`}
   <p class="code">Reference: ${error.code}${typeof error.details?.reason === 'string' ? ` / ${error.details.reason}` : ''}</p>
-</main>`,
+</div></main>`,
   });
 }
 

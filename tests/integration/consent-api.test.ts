@@ -135,6 +135,18 @@ describe('the discussion of a launch', () => {
     expect(after.body.discussion.answers['facility-name']).toEqual({ value: 'Sandbox clinic' });
   });
 
+  test('attesting a discussion never saved (as first opened) is refused and creates nothing: the page\'s first save is accepted', async () => {
+    const s = await open('diabetes-hba1c-patient'); // no discussion of this patient yet in this file
+    const { body: view } = await call(s, 'GET', '');
+    expect(view.discussion.version).toBe(0);
+    const refused = await call(s, 'POST', '/attest', { version: view.discussion.version });
+    expect(refused.status).toBe(422);
+    expect((await call(s, 'GET', '')).body.discussion.version).toBe(0);
+    const saved = await call(s, 'PUT', '/answers', { version: view.discussion.version, answers: { 'facility-name': { value: 'Sandbox clinic' } } });
+    expect(saved.status).toBe(200);
+    expect(saved.body.discussion.answers['facility-name']).toEqual({ value: 'Sandbox clinic' });
+  });
+
   test('what was saved survives a reload and a relaunch of the same patient and encounter', async () => {
     const first = await open('diabetes-hba1c-patient');
     const { body: view } = await call(first, 'GET', '');

@@ -21,7 +21,12 @@ export async function answerEverything(page: Page): Promise<void> {
 }
 
 export async function waitSaved(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.querySelector('#checklist-save-state')?.textContent?.trim() === 'Saved', { timeout: 15_000 });
+  try {
+    await page.waitForFunction(() => document.querySelector('#checklist-save-state')?.textContent?.trim() === 'Saved', { timeout: 15_000 });
+  } catch (error) {
+    const shown = await page.$eval('#checklist-save-state', (n) => n.textContent ?? '').catch(() => '(no save state on the page)');
+    throw new Error(`the checklist never showed "Saved"; it shows: ${shown}`, { cause: error });
+  }
 }
 
 /** Opens the checklist tab, answers everything and completes the discussion (server-attested). */

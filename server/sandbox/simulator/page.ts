@@ -103,6 +103,6 @@ export function renderFramePage(patientName: string, userName: string, appUrl: s
 <span class="patient" id="ehr-patient">${escapeHtml(patientName)}</span>
 <span class="user">${escapeHtml(userName)}</span>
 <a href="/">Close chart</a></header>
-<iframe id="app-frame" class="app-frame" title="ITDD Consent" src="${escapeHtml(appUrl)}"></iframe>`,
+<main class="frame-main"><iframe id="app-frame" class="app-frame" title="ITDD Consent" src="${escapeHtml(appUrl)}"></iframe></main>`,
   );
 }
