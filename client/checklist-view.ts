@@ -145,7 +145,6 @@ class ChecklistPage {
         flagsSection(this.view, attested, (flagId, reason) => void this.act(`/flags/${encodeURIComponent(flagId)}/dismiss`, { reason })),
         this.form,
         notesSection(this.view, attested, (text) => void this.act('/notes', { text })),
-        this.errors,
         attested ? null : el('div', { class: 'actions' }, permission, attest),
       ),
     );

@@ -120,6 +120,7 @@ function mmeSummary(info: HandoutInfo): HTMLElement | null {
 const COPY_CLASS = 'handout-print';
 /** Attributes that must stay unique in the app page (ids, and the section names the app's own views use). */
 const COPY_DROPPED_ATTRIBUTES = ['id', 'aria-labelledby', 'aria-describedby', 'data-section'];
+const LANDMARK_TAGS = new Set(['MAIN', 'HEADER', 'FOOTER', 'NAV', 'ASIDE']);
 
 /**
  * The app page's own print (Ctrl+P) prints the handout, not the app: a print-only copy of the preview's document
@@ -142,6 +143,10 @@ function copyForPrint(frame: HTMLIFrameElement, copy: HTMLElement): void {
     if (node instanceof Element) {
       for (const element of [node, ...node.querySelectorAll('*')]) {
         COPY_DROPPED_ATTRIBUTES.forEach((name) => element.removeAttribute(name));
+        // The page has one main landmark (and one banner): the copy's are presentation only.
+        if (LANDMARK_TAGS.has(element.tagName)) {
+          element.setAttribute('role', 'none');
+        }
       }
     }
   }
@@ -154,7 +159,8 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
   const loading = el('p', { class: 'loading' }, 'Preparing the handout…');
   const frame = el('iframe', { id: 'handout-preview', title: 'Handout preview', src: `/app/${launchId}/handout` });
   const copyStyles = el('link', { rel: 'stylesheet', href: `/app/${launchId}/handout.css` });
-  const copy = el('div', { id: 'handout-print', class: COPY_CLASS });
+  // Print only: the preview above is what screen readers read, so the copy is hidden from them.
+  const copy = el('div', { id: 'handout-print', class: COPY_CLASS, 'aria-hidden': 'true' });
   frame.addEventListener('load', () => copyForPrint(frame, copy));
   container.replaceChildren(loading, frame, copyStyles, copy);
   const response = await fetch(`/api/launches/${encodeURIComponent(launchId)}/handout-info`, { headers: { accept: 'application/json' }, cache: 'no-store' });

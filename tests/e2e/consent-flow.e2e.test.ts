@@ -147,7 +147,7 @@ test('the Arabic-preferring patient: the notice in Arabic with its review status
   await page.click('#attest');
   await page.waitForSelector('#checklist-errors:not([hidden])');
   expect(await page.$eval('#checklist-errors', (e) => e.textContent)).toContain('"Not needed" cannot be recorded');
-  expect(await page.$eval('#checklist-errors li', (e) => e.getAttribute('data-item-id'))).toBe('interpreter-used');
+  expect(await page.$$eval('#checklist-errors a[data-item-link]', (as) => as.map((a) => a.getAttribute('data-item-link')))).toEqual(['interpreter-used']);
   await reason?.type('The patient chose English, which she speaks fluently.');
   await waitSaved(page);
   await page.click('#attest');
