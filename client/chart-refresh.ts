@@ -55,7 +55,10 @@ export function chartReadCard(options: { launchId: string; csrfToken: string; re
       })
       .catch((error: unknown) => {
         status.textContent = error instanceof Error ? error.message : 'The chart could not be read again.';
-        button.removeAttribute('disabled');
+        // After the EHR ended the session a retry cannot work: the button stays off (a relaunch is the way on).
+        if (document.getElementById('session-ended') === null) {
+          button.removeAttribute('disabled');
+        }
       });
   });
   const read = options.readAt === undefined ? 'Chart read at launch.' : `Chart read at ${time(options.readAt)}. Everything here is from that read.`;

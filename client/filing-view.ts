@@ -132,6 +132,14 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
   let timer: ReturnType<typeof setTimeout> | undefined;
   let mayFile = true;
 
+  const applyPermissions = (permissions: FilingView['permissions']): void => {
+    if (permissions !== undefined) {
+      mayFile = permissions.file;
+      permission.textContent = permissions.reason ?? '';
+      permission.hidden = mayFile;
+      file.disabled = !mayFile;
+    }
+  };
   const showPreview = async (): Promise<void> => {
     const { status: code, body } = await call<{ text: string }>(api, 'GET', '/discussion/note-preview').catch(() => ({ status: 0, body: { text: '' } }));
     previewSection.hidden = code !== 200;
@@ -142,11 +150,7 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
     status.textContent = text;
     status.dataset.state = kind;
     status.dataset.ehrState = view.state;
-    if (view.permissions !== undefined) {
-      mayFile = view.permissions.file;
-      permission.textContent = view.permissions.reason ?? '';
-      permission.hidden = mayFile;
-    }
+    applyPermissions(view.permissions);
     file.hidden = kind === 'filed' || kind === 'pending' || kind === 'retracted';
     file.disabled = !mayFile;
     replace.hidden = kind !== 'filed' || view.canMarkEnteredInError === false;
@@ -165,6 +169,9 @@ export async function mountFiling(container: HTMLElement, api: Api): Promise<voi
     } else {
       status.textContent = body.message ?? 'Complete the checklist first; then the discussion can be filed.';
       status.dataset.state = 'none';
+      // Nothing to file yet; whether this user could file at all is still worth saying now.
+      const discussion = await call<{ permissions?: FilingView['permissions'] }>(api, 'GET', '/discussion').catch(() => undefined);
+      applyPermissions(discussion?.status === 200 ? discussion.body.permissions : undefined);
     }
   };
   const act = async (path: string, body: unknown): Promise<void> => {

@@ -20,7 +20,8 @@ export function showSessionEnded(): void {
     el('strong', {}, 'Your session with the EHR has ended. '),
     'Launch the app again from the patient\'s chart: everything entered so far is kept and opens again.');
   document.body.prepend(notice);
-  for (const control of document.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>('button, input, textarea, select')) {
+  // The tabs stay: reading what is on the page is still useful; acting on it is not.
+  for (const control of document.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>('button:not([role="tab"]), input, textarea, select')) {
     control.disabled = true;
   }
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../server/project-root';
+import { auditBenchmark } from './audit-bench';
 import { clientJsGzipKb } from './client-size';
 import { filingBenchmark } from './filing-bench';
 import { measureLaunch } from './launch-bench';
@@ -79,8 +80,14 @@ const memoryBenchmark: Benchmark = {
   },
 };
 
+const auditTrailBenchmark: Benchmark = {
+  name: 'audit',
+  description: 'Appends to the hash-chained audit trail (one locked transaction each) and the verifier, embedded and on PostgreSQL.',
+  run: () => auditBenchmark(),
+};
+
 /** The benchmarks, in the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [launchBenchmark, pdfRenderBenchmark, filingBenchmark, memoryBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [launchBenchmark, pdfRenderBenchmark, filingBenchmark, auditTrailBenchmark, memoryBenchmark];
 
 interface BenchResult extends BenchReport {
   name: string;
@@ -120,7 +127,9 @@ function markdown(results: readonly BenchResult[], context: RunContext): string 
 async function main(): Promise<void> {
   const loadBefore = load();
   const results: BenchResult[] = [];
-  for (const benchmark of BENCHMARKS) {
+  // BENCH_ONLY=audit,pdf runs those alone and writes bench-results/only.json: results.json stays one whole run.
+  const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+  for (const benchmark of BENCHMARKS.filter((b) => only === undefined || only.includes(b.name))) {
     const started = performance.now();
     process.stdout.write(`running ${benchmark.name}…\n`);
     const report = await benchmark.run();
@@ -129,6 +138,11 @@ async function main(): Promise<void> {
   const context: RunContext = { date: new Date().toISOString(), machine: machine(), loadAverageBefore: loadBefore, loadAverageAfter: load() };
   const dir = path.join(projectRoot(), 'bench-results');
   fs.mkdirSync(dir, { recursive: true });
+  if (only !== undefined) {
+    fs.writeFileSync(path.join(dir, 'only.json'), `${JSON.stringify({ ...context, results }, null, 2)}\n`);
+    process.stdout.write(`${markdown(results, context)}\nwritten to bench-results/only.json\n`);
+    return;
+  }
   fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ ...context, results }, null, 2)}\n`);
   const text = markdown(results, context);
   fs.writeFileSync(path.join(dir, 'latest.md'), text);

@@ -7,6 +7,10 @@ export interface SimulatorChoice {
   banner?: string;
   embed?: boolean;
   writeFault?: string;
+  /** A simulated fault of the launch (`refresh_refused`, `invalid_client`…). */
+  error?: string;
+  /** The sandbox user who launches (default: the physician). */
+  user?: string;
 }
 
 export async function openSimulator(browser: Browser, sandboxUrl: string, choice: SimulatorChoice, onPage?: (page: Page) => void): Promise<Page> {
@@ -19,6 +23,12 @@ export async function openSimulator(browser: Browser, sandboxUrl: string, choice
   }
   if (choice.banner !== undefined) {
     await page.select('select[name="banner"]', choice.banner);
+  }
+  if (choice.error !== undefined) {
+    await page.select('select[name="error"]', choice.error);
+  }
+  if (choice.user !== undefined) {
+    await page.select('select[name="user"]', choice.user);
   }
   if (choice.writeFault !== undefined) {
     await page.select('select[name="writeFault"]', choice.writeFault);
