@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4';
+import { projectRoot } from '../../server/project-root';
 
 /** The synthetic patients of the sandbox EHR, as files: the index, each bundle, the sandbox users. */
 export interface SyntheticIndexEntry {
@@ -10,8 +11,9 @@ export interface SyntheticIndexEntry {
   scenario: string;
 }
 
-export const PATIENTS_DIR = path.resolve(__dirname, '../../fhir-resources/patients');
-const PRACTITIONERS_FILE = path.resolve(__dirname, '../../fhir-resources/sandbox/practitioners.json');
+// From the project root, not __dirname: the benchmarks run this module compiled into dist-tools/.
+export const PATIENTS_DIR = path.join(projectRoot(), 'fhir-resources', 'patients');
+const PRACTITIONERS_FILE = path.join(projectRoot(), 'fhir-resources', 'sandbox', 'practitioners.json');
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 
