@@ -1,3 +1,4 @@
+import { queueFault } from '../support/filing-helpers';
 import type { Browser } from 'puppeteer';
 import { withSystemAndBrowser } from '../support/e2e-setup';
 import { launchInNewWindow } from '../support/simulator-page';
@@ -18,14 +19,9 @@ withSystemAndBrowser((s, b) => {
 
 const PATIENT = 'diabetes-hba1c-patient';
 
-async function failNextRead(resourceType: string): Promise<void> {
-  const response = await fetch(`${system.sandboxUrl}/simulator/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'sec-fetch-site': 'same-origin' },
-    body: JSON.stringify({ fault: 'server-error', scope: 'read', resourceType, patient: PATIENT, count: 1 }),
-  });
-  expect(response.status).toBe(201);
-}
+/** The sandbox answers 500 to this patient's next read of `resourceType` (queueFault refuses anything but 201). */
+const failNextRead = (resourceType: string): Promise<void> =>
+  queueFault(system, { fault: 'server-error', scope: 'read', resourceType, patient: PATIENT, count: 1 });
 
 test('the handout tab and the checklist name the parts of the chart that could not be read', async () => {
   await failNextRead('Condition');

@@ -1,3 +1,4 @@
+import { queueFault } from '../support/filing-helpers';
 /**
  * No silent tailoring: when the EHR fails the Condition and Observation reads of the diabetic patient (HbA1c 8.1 %),
  * the infection-risk rule cannot fire. The clinician must be told what was not checked — in the handout tab, the
@@ -21,15 +22,9 @@ afterAll(async () => {
 
 const PATIENT = 'diabetes-hba1c-patient';
 
-/** The sandbox answers 500 to this patient's next read of `resourceType`. */
-async function failNextRead(resourceType: string): Promise<void> {
-  const response = await fetch(`${system.sandboxUrl}/simulator/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'sec-fetch-site': 'same-origin' },
-    body: JSON.stringify({ fault: 'server-error', scope: 'read', resourceType, patient: PATIENT, count: 1 }),
-  });
-  expect(response.status).toBe(201);
-}
+/** The sandbox answers 500 to this patient's next read of `resourceType` (queueFault refuses anything but 201). */
+const failNextRead = (resourceType: string): Promise<void> =>
+  queueFault(system, { fault: 'server-error', scope: 'read', resourceType, patient: PATIENT, count: 1 });
 
 afterEach(async () => {
   await fetch(`${system.sandboxUrl}/simulator/faults`, { method: 'DELETE', headers: { 'sec-fetch-site': 'same-origin' } });
