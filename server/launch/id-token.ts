@@ -1,6 +1,7 @@
 import type { JSONWebKeySet, JWK, JWTPayload } from 'jose';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { TenantConfig } from '../config';
+import { cleanText, NAME_MAX } from '../clean-text';
 import { AppError } from '../errors';
 import { fetchJsonObject } from '../http/outbound';
 import { isOnAllowedOrigin, normalizeIss } from './iss-allowlist';
@@ -28,6 +29,14 @@ export const OPENID_CONFIG_TTL_MS = 60 * 60_000;
 export const JWKS_TTL_MS = 10 * 60_000;
 export const KEY_REFETCH_INTERVAL_MS = 30_000;
 const FETCH_TIMEOUT_MS = 5000;
+const CLOCK_TOLERANCE_S = 60;
+/**
+ * The longest an id_token may be valid (exp − iat). It is read once, at the callback, right after it is issued:
+ * EHRs give minutes (Epic 5, Oracle 10). A token valid for years is a token made to be replayed.
+ */
+export const ID_TOKEN_MAX_LIFETIME_S = 60 * 60;
+/** `fhirUser` names a user record (SMART: Practitioner, Patient, RelatedPerson or Person); the app's users are staff. */
+const USER_RECORD = /^(Practitioner|PractitionerRole|Person)\/[A-Za-z0-9\-.]{1,64}$/;
 const METADATA_MAX_BYTES = 256 * 1024;
 
 const jwksUris = createTtlCache<string>(OPENID_CONFIG_TTL_MS);
@@ -86,8 +95,8 @@ async function verifySignature(idToken: string, issuer: string, clientId: string
         algorithms: ALLOWED_ALGS,
         audience: clientId,
         issuer,
-        clockTolerance: 60,
-        requiredClaims: ['exp', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_S,
+        requiredClaims: ['exp', 'iat', 'sub'],
       })
     ).payload;
   try {
@@ -147,12 +156,43 @@ export async function verifyIdToken(idToken: string, tenant: TenantConfig, clien
   if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) {
     throw invalid('sub missing');
   }
+  checkTimes(payload);
   const fhirUser = typeof payload.fhirUser === 'string' ? payload.fhirUser : undefined;
   const profile = typeof payload.profile === 'string' ? payload.profile : undefined;
   return {
     issuer,
     subject: payload.sub,
-    fhirUser: fhirUser ?? profile,
-    name: typeof payload.name === 'string' ? payload.name.slice(0, 200) : undefined,
+    fhirUser: userOnTenant(fhirUser ?? profile, tenant),
+    name: cleanText(payload.name, NAME_MAX),
   };
+}
+
+/** jose checks `exp` against now; a fresh token is also not issued in the future nor valid for longer than an hour. */
+function checkTimes(payload: JWTPayload, nowS = Math.floor(Date.now() / 1000)): void {
+  const { iat, exp } = payload;
+  if (typeof iat !== 'number' || typeof exp !== 'number') {
+    throw invalid('iat or exp missing');
+  }
+  if (iat > nowS + CLOCK_TOLERANCE_S) {
+    throw invalid('issued in the future');
+  }
+  if (exp - iat > ID_TOKEN_MAX_LIFETIME_S) {
+    throw invalid('lifetime too long');
+  }
+}
+
+/**
+ * The user's record must live on this EHR's FHIR server (the tenant's `iss`): relative, or absolute under that base.
+ * A fhirUser elsewhere would make a stranger's URL the author of chart notes and the subject of role checks.
+ */
+function userOnTenant(fhirUser: string | undefined, tenant: TenantConfig): string | undefined {
+  if (fhirUser === undefined) {
+    return undefined;
+  }
+  const base = `${tenant.iss.replace(/\/+$/, '')}/`;
+  const relative = fhirUser.startsWith(base) ? fhirUser.slice(base.length) : fhirUser;
+  if (!USER_RECORD.test(relative)) {
+    throw invalid('fhirUser is not a user record on this EHR');
+  }
+  return fhirUser;
 }

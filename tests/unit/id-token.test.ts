@@ -83,7 +83,7 @@ async function startIssuer(published: Map<string, crypto.KeyObject>): Promise<{ 
 
 describe('signing keys', () => {
   const issuerToken = (origin: string, key: crypto.KeyObject, keyId: string): string =>
-    sign({ iss: `${origin}/fhir`, aud: 'app' }, { key, kid: keyId });
+    sign({ iss: `${origin}/fhir`, aud: 'app', fhirUser: `${origin}/fhir/Practitioner/p1` }, { key, kid: keyId });
 
   test('the OpenID configuration and the JWKS are fetched once for many tokens', async () => {
     const issuer = await startIssuer(new Map([[kid, privateKey]]));
