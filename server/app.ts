@@ -10,6 +10,7 @@ import { consentRoutes } from './consent/routes';
 import { handoutRoutes } from './handout/routes';
 import type { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
 import type { DiscussionStore } from './consent/discussion-store';
+import { assetRoutes } from './http/assets';
 import { createErrorHandler } from './http/error-handler';
 import { html, renderPage } from './http/html';
 import { notFound } from './errors';
@@ -79,8 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/launch.html', (_req, res) => {
     res.sendFile(path.join(projectRoot(), 'launch.html'));
   });
-  app.use('/assets', express.static(path.join(projectRoot(), 'dist', 'client'), { fallthrough: true, index: false }));
-  app.use('/assets', express.static(path.join(projectRoot(), 'client', 'public'), { index: false }));
+  app.use(assetRoutes({ production: config.env === 'production' }));
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
   const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };

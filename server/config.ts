@@ -56,7 +56,8 @@ const tenantSchema = z.object({
 export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation'> & { authOrigins: string[]; attestation?: AttestationPolicy };
 
 const envSchema = z.object({
-  ITDD_ENV: z.enum(['sandbox', 'production']).default('sandbox'),
+  /** Unset: production as soon as a real EHR is configured; `sandbox` must be chosen explicitly to relax the rules. */
+  ITDD_ENV: z.enum(['sandbox', 'production']).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('127.0.0.1'),
   APP_BASE_URL: z.url().optional(),
@@ -194,7 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     tenants.unshift(...sandboxTenants(sandboxBaseUrl, e.SMART_CLIENT_ID));
   }
   const config: AppConfig = {
-    env: e.ITDD_ENV,
+    env: e.ITDD_ENV ?? (tenants.length > (sandboxEnabled ? SANDBOX_SITES.length : 0) ? 'production' : 'sandbox'),
     host: e.HOST,
     port: e.PORT,
     appBaseUrl,
@@ -234,6 +235,9 @@ function assertProductionReady(config: AppConfig): void {
   }
   if (config.tenants.some((t) => !t.iss.startsWith('https://'))) {
     problems.push('every tenant iss must be https');
+  }
+  if (config.tenants.some((t) => [...t.authOrigins, ...t.frameOrigins].some((origin) => !origin.startsWith('https://')))) {
+    problems.push('every tenant authOrigins and frameOrigins entry must be https');
   }
   if (config.appPrivateJwk === undefined) {
     problems.push('APP_PRIVATE_JWK is required');

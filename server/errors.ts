@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'unsupported_media_type'
   | 'unprocessable'
   | 'too_many_requests'
   | 'bad_gateway'
@@ -21,6 +22,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unsupported_media_type: 415,
   unprocessable: 422,
   too_many_requests: 429,
   bad_gateway: 502,

@@ -3,6 +3,7 @@ import { AppError, isAppError } from '../errors';
 import type { Logger } from '../log';
 import { pathOnly, scrub } from '../log';
 import { html, renderPage } from './html';
+import { routeShape } from './request-log';
 
 /**
  * The one error handler. An AppError becomes a clear page (or JSON for `/api/`), with its hint; anything else is
@@ -18,6 +19,13 @@ function normalize(error: unknown): AppError {
   }
   if (bodyError.type === 'entity.too.large') {
     return new AppError('bad_request', 'The request body is too large.');
+  }
+  // body-parser's own refusals of an encoding or charset it cannot read: the client's mistake, not ours.
+  if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') {
+    return new AppError('unsupported_media_type', 'The request body is sent in an encoding the app does not read.', {
+      hint: 'Send JSON as UTF-8, uncompressed or gzip/deflate/br.',
+      details: { reason: bodyError.type },
+    });
   }
   return new AppError('internal', 'Something went wrong in ITDD Consent.', {
     hint: 'Nothing you entered has been lost. Try again; if it keeps happening, tell your support team.',
@@ -44,7 +52,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const appError = normalize(error);
-    const fields = { method: req.method, path: scrub(pathOnly(req.originalUrl)), status: appError.status, errorCode: appError.code };
+    const fields = { method: req.method, path: routeShape(scrub(pathOnly(req.originalUrl))), status: appError.status, errorCode: appError.code };
     if (appError.status >= 500 && appError.code === 'internal') {
       const cause = appError.cause ?? error;
       logger.error('request.failed', { ...fields, error: scrub(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)) });

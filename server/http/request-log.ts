@@ -9,7 +9,7 @@ import type { Logger } from '../log';
  * response objects (headers, cookies, the full URL) by default and would need a redaction list to keep up with;
  * these four fields are all the line should ever carry.
  */
-function routeShape(path: string): string {
+export function routeShape(path: string): string {
   return path.replace(/\/(app|api\/launches)\/[^/]+/, '/$1/:launchId').slice(0, 120);
 }
 

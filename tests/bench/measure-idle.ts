@@ -64,7 +64,7 @@ export async function measureIdle(): Promise<IdleFigures> {
   const started = performance.now();
   const child = spawn(process.execPath, [main], {
     cwd: projectRoot(),
-    env: { ...process.env, SANDBOX: 'off', EHR_TENANTS: JSON.stringify([tenant]), PDF_WARM: 'off', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { ...process.env, SANDBOX: 'off', ITDD_ENV: 'sandbox', EHR_TENANTS: JSON.stringify([tenant]), PDF_WARM: 'off', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -98,6 +98,8 @@ export async function measureProductionMemory(): Promise<MemoryFigures> {
       PORT: String(appPort),
       APP_BASE_URL: appUrl,
       SANDBOX: 'off',
+      // Production's shape (PostgreSQL, sandbox in another process) on loopback http, so the sandbox rules.
+      ITDD_ENV: 'sandbox',
       EHR_TENANTS: JSON.stringify([{ ...tenant, id: 'ehr-generic' }]),
       DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       DATA_DIR: dataDir,

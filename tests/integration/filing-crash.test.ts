@@ -38,6 +38,7 @@ function startAppProcess(first: TestSystem): ChildProcess {
       PORT: new URL(first.appUrl).port,
       DATA_DIR: first.dataDir,
       SANDBOX: 'off',
+      ITDD_ENV: 'sandbox',
       EHR_TENANTS: JSON.stringify([tenant]),
       WRITE_LEASE_MS: LEASE_MS,
       PDF_WARM: 'off',

@@ -27,6 +27,8 @@ beforeAll(async () => {
   }
   system = await startTestSystem({
     SANDBOX: 'off',
+    // Real tenants on loopback http: the sandbox rules, chosen explicitly (production would refuse http).
+    ITDD_ENV: 'sandbox',
     EHR_TENANTS: JSON.stringify(Object.entries(ehrs).map(([name, ehr]) => ehr.tenant(name))),
   });
 });

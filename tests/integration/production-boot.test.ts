@@ -32,6 +32,8 @@ test('SANDBOX=off with one https tenant: no sandbox module and no @medplum packa
         ...process.env,
         SANDBOX: 'off',
         EHR_TENANTS: JSON.stringify([tenant]),
+        // Without production's secrets and store: what is loaded at boot is the question here, not the rules.
+        ITDD_ENV: 'sandbox',
         DATA_DIR: dataDir,
         PORT: '0',
         PDF_WARM: 'off',

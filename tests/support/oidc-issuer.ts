@@ -33,7 +33,7 @@ export async function startTestIssuer(): Promise<TestIssuer> {
   const sign = (claims: Record<string, unknown> = {}): string => {
     // `iat: undefined` asks for a token without an issue time (jsonwebtoken adds one otherwise).
     const withoutIat = 'iat' in claims && claims.iat === undefined;
-    const payload = { iss: fhirBase, aud: 'app', sub: 'user-1', fhirUser: `${fhirBase}/Practitioner/p1`, ...claims };
+    const payload: Record<string, unknown> = { iss: fhirBase, aud: 'app', sub: 'user-1', fhirUser: `${fhirBase}/Practitioner/p1`, ...claims };
     if (withoutIat) {
       delete payload.iat;
     }
