@@ -35,6 +35,7 @@ export async function readPatientContext(tokens: AccessTokenDeps, launch: Launch
     patientId: launch.patientId,
     ...(launch.encounterId === undefined ? {} : { encounterId: launch.encounterId }),
     ...(launch.fhirUser === undefined ? {} : { fhirUser: launch.fhirUser }),
+    fhirBase: launch.fhirBaseUrl,
   });
   if (provider.sessionEnded()) {
     throw sessionEnded();

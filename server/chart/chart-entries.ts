@@ -10,6 +10,8 @@ import { isLogicalId } from './fhir-url';
  */
 export interface EntryFilter {
   patientId: string;
+  /** The launch's FHIR base; absolute references count as the launch patient only under it. */
+  fhirBase?: string;
   /** Resources dropped because they name another patient or none. */
   foreign: number;
   /** Resources dropped because they have no valid FHIR id, so nothing could cite them as evidence. */
@@ -54,7 +56,7 @@ export function keepForPatient(resource: FhirResource, filter: EntryFilter): boo
   }
   const element = PATIENT_ELEMENT[resource.resourceType] ?? 'subject';
   const reference = recordOf((resource as unknown as Record<string, unknown>)[element]).reference;
-  if (patientIdOf(reference) !== filter.patientId) {
+  if (patientIdOf(reference, filter.fhirBase) !== filter.patientId) {
     filter.foreign += 1;
     return false;
   }
@@ -62,14 +64,17 @@ export function keepForPatient(resource: FhirResource, filter: EntryFilter): boo
 }
 
 /**
- * The patient id of a Patient reference: `Patient/123`, `Patient/123/_history/2`, or an absolute URL ending in
- * `/Patient/123` (some EHRs send absolute references to their own base).
+ * The patient id of a Patient reference: `Patient/123`, `Patient/123/_history/2`, or an absolute URL to the launch's
+ * own FHIR base (`<fhirBase>/Patient/123`: some EHRs send absolute references to their own base). The same id on
+ * another server is another person, so an absolute reference elsewhere (or with no base known) names nobody here.
  */
-export function patientIdOf(reference: unknown): string | undefined {
+export function patientIdOf(reference: unknown, fhirBase?: string): string | undefined {
   if (typeof reference !== 'string') {
     return undefined;
   }
-  const match = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,128})(?:\/_history\/[^/]+)?$/.exec(reference);
+  const base = fhirBase === undefined ? undefined : `${fhirBase.replace(/\/+$/, '')}/`;
+  const relative = base !== undefined && reference.startsWith(base) ? reference.slice(base.length) : reference;
+  const match = /^Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(relative);
   return match?.[1];
 }
 

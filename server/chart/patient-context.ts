@@ -183,7 +183,12 @@ export function readStateOf(outcome: FhirOutcome<unknown> | NotInContext): ReadS
  */
 export function buildPatientContext(reads: ChartReads, now: Date): PatientContext {
   const states = readStates(reads);
-  const filter: EntryFilter = { patientId: reads.launch.patientId, foreign: 0, malformed: 0 };
+  const filter: EntryFilter = {
+    patientId: reads.launch.patientId,
+    ...(reads.launch.fhirBase === undefined ? {} : { fhirBase: reads.launch.fhirBase }),
+    foreign: 0,
+    malformed: 0,
+  };
   const patient = mapPatient(reads.patient, reads.launch.patientId, now);
   if (reads.patient.kind === 'ok' && patient === undefined) {
     states.patient = { state: 'failed', reason: 'the EHR answered with a different patient' };

@@ -28,6 +28,8 @@ export interface LaunchContextForReads {
   encounterId?: string;
   /** The `fhirUser` claim: relative (`Practitioner/1`) or absolute. */
   fhirUser?: string;
+  /** The launch's FHIR base: an absolute reference names the launch patient only under it (none: relative only). */
+  fhirBase?: string;
 }
 
 export type ChartReadName =

@@ -26,6 +26,7 @@
 import fs from 'node:fs';
 import type { Bundle } from 'fhir/r4';
 import { chartReadsFromBundle, launchContextFromBundle } from '../chart/chart-reads-from-bundle';
+import { isRecord } from '../clean-text';
 import { buildPatientContext } from '../chart/patient-context';
 import { badRequest, isAppError } from '../errors';
 import { PdfRenderer } from '../handout/pdf';
@@ -53,6 +54,11 @@ export function readBundle(file: string): Bundle {
   const bundle = parsed as Partial<Bundle> | null;
   if (typeof bundle !== 'object' || bundle === null || bundle.resourceType !== 'Bundle' || !Array.isArray(bundle.entry)) {
     throw badRequest(`${file} is not a FHIR Bundle with entries (resourceType "Bundle", an "entry" array).`);
+  }
+  // Every entry must carry a resource: a null or shapeless one would otherwise surface as a crash deep in the mapping.
+  const broken = (bundle.entry as unknown[]).findIndex((entry) => !isRecord(entry) || !isRecord(entry.resource) || typeof entry.resource.resourceType !== 'string');
+  if (broken !== -1) {
+    throw badRequest(`${file}: entry ${broken + 1} holds no FHIR resource (each entry needs a "resource" with a "resourceType").`);
   }
   return bundle as Bundle;
 }

@@ -44,7 +44,7 @@ describe('parseRelativeReference', () => {
 describe('patientIdOf: is this record the launch patient\'s?', () => {
   test('a versioned reference to the patient, relative or absolute, is the patient', () => {
     expect(patientIdOf('Patient/123/_history/2')).toBe('123');
-    expect(patientIdOf(`${BASE}/Patient/123/_history/2`)).toBe('123');
+    expect(patientIdOf(`${BASE}/Patient/123/_history/2`, BASE)).toBe('123');
     expect(patientIdOf('Patient/123')).toBe('123');
   });
 
@@ -64,7 +64,7 @@ describe('versioned references in the chart', () => {
   /** The chart as the EHR's searches answer it (the searches return these entries as they are). */
   function contextOf(answers: { conditions?: BundleEntry<Condition>[]; medicationRequests?: BundleEntry<MedicationRequest | Medication>[] }): PatientContext {
     const searchset = <T extends FhirResource>(entry: BundleEntry<T>[] = []): Bundle<T> => ({ resourceType: 'Bundle', type: 'searchset', entry });
-    const reads = chartReadsFromBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient }] }, { patientId: 'p1' }, {
+    const reads = chartReadsFromBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient }] }, { patientId: 'p1', fhirBase: BASE }, {
       overrides: {
         conditions: { kind: 'ok', value: searchset(answers.conditions) },
         medicationRequests: { kind: 'ok', value: searchset(answers.medicationRequests) },
