@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Bundle, BundleEntry, Condition, Patient } from 'fhir/r4';
+import type { BundleEntry, Condition, Patient } from 'fhir/r4';
 import { parseRenderArgs, runRender } from '../../server/cli/render';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
@@ -25,7 +25,7 @@ test('X9: an absolute Patient reference on another server is not the launch pati
     condition('below-base', `${BASE}/x/Patient/p1`),
   ];
   const reads = chartReadsFromBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: patient }] }, { patientId: 'p1', fhirBase: BASE }, {
-    overrides: { conditions: { kind: 'ok', value: { resourceType: 'Bundle', type: 'searchset', entry } as Bundle<Condition> } },
+    overrides: { conditions: { kind: 'ok', value: { resourceType: 'Bundle', type: 'searchset', entry } } },
   });
   const context = buildPatientContext(reads, new Date('2026-11-25T12:00:00Z'));
   expect(context.conditions.map((fact) => fact.reference).sort()).toEqual(['Condition/here', 'Condition/relative']);
