@@ -78,8 +78,17 @@ export function flagsSection(view: DiscussionView, locked: boolean, onDismiss: (
   return el('section', { class: 'card checklist-flags', 'data-section': 'flags' }, el('h3', {}, 'Why the handout and checklist are tailored'), unchecked, body);
 }
 
-export function notesSection(view: DiscussionView, locked: boolean, onAdd: (text: string) => void): HTMLElement {
-  const notes = view.discussion.clinicianNotes.map((n) => el('li', {}, el('span', { dir: 'auto' }, n.text), ` (${when(n.at)})`));
+/** Notes the clinician wrote for the patient (each is printed on the handout), with a Remove button on a draft. */
+export function notesSection(view: DiscussionView, locked: boolean, onAdd: (text: string) => void, onRemove: (noteId: string) => void): HTMLElement {
+  const notes = view.discussion.clinicianNotes.map((n, index) => {
+    const item = el('li', {}, el('span', { dir: 'auto' }, n.text), ` (${when(n.at)}) `);
+    if (!locked) {
+      const remove = el('button', { type: 'button', class: 'link remove-note', 'data-note': n.id, 'aria-label': `Remove note ${index + 1}` }, 'Remove');
+      remove.addEventListener('click', () => onRemove(n.id));
+      item.append(remove);
+    }
+    return item;
+  });
   const list = notes.length > 0 ? el('ul', { class: 'notes' }, ...notes) : el('p', { class: 'none' }, 'No notes.');
   if (locked) {
     return el('section', { class: 'card checklist-notes', 'data-section': 'notes' }, el('h3', {}, 'Notes'), list);

@@ -144,7 +144,7 @@ class ChecklistPage {
         mismatch,
         flagsSection(this.view, attested, (flagId, reason) => void this.act(`/flags/${encodeURIComponent(flagId)}/dismiss`, { reason })),
         this.form,
-        notesSection(this.view, attested, (text) => void this.act('/notes', { text })),
+        notesSection(this.view, attested, (text) => void this.act('/notes', { text }), (noteId) => void this.act(`/notes/${encodeURIComponent(noteId)}/remove`, {})),
         attested ? null : el('div', { class: 'actions' }, permission, attest),
       ),
     );
@@ -230,7 +230,11 @@ class ChecklistPage {
 
   private async act(path: string, body: Record<string, unknown>): Promise<void> {
     if (await this.flushed()) {
-      await this.send(path, { ...body, version: this.view.discussion.version });
+      const response = await this.send(path, { ...body, version: this.view.discussion.version });
+      // `send` leaves 422s to the attestation, which names items; any other refused change says why here.
+      if (response?.status === 422) {
+        this.showErrors(messageOf(response, 'That change was not accepted.'), []);
+      }
     }
   }
 

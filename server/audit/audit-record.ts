@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'checklist.saved',
   'flag.dismissed',
   'note.added',
+  'note.removed',
   'discussion.attested',
   'discussion.refused',
   'document.filed',

@@ -15,6 +15,12 @@ import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
 export const MAX_TEXT_CHARS = 2000;
 
 /**
+ * Most notes a discussion holds: each is printed for the patient, and the handout has room for this many. The store
+ * refuses one more and the renderer accepts exactly this many, so no saved discussion can be one the handout refuses.
+ */
+export const MAX_CLINICIAN_NOTES = 20;
+
+/**
  * One answer: a tick (`confirm`), an option code (`choice`), free text (`text`) or an ISO 8601 date-time
  * (`datetime`). No item kind takes a list, so none is accepted.
  */

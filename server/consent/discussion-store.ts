@@ -4,6 +4,7 @@ import type { Db } from '../store/db';
 import type { SealedBox } from '../store/sealed-box';
 import { AppError, notFound } from '../errors';
 import type { ChecklistAnswers } from './checklist-model';
+import { MAX_CLINICIAN_NOTES } from './checklist-model';
 import type { ClinicianNote, DismissedFlag, Discussion, DiscussionKey, DiscussionSnapshot } from './discussion';
 import { DISCUSSION_COLUMNS, discussionFromRow, rowValues } from './discussion-rows';
 import type { DiscussionRow } from './discussion-rows';
@@ -33,8 +34,6 @@ const UPDATE = `UPDATE discussions SET (${DISCUSSION_COLUMNS.slice(1).join(', ')
   (${DISCUSSION_COLUMNS.slice(1).map((_c, i) => `$${i + 2}`).join(', ')})
   WHERE id = $1 AND version = $${DISCUSSION_COLUMNS.length + 1} RETURNING *`;
 const ATTEMPTS = 3;
-/** Bounds the sealed payload: notes are for the few things the checklist does not capture. */
-const MAX_NOTES = 100;
 
 /** Equal as stored: compared through JSON, so key order and `undefined` members do not count as changes. */
 function sameContent(a: Discussion, b: Discussion): boolean {
@@ -152,11 +151,24 @@ export class DiscussionStore {
 
   async addNote(id: string, expectedVersion: number, note: Omit<ClinicianNote, 'id'>): Promise<Discussion> {
     return this.mutate(id, expectedVersion, (d) => {
-      if (d.clinicianNotes.length >= MAX_NOTES) {
-        throw new AppError('unprocessable', `A discussion holds at most ${MAX_NOTES} notes.`, { details: { reason: 'too_many_notes' } });
+      if (d.clinicianNotes.length >= MAX_CLINICIAN_NOTES) {
+        throw new AppError('unprocessable', `A discussion holds at most ${MAX_CLINICIAN_NOTES} notes for the patient.`, {
+          hint: 'Remove a note you no longer need, or put several points in one note.',
+          details: { reason: 'too_many_notes', max: MAX_CLINICIAN_NOTES },
+        });
       }
       const added = { id: crypto.randomUUID(), text: note.text, by: note.by, at: note.at };
       return { ...d, clinicianNotes: [...d.clinicianNotes, added] };
+    });
+  }
+
+  /** Takes a note out of a draft (a mistake, or one too many to print); an attested discussion keeps its notes. */
+  async removeNote(id: string, expectedVersion: number, noteId: string): Promise<Discussion> {
+    return this.mutate(id, expectedVersion, (d) => {
+      if (!d.clinicianNotes.some((n) => n.id === noteId)) {
+        throw notFound('That note is not part of this discussion.');
+      }
+      return { ...d, clinicianNotes: d.clinicianNotes.filter((n) => n.id !== noteId) };
     });
   }
 

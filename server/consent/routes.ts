@@ -52,6 +52,9 @@ const version = z.number().int().min(0).max(2_147_483_647);
 const answersBody = z.strictObject({ version, answers: z.unknown() });
 const dismissBody = z.strictObject({ version, reason: z.string().trim().min(1).max(500) });
 const noteBody = z.strictObject({ version, text: z.string().trim().min(1).max(MAX_TEXT_CHARS) });
+const removeNoteBody = z.strictObject({ version });
+/** Notes get random UUIDs (the store's `crypto.randomUUID()`). */
+const NOTE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const attestBody = z.strictObject({ version });
 
 function bodyOf<T>(schema: ZodType<T>, body: unknown): T {
@@ -118,6 +121,23 @@ function noteHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     const saved = await deps.audit.together(
       (tx) => deps.discussions.on(tx).addNote(draft.id, draft.version, note),
       (d) => launchRecord(launch, 'note.added', 'success', { entities: discussionEntities(d) }),
+    );
+    await respond(deps, res, saved);
+  };
+}
+
+function removeNoteHandler(deps: ConsentDeps): RequestHandler {
+  return async (req, res) => {
+    const body = bodyOf(removeNoteBody, req.body);
+    const launch = launchOf(res);
+    const draft = await draftToChange(deps, launch, body.version);
+    const noteId = req.params.noteId;
+    if (typeof noteId !== 'string' || !NOTE_ID.test(noteId)) {
+      throw badRequest('That is not a note of this discussion.');
+    }
+    const saved = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).removeNote(draft.id, draft.version, noteId),
+      (d) => launchRecord(launch, 'note.removed', 'success', { entities: discussionEntities(d) }),
     );
     await respond(deps, res, saved);
   };
@@ -216,6 +236,7 @@ export function consentRoutes(deps: ConsentDeps): Router {
   router.put(`${BASE}/answers`, launch, csrf, answersHandler(deps));
   router.post(`${BASE}/flags/:flagId/dismiss`, launch, csrf, dismissHandler(deps, now));
   router.post(`${BASE}/notes`, launch, csrf, noteHandler(deps, now));
+  router.post(`${BASE}/notes/:noteId/remove`, launch, csrf, removeNoteHandler(deps));
   router.post(`${BASE}/attest`, launch, csrf, requireSigner(deps, 'attest'), attestHandler(deps, now));
   return router;
 }

@@ -11,6 +11,7 @@
 import { badRequest } from '../errors';
 import { html, SafeHtml } from '../http/html';
 import type { ClinicContact } from '../config';
+import { MAX_CLINICIAN_NOTES, MAX_TEXT_CHARS } from '../consent/checklist-model';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
 import type { InterpreterNotice } from '../content/interpreter-notices-schema';
 import type { Scenario } from '../content/scenario';
@@ -65,8 +66,6 @@ export const HANDOUT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-s
 /** Bounds on chart and clinician text (the chart mapping caps too; the renderer does not rely on it). */
 const MAX_NAME = 200;
 const MAX_DATE = 40;
-const MAX_NOTES = 20;
-const MAX_NOTE_LENGTH = 2000;
 /** Packs in these languages are set right to left (none ships yet; names are isolated either way). */
 const RTL_LANGUAGES = new Set(['ar', 'fa', 'he', 'ur', 'yi']);
 
@@ -161,8 +160,10 @@ ${nonEmpty.map((note) => html`<p dir="auto">${note}</p>`)}
 }
 
 function checkNotes(notes: readonly string[]): void {
-  if (notes.length > MAX_NOTES || notes.some((note) => note.length > MAX_NOTE_LENGTH)) {
-    throw badRequest(`Notes for the patient are limited to ${MAX_NOTES} notes of ${MAX_NOTE_LENGTH} characters.`);
+  if (notes.length > MAX_CLINICIAN_NOTES || notes.some((note) => note.length > MAX_TEXT_CHARS)) {
+    throw badRequest(`Notes for the patient are limited to ${MAX_CLINICIAN_NOTES} notes of ${MAX_TEXT_CHARS} characters.`, {
+      hint: 'Remove notes on the Checklist tab, then print again.',
+    });
   }
 }
 
