@@ -14,6 +14,7 @@ import { assetRoutes } from './http/assets';
 import { createErrorHandler } from './http/error-handler';
 import { html, renderPage } from './http/html';
 import { notFound } from './errors';
+import type { RateLimits } from './http/rate-limits';
 import { requestLog } from './http/request-log';
 import { securityHeaders } from './http/security-headers';
 import type { AppSigningKey } from './launch/app-keys';
@@ -38,6 +39,8 @@ export interface AppDeps {
   audit: AuditTrail;
   /** Files discussion notes to the chart; without it the filing routes are not mounted. */
   filing?: FilingService;
+  /** Request budgets per client address and per launch, counted in the store. */
+  rateLimits: RateLimits;
 }
 
 /** The landing page: which EHRs this deployment serves, and how to start (no data, no secrets). */
@@ -66,7 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { config, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
   const frameOrigins = config.tenants.flatMap((t) => t.frameOrigins);
   app.use(securityHeaders(frameOrigins));
@@ -81,6 +84,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.sendFile(path.join(projectRoot(), 'launch.html'));
   });
   app.use(assetRoutes({ production: config.env === 'production' }));
+  // Budgets before any body is read or any session looked up, so a flood costs the least.
+  app.use(['/launch', '/standalone'], deps.rateLimits.launch);
+  app.use('/callback', deps.rateLimits.callback);
+  app.use(['/api/launches/:launchId', '/app/:launchId'], deps.rateLimits.launchApi);
+  app.use('/api/launches/:launchId/chart/refresh', deps.rateLimits.chartRefresh);
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
   const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };

@@ -18,6 +18,7 @@ import { createLogger } from './log';
 // Types only: the sandbox (and Medplum under it) is loaded by `import()` when it is on, never by a production boot.
 import type { Sandbox, SandboxRequest, WriteLogEntry } from './sandbox';
 import type { Db } from './store/db';
+import { createRateLimits } from './http/rate-limits';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
 import { loadOrCreateJsonKey, loadOrCreateSecret } from './store/local-secrets';
@@ -141,7 +142,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const audit = new AuditTrail(db);
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit });
+  const rateLimits = await createRateLimits(db, logger, config.rateLimits);
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits });
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {

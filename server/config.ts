@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { RateLimitBudgets } from './http/rate-limits';
+import { DEFAULT_BUDGETS } from './http/rate-limits';
 import type { JsonWebKey as Jwk } from 'node:crypto';
 import { projectRoot } from './project-root';
 
@@ -77,6 +79,10 @@ const envSchema = z.object({
   WRITE_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 * 1024).optional(),
   WRITE_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   PDF_WARM: z.enum(['on', 'off']).default('on'),
+  /** JSON, any subset of the budgets in server/http/rate-limits.ts, e.g. `{"launchPerAddress":{"points":600,"seconds":60}}`. */
+  RATE_LIMITS: z.string().optional(),
+  /** Express `trust proxy`: the load balancer's hop count or addresses (`loopback`, `10.0.0.0/8`), so the client address is the real one. */
+  TRUST_PROXY: z.string().optional(),
 });
 
 export interface AppConfig {
@@ -106,6 +112,10 @@ export interface AppConfig {
   writeLeaseMs: number;
   /** Start the Chromium pool at boot (production latency) rather than at the first PDF. */
   warmPdf: boolean;
+  /** Request budgets per client address and per launch (server/http/rate-limits.ts). */
+  rateLimits: RateLimitBudgets;
+  /** Express `trust proxy` (false: the socket's address is the client's). */
+  trustProxy: boolean | number | string;
 }
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
@@ -141,6 +151,29 @@ function parseTenants(raw: string | undefined): TenantConfig[] {
   }
   const tenants = z.array(tenantSchema).parse(json);
   return tenants.map((t) => ({ ...t, authOrigins: t.authOrigins ?? [new URL(t.iss).origin] }));
+}
+
+const budgetSchema = z.strictObject({ points: z.number().int().min(1).max(1_000_000), seconds: z.number().int().min(1).max(86_400) });
+
+function parseRateLimits(raw: string | undefined): RateLimitBudgets {
+  if (raw === undefined || raw.trim() === '') {
+    return DEFAULT_BUDGETS;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error('RATE_LIMITS is not valid JSON');
+  }
+  const overrides = z.strictObject(Object.fromEntries(Object.keys(DEFAULT_BUDGETS).map((k) => [k, budgetSchema.optional()]))).parse(json);
+  return { ...DEFAULT_BUDGETS, ...(overrides as Partial<RateLimitBudgets>) };
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw.trim() === '' || raw === 'false') {
+    return false;
+  }
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 function parseJwk(raw: string | undefined): Jwk | undefined {
@@ -213,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     writeMaxAttachmentBytes: e.WRITE_MAX_ATTACHMENT_BYTES,
     writeLeaseMs: e.WRITE_LEASE_MS,
     warmPdf: e.PDF_WARM === 'on',
+    rateLimits: parseRateLimits(e.RATE_LIMITS),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
   assertProductionReady(config);
   return config;
