@@ -15,6 +15,8 @@ import { createErrorHandler } from './http/error-handler';
 import { html, renderPage } from './http/html';
 import { notFound } from './errors';
 import type { RateLimits } from './http/rate-limits';
+import type { ReadinessCheck } from './http/readiness';
+import { readinessHandler } from './http/readiness';
 import { requestLog } from './http/request-log';
 import { securityHeaders } from './http/security-headers';
 import type { AppSigningKey } from './launch/app-keys';
@@ -41,6 +43,8 @@ export interface AppDeps {
   filing?: FilingService;
   /** Request budgets per client address and per launch, counted in the store. */
   rateLimits: RateLimits;
+  /** What `/readyz` checks (store, PDF renderer, EHR circuit breakers). */
+  readiness: readonly ReadinessCheck[];
 }
 
 /** The landing page: which EHRs this deployment serves, and how to start (no data, no secrets). */
@@ -74,9 +78,11 @@ export function createApp(deps: AppDeps): express.Express {
   const frameOrigins = config.tenants.flatMap((t) => t.frameOrigins);
   app.use(securityHeaders(frameOrigins));
   app.use(requestLog(logger));
+  // Liveness: the process answers. Readiness (can it serve a clinician now?) is `/readyz`.
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
+  app.get('/readyz', readinessHandler(deps.readiness));
   app.get('/', (_req, res) => {
     res.type('html').send(homePage(config));
   });

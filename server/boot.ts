@@ -19,6 +19,8 @@ import { createLogger } from './log';
 import type { Sandbox, SandboxRequest, WriteLogEntry } from './sandbox';
 import type { Db } from './store/db';
 import { createRateLimits } from './http/rate-limits';
+import type { ReadinessCheck } from './http/readiness';
+import { startingHandler } from './http/readiness';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
 import { loadOrCreateJsonKey, loadOrCreateSecret } from './store/local-secrets';
@@ -105,10 +107,21 @@ export interface StartOptions {
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
   const env = options.env ?? process.env;
   const initial = loadConfig(env);
-  const appServer = http.createServer();
-  const appPort = await listen(appServer, initial.port, initial.host);
+  // The store opens before the port: the embedded database's first start holds the event loop for seconds, and a
+  // port open meanwhile would accept connections it cannot answer. The port then opens (its number goes into the
+  // app's URLs); until the app is built every request gets an immediate 503 "starting", so a load balancer's probe
+  // or an early clinician is never left waiting on a silent socket.
+  const db = await openDb({
+    ...(initial.databaseUrl === undefined ? { dataDir: path.join(initial.dataDir, 'pglite') } : { databaseUrl: initial.databaseUrl }),
+  });
+  const starting = startingHandler();
+  const appServer = http.createServer(starting);
+  const appPort = await listen(appServer, initial.port, initial.host).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
   const external = options.sandbox;
-  const sandboxServer = external === undefined && initial.sandbox.enabled ? http.createServer() : undefined;
+  const sandboxServer = external === undefined && initial.sandbox.enabled ? http.createServer(starting) : undefined;
   const sandboxPort = external?.port ?? (sandboxServer === undefined ? undefined : await listen(sandboxServer, initial.sandbox.port, initial.host));
   const config = loadConfig({
     ...env,
@@ -116,9 +129,6 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     ...(sandboxPort === undefined ? {} : { SANDBOX_PORT: String(sandboxPort) }),
   });
   const logger: Logger = createLogger(config.logLevel, options.logSink);
-  const db = await openDb({
-    ...(config.databaseUrl === undefined ? { dataDir: path.join(config.dataDir, 'pglite') } : { databaseUrl: config.databaseUrl }),
-  });
   const key = encryptionKeyFor(config);
   const box = createSealedBox({ current: { id: deriveKeyId(key), key } });
   const store = new LaunchSessionStore(db, box, {
@@ -143,7 +153,18 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
   const rateLimits = await createRateLimits(db, logger, config.rateLimits);
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits });
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'store',
+      run: async () => {
+        await db.query('SELECT 1');
+        return { ok: true, state: 'ok' };
+      },
+    },
+    { name: 'pdf', run: () => Promise.resolve(pdf.state() === 'failed' ? { ok: false, state: 'failed' } : { ok: true, state: pdf.state() }) },
+  ];
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness });
+  appServer.off('request', starting);
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {
@@ -162,6 +183,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         },
       ],
     });
+    sandboxServer.off('request', starting);
     sandboxServer.on('request', sandbox.app);
     running = {
       sandbox,

@@ -6,19 +6,34 @@ import { PdfRenderer as Pool } from './pdf';
  * The Chromium pool, started on first use (or at boot with `warm()`), so processes that never print — most test
  * systems, the sandbox-only tools — never pay for two browsers.
  */
+export type PdfPoolState = 'idle' | 'starting' | 'up' | 'failed';
+
 export class LazyPdfRenderer {
   private pool: Promise<PdfRenderer> | undefined;
+  private poolState: PdfPoolState = 'idle';
 
   constructor(private readonly logger: Logger) {}
 
   get(): Promise<PdfRenderer> {
     if (this.pool === undefined) {
       this.pool = Pool.start({ logger: this.logger });
-      this.pool.catch(() => {
-        this.pool = undefined; // a failed start is retried on the next request
-      });
+      this.poolState = 'starting';
+      this.pool.then(
+        () => {
+          this.poolState = 'up';
+        },
+        () => {
+          this.pool = undefined; // a failed start is retried on the next request
+          this.poolState = 'failed';
+        },
+      );
     }
     return this.pool;
+  }
+
+  /** For readiness: idle (starts on the first print), starting, up, or failed at its last start. */
+  state(): PdfPoolState {
+    return this.poolState;
   }
 
   warm(): void {
@@ -28,6 +43,7 @@ export class LazyPdfRenderer {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
+    this.poolState = 'idle';
     if (pool !== undefined) {
       await (await pool.catch(() => undefined))?.close();
     }
