@@ -19,8 +19,8 @@ import type { ReadinessCheck } from './http/readiness';
 import { readinessHandler } from './http/readiness';
 import { requestLog } from './http/request-log';
 import { securityHeaders } from './http/security-headers';
+import type { AccessTokenDeps } from './launch/access-token';
 import type { AppSigningKey } from './launch/app-keys';
-import { jwksUrlOf } from './launch/launch-service';
 import { launchRoutes } from './launch/routes';
 import type { Logger } from './log';
 import { projectRoot } from './project-root';
@@ -45,6 +45,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   /** What `/readyz` checks (store, PDF renderer, EHR circuit breakers). */
   readiness: readonly ReadinessCheck[];
+  /** How the app reaches each EHR with a launch's token (one object, shared with the filing service). */
+  tokens: AccessTokenDeps;
 }
 
 /** The landing page: which EHRs this deployment serves, and how to start (no data, no secrets). */
@@ -97,7 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/launches/:launchId/chart/refresh', deps.rateLimits.chartRefresh);
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
-  const tokens = { store: deps.store, signingKey: deps.signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
+  const { tokens } = deps;
   const { audit } = deps;
   const chart = { snapshots: deps.snapshots, tokens, audit };
   app.use(launchRoutes({

@@ -18,6 +18,7 @@ import { createLogger } from './log';
 // Types only: the sandbox (and Medplum under it) is loaded by `import()` when it is on, never by a production boot.
 import type { Sandbox, SandboxRequest, WriteLogEntry } from './sandbox';
 import type { Db } from './store/db';
+import { EhrBreakers } from './http/ehr-breakers';
 import { createRateLimits } from './http/rate-limits';
 import type { ReadinessCheck } from './http/readiness';
 import { startingHandler } from './http/readiness';
@@ -147,7 +148,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   }
   const discussions = new DiscussionStore(db, box);
   const snapshots = new ChartSnapshotStore(db, box);
-  const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
+  const breakers = new EhrBreakers(logger);
+  const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger, ehrFetch: (tenantId: string) => breakers.fetchFor(tenantId) };
   const pdfs = handoutPdfSource(pdf, config.env === 'production');
   const audit = new AuditTrail(db);
   const chart = { snapshots, tokens, audit };
@@ -162,8 +164,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
       },
     },
     { name: 'pdf', run: () => Promise.resolve(pdf.state() === 'failed' ? { ok: false, state: 'failed' } : { ok: true, state: pdf.state() }) },
+    // An EHR's open breaker is reported, not "not ready": every instance would see the same EHR outage.
+    ...config.tenants.map((t) => ({ name: `ehr:${t.id}`, run: () => Promise.resolve({ ok: true, state: breakers.states()[t.id] ?? 'closed' }) })),
   ];
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness, tokens });
   appServer.off('request', starting);
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;

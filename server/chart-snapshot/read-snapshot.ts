@@ -14,6 +14,7 @@ export function fhirHttpFor(tokens: AccessTokenDeps, launch: LaunchSession, prov
     baseUrl: launch.fhirBaseUrl,
     getAccessToken: () => provider.getAccessToken(),
     onUnauthorized: () => provider.refreshAfterUnauthorized(),
+    fetchImpl: tokens.ehrFetch?.(launch.tenantId) ?? fetch,
   });
 }
 

@@ -1,6 +1,7 @@
 import { isUnderBase } from './fhir-url';
 import { discard, readCapped } from '../http/body';
 import { startDeadline } from '../http/deadline';
+import { isEhrPaused } from '../http/ehr-breakers';
 
 /**
  * One guarded GET against the EHR's FHIR server. Everything the EHR sends is untrusted, so each request has a
@@ -79,7 +80,10 @@ async function fetchOnce(url: string, token: string, settings: RequestSettings):
       signal: deadline.signal,
     });
     return await readAnswer(response, settings.maxBytes);
-  } catch {
+  } catch (error) {
+    if (isEhrPaused(error)) {
+      return failed('the app paused its calls to the EHR after repeated failures; it tries again within a minute');
+    }
     return failed(deadline.timedOut() ? 'the EHR did not answer in time' : 'the EHR could not be reached');
   } finally {
     deadline.clear();

@@ -16,6 +16,8 @@ export interface AccessTokenDeps {
   clientId: string;
   jwksUrl: string;
   logger: Logger;
+  /** The tenant's FHIR `fetch`, through its circuit breaker (server/http/ehr-breakers.ts); plain fetch when absent. */
+  ehrFetch?: (tenantId: string) => typeof fetch;
 }
 
 export interface AccessTokenProvider {

@@ -49,15 +49,16 @@ export function ioFor(ctx: DriveContext): DriveIo {
   const provider = createAccessTokenProvider(ctx.tokens, ctx.launch);
   const baseUrl = normaliseBaseUrl(ctx.launch.fhirBaseUrl);
   const getAccessToken = (): Promise<string> => provider.getAccessToken();
+  const fetchImpl = ctx.tokens.ehrFetch?.(ctx.launch.tenantId) ?? fetch;
   return {
     provider,
-    http: createFhirHttp({ baseUrl, getAccessToken, onUnauthorized: () => provider.refreshAfterUnauthorized() }),
+    http: createFhirHttp({ baseUrl, getAccessToken, onUnauthorized: () => provider.refreshAfterUnauthorized(), fetchImpl }),
     write: {
       baseUrl,
       getAccessToken,
       timeoutMs: ctx.options.writeTimeoutMs,
       maxBytes: WRITE_ANSWER_MAX_BYTES,
-      fetchImpl: fetch,
+      fetchImpl,
       signal: ctx.signal,
     },
   };

@@ -5,6 +5,7 @@
  * left" (connection refused, DNS, TLS: safe to send again) from "it left and no answer came" (timeout, reset: the EHR
  * may have stored it, so the ledger must reconcile before anything is sent again; security-reliability.md §4.3).
  */
+import { isEhrPaused } from '../http/ehr-breakers';
 import { discard, readCapped } from '../http/body';
 import { startDeadline } from '../http/deadline';
 import type { RequestSettings } from '../chart/fhir-request';
@@ -49,6 +50,9 @@ function failure(error: unknown, timedOut: boolean, stopped: boolean): WriteAnsw
   }
   if (timedOut) {
     return { kind: 'no-answer', sent: true, reason: 'timeout' };
+  }
+  if (isEhrPaused(error)) {
+    return { kind: 'no-answer', sent: false, reason: 'unreachable' }; // the breaker held it back: retried later
   }
   const code = errorCode(error);
   return code !== undefined && NOT_SENT_CODES.has(code)
