@@ -45,6 +45,13 @@ export function isEhrPaused(error: unknown): error is EhrPausedError {
 
 type FetchArgs = Parameters<typeof fetch>;
 
+function stateOf(breaker: CircuitBreaker<FetchArgs, Response>): BreakerState {
+  if (breaker.opened) {
+    return 'open';
+  }
+  return breaker.halfOpen ? 'half-open' : 'closed';
+}
+
 export class EhrBreakers {
   private readonly byTenant = new Map<string, CircuitBreaker<FetchArgs, Response>>();
 
@@ -100,7 +107,7 @@ export class EhrBreakers {
 
   /** Every tenant's breaker that has been used, for readiness. */
   states(): Record<string, BreakerState> {
-    return Object.fromEntries([...this.byTenant].map(([tenant, breaker]) => [tenant, breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed']));
+    return Object.fromEntries([...this.byTenant].map(([tenant, breaker]) => [tenant, stateOf(breaker)]));
   }
 
   shutdown(): void {
