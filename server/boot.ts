@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AppConfig } from './config';
-import { loadConfig } from './config';
+import { BACKEND_SCOPES, loadConfig } from './config';
 import { createApp } from './app';
 import { AuditTrail } from './audit/audit-trail';
 import type { RouteEntry } from './http/route-list';
@@ -157,6 +157,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
           redirectUris: [redirectUriOf(config)],
           launchUrl: `${config.appBaseUrl}/launch.html`,
           jwksUrl: jwksUrlOf(config),
+          // The documentation-gap report reads as this same client over SMART Backend Services.
+          backendScopes: [...BACKEND_SCOPES.split(' ')],
         },
       ],
     });
