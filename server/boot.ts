@@ -132,7 +132,7 @@ export async function startStandaloneSandbox(env: NodeJS.ProcessEnv): Promise<St
         launchUrl: `${config.appBaseUrl}/launch.html`,
         // The URL the app would serve its JWKS at (the assertion's `jku` names it); the keys themselves inline.
         jwksUrl: jwksUrlOf(config),
-        jwks: { keys: [appSigningKeyFor(config).publicJwk as JsonWebKey] },
+        jwks: { keys: [appSigningKeyFor(config).publicJwk] },
         backendScopes: [...BACKEND_SCOPES.split(' ')],
       },
     ],

@@ -13,6 +13,7 @@
  * before the token is attached, and one retry with a fresh token after a 401. The bearer token is never set on the
  * client itself, so nothing of fhir-kit-client's own (its debug logging prints request headers) ever holds it.
  */
+import type * as FhirKitModule from 'fhir-kit-client';
 import type { Client } from 'fhir-kit-client';
 import { AppError, badGateway } from '../errors';
 import { fetchOutbound } from '../http/outbound';
@@ -31,7 +32,7 @@ export interface PinnedClientOptions {
 type RequestFn = Client['httpClient']['request'];
 
 /** Loaded on first use: fhir-kit-client is an ES module (Node requires it natively; the import keeps that lazy). */
-async function fhirKit(): Promise<typeof import('fhir-kit-client')> {
+async function fhirKit(): Promise<typeof FhirKitModule> {
   return import('fhir-kit-client');
 }
 

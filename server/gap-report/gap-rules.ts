@@ -128,7 +128,11 @@ export function pumpEventOf(value: Resource, codes: PumpCodeSet, range: DateRang
   let state: PumpEvent['state'] | undefined;
   if (resource.resourceType === 'Procedure') {
     date = resource.performedDateTime ?? resource.performedPeriod?.start;
-    state = DONE.has(resource.status) ? 'done' : SCHEDULED_PROCEDURE.has(resource.status) ? 'scheduled' : undefined;
+    if (DONE.has(resource.status)) {
+      state = 'done';
+    } else if (SCHEDULED_PROCEDURE.has(resource.status)) {
+      state = 'scheduled';
+    }
   } else {
     date = resource.occurrenceDateTime ?? resource.occurrencePeriod?.start;
     state = SCHEDULED_ORDER.has(resource.status) ? 'scheduled' : undefined;

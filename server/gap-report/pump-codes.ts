@@ -63,7 +63,7 @@ export function loadPumpCodes(): PumpCodeSet {
     if (!parsed.success) {
       throw new AppError('internal', 'The verified terminology file has no usable procedures section.', { cause: parsed.error });
     }
-    cached = pumpCodesOf(parsed.data.procedures as Record<string, z.infer<typeof entrySchema>[]>);
+    cached = pumpCodesOf(parsed.data.procedures);
   }
   return cached;
 }

@@ -80,7 +80,7 @@ test('npm run gaps: exactly the seeded gaps, on screen and as CSV, read over bac
   const screen = s.out.join('');
   expect(screen).toMatch(/4 gaps, 3 documented/);
   for (const [patient] of SEEDED_GAPS) {
-    expect(screen).toContain(`Patient/${patient as string}`);
+    expect(screen).toContain(`Patient/${patient}`);
   }
   expect(screen).toMatch(/not covered \(no verified code\): trial/);
 
