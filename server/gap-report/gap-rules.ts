@@ -89,7 +89,7 @@ export function earliestInstant(value: string | undefined): number | undefined {
   if (value === undefined || value.length > 40) {
     return undefined;
   }
-  const padded = DATE_ONLY.test(value) ? `${value}${['', '-01-01', '-01'][(value.length - 4) / 3] ?? ''}T00:00:00Z` : value;
+  const padded = DATE_ONLY.test(value) ? `${value}${['-01-01', '-01', ''][(value.length - 4) / 3] ?? ''}T00:00:00Z` : value;
   const at = Date.parse(padded);
   return Number.isNaN(at) ? undefined : at;
 }
