@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Client } from 'fhir-kit-client';
 import jwt from 'jsonwebtoken';
 import { BackendTokenSource } from '../../server/gap-report/backend-token';
 import { searchAll } from '../../server/gap-report/ehr-reads';
@@ -26,7 +27,7 @@ afterEach(async () => {
   await elsewhere.close();
 });
 
-const client = (options: { timeoutMs?: number; maxBytes?: number; tokens?: string[] } = {}) => {
+const client = (options: { timeoutMs?: number; maxBytes?: number; tokens?: string[] } = {}): Promise<Client> => {
   const tokens = [...(options.tokens ?? [TOKEN])];
   return createPinnedFhirClient({
     baseUrl: `${ehr.origin}/r4`,
@@ -41,7 +42,7 @@ const client = (options: { timeoutMs?: number; maxBytes?: number; tokens?: strin
   });
 };
 
-const page = (n: number, next?: string) => ({
+const page = (n: number, next?: string): Record<string, unknown> => ({
   resourceType: 'Bundle',
   type: 'searchset',
   entry: [{ resource: { resourceType: 'Procedure', id: `p${n}` }, search: { mode: 'match' } }],
@@ -133,7 +134,7 @@ describe('backend-services token', () => {
     now += 2000;
     expect(await source.accessToken()).not.toBe(first);
     expect(forms).toHaveLength(2);
-    const form = forms[0] as URLSearchParams;
+    const form = forms[0];
     expect(form.get('grant_type')).toBe('client_credentials');
     expect(form.get('scope')).toBe('system/Procedure.rs system/DocumentReference.rs');
     expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');

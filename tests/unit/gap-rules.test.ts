@@ -10,7 +10,7 @@ const CPT = 'http://www.ama-assn.org/go/cpt';
 const codes = loadPumpCodes();
 const range = rangeOf({ from: '2026-11-01', to: '2027-01-01' });
 
-const procedure = (over: Record<string, unknown> = {}) => ({
+const procedure = (over: Record<string, unknown> = {}): Record<string, unknown> & { resourceType: 'Procedure' } => ({
   resourceType: 'Procedure' as const,
   id: 'p1',
   status: 'completed',
@@ -72,7 +72,7 @@ describe('which notes count and why a procedure is a gap', () => {
     ['a docStatus entered-in-error', [note({ docStatus: 'entered-in-error' })], 'note_entered_in_error'],
     ['an undated note', [note({ date: undefined })], 'note_after_procedure'],
   ])('%s: a gap (%s)', (_name, notes, reason) => {
-    expect(findGaps([event()], notes as ChartNote[]).gaps).toMatchObject([{ patientId: 'a', reason }]);
+    expect(findGaps([event()], notes).gaps).toMatchObject([{ patientId: 'a', reason }]);
   });
 
   it('a procedure dated by day only needs a note from an earlier day', () => {
@@ -103,7 +103,7 @@ describe('dates and CSV', () => {
     expect(['=HYPERLINK("x")', '+1', '-2', '@SUM(A1)', '\tx', 'plain'].map(csvCell)).toEqual([
       '"\'=HYPERLINK(""x"")"', '"\'+1"', '"\'-2"', '"\'@SUM(A1)"', '"\'\tx"', '"plain"',
     ]);
-    const report: GapReport = { tenantId: 't', from: '2026-11-01', to: '2027-01-01', documented: [], notCovered: [], gaps: [{ ...findGaps([event({ patientId: '-1+2' })], []).gaps[0]!, reasonText: 'no ITDD discussion note on file for this patient' }] };
+    const report: GapReport = { tenantId: 't', from: '2026-11-01', to: '2027-01-01', documented: [], notCovered: [], gaps: [{ ...findGaps([event({ patientId: '-1+2' })], []).gaps[0], reasonText: 'no ITDD discussion note on file for this patient' }] };
     expect(gapCsv(report).split('\r\n')[1]).toMatch(/^"t","'-1\+2","Procedure\/p1"/);
   });
 });
