@@ -9,10 +9,10 @@
  */
 import type { TenantConfig } from '../config';
 import { AppError, badGateway, isAppError } from '../errors';
-import { fetchOutbound } from '../http/outbound';
+import { fetchOutbound, OUTBOUND_REASON } from '../http/outbound';
 import type { AppSigningKey } from '../launch/app-keys';
 import { signClientAssertion } from '../launch/app-keys';
-import { smartConfigurationFor } from '../launch/discovery';
+import { smartConfigurationFor, smartConfigurationUrl } from '../launch/discovery';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** A token this close to its expiry is not used: a report's reads must not outlive it. */
@@ -59,6 +59,21 @@ function parseToken(text: string, now: number): BackendToken {
   return { accessToken, expiresAt: now + lifetimeS * 1000, scope: typeof scope === 'string' ? scope : '' };
 }
 
+/** Why the token URL could not be learned, in one sentence: unreachable, too slow, or the EHR's answer was wrong. */
+function discoveryError(tenant: TenantConfig, error: unknown): AppError {
+  const url = smartConfigurationUrl(tenant.iss);
+  const underlying = error instanceof Error ? error.cause : undefined;
+  const reason = isAppError(underlying) ? underlying.details?.reason : undefined;
+  const options = { details: { reason: 'discovery_failed' }, cause: error, hint: 'Check that the EHR is up and that the tenant\'s iss is its FHIR base.' };
+  if (reason === OUTBOUND_REASON.unreachable) {
+    return badGateway(`The EHR ${tenant.id} could not be reached (its SMART configuration at ${url}).`, options);
+  }
+  if (reason === OUTBOUND_REASON.timeout) {
+    return badGateway(`The EHR ${tenant.id} did not answer in time (its SMART configuration at ${url}).`, options);
+  }
+  return badGateway(`The SMART configuration of the EHR ${tenant.id} could not be used: ${isAppError(error) ? error.message : 'unexpected error'}`, options);
+}
+
 /** One tenant's backend-services token, fetched when needed and reused while it is good. */
 export class BackendTokenSource {
   private cached: BackendToken | undefined;
@@ -102,10 +117,7 @@ export class BackendTokenSource {
     try {
       tokenUrl = (await smartConfigurationFor(tenant)).tokenEndpoint;
     } catch (error) {
-      throw badGateway(`The EHR's SMART configuration could not be read (${tenant.id}).${isAppError(error) ? ` ${error.message}` : ''}`, {
-        details: { reason: 'discovery_failed' },
-        cause: error,
-      });
+      throw discoveryError(tenant, error);
     }
     const form = new URLSearchParams({
       grant_type: 'client_credentials',

@@ -52,7 +52,8 @@ beforeAll(async () => {
   cliDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-gaps-cli-'));
   await (await openDb({ dataDir: path.join(cliDataDir, 'pglite') })).close();
   cliEnv = { DATA_DIR: cliDataDir, SANDBOX_PORT: '0', LOG_LEVEL: 'silent' };
-});
+  // Two embedded stores initialise here: tens of seconds on a loaded machine.
+}, 180_000);
 afterAll(async () => {
   await sys.close();
   fs.rmSync(cliDataDir, { recursive: true, force: true });
