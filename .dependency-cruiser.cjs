@@ -17,9 +17,10 @@ const LAYERS = [
   ['consent', '^server/consent/'],
   ['handout', '^server/handout/'],
   ['writeback', '^server/writeback/'],
+  ['gap-report', '^server/gap-report/'],
   ['features', '^server/(clinician|cli)/'],
   ['app', '^server/app\\.ts$'],
-  ['boot', '^server/(boot|main)\\.ts$'],
+  ['boot', '^server/(boot|main|gaps-main)\\.ts$'],
 ];
 
 /** One rule per layer: nothing in it may import a layer above it. */

@@ -2,16 +2,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { AppConfig } from './config';
-import { loadConfig } from './config';
+import { BACKEND_SCOPES, loadConfig } from './config';
 import { createApp } from './app';
 import { AuditTrail } from './audit/audit-trail';
+import { badRequest } from './errors';
 import type { RouteEntry } from './http/route-list';
 import { routesOf } from './http/route-list';
 import { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
 import { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { DiscussionStore } from './consent/discussion-store';
-import type { AppSigningKey } from './launch/app-keys';
-import { appSigningKeyFromJwk, generateAppJwk } from './launch/app-keys';
+import { appSigningKeyFor } from './launch/app-keys';
 import { jwksUrlOf, redirectUriOf } from './launch/launch-service';
 import type { Logger, LogSink } from './log';
 import { createLogger } from './log';
@@ -24,7 +24,7 @@ import type { ReadinessCheck } from './http/readiness';
 import { startingHandler } from './http/readiness';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
-import { loadOrCreateJsonKey, loadOrCreateSecret } from './store/local-secrets';
+import { loadOrCreateSecret } from './store/local-secrets';
 import { createSealedBox, deriveKeyId } from './store/sealed-box';
 import { FilingService } from './writeback/filing';
 import { handoutPdfSource } from './writeback/handout-pdf';
@@ -82,13 +82,6 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-function signingKeyFor(config: AppConfig): AppSigningKey {
-  if (config.appPrivateJwk !== undefined) {
-    return appSigningKeyFromJwk(config.appPrivateJwk);
-  }
-  return appSigningKeyFromJwk(loadOrCreateJsonKey(config.dataDir, 'app-signing-key', generateAppJwk));
-}
-
 function encryptionKeyFor(config: AppConfig): Buffer {
   if (config.tokenEncryptionKey !== undefined) {
     return Buffer.from(config.tokenEncryptionKey, 'base64');
@@ -103,6 +96,53 @@ export interface StartOptions {
   warmPdf?: boolean;
   /** Run against this already running sandbox EHR instead of starting one (tests: an app restart). */
   sandbox?: RunningSandbox;
+}
+
+/** The sandbox EHR alone, for a command that runs without the app (`npm run gaps` on the sandbox). */
+export interface StandaloneSandbox {
+  /** The configuration re-read with the port the sandbox got (its tenants' `iss` use it). */
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the sandbox EHR in this process on its configured port, with the app's client registered for backend
+ * services by its public key (the app, which serves the JWKS URL, is not running). Commands use it because the
+ * embedded store and the sandbox serve one process: the app must be stopped, and then its sandbox is gone too.
+ * The sandbox's chart is the synthetic data as at every start (it keeps nothing between runs), so nothing differs.
+ * @throws AppError bad_request when the port is taken (the app is probably running).
+ */
+export async function startStandaloneSandbox(env: NodeJS.ProcessEnv): Promise<StandaloneSandbox> {
+  const initial = loadConfig(env);
+  const server = http.createServer();
+  let port: number;
+  try {
+    port = await listen(server, initial.sandbox.port, initial.host);
+  } catch (error) {
+    throw badRequest(`The sandbox EHR's port ${initial.sandbox.port} is in use: stop the app first.`, {
+      hint: 'With the sandbox, this command runs the sandbox EHR and opens the store itself; both serve one process.',
+      cause: error,
+    });
+  }
+  const config = loadConfig({ ...env, SANDBOX_PORT: String(port) });
+  const { createSandbox } = await import('./sandbox/index.js');
+  const sandbox = await createSandbox({
+    baseUrl: config.sandbox.baseUrl,
+    keyDir: path.join(config.dataDir, 'secrets'),
+    clients: [
+      {
+        clientId: config.clientId,
+        redirectUris: [redirectUriOf(config)],
+        launchUrl: `${config.appBaseUrl}/launch.html`,
+        // The URL the app would serve its JWKS at (the assertion's `jku` names it); the keys themselves inline.
+        jwksUrl: jwksUrlOf(config),
+        jwks: { keys: [appSigningKeyFor(config).publicJwk] },
+        backendScopes: [...BACKEND_SCOPES.split(' ')],
+      },
+    ],
+  });
+  server.on('request', sandbox.app);
+  return { config, close: () => closeServer(server) };
 }
 
 export async function startSystem(options: StartOptions = {}): Promise<RunningSystem> {
@@ -136,7 +176,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     idleMs: config.launchIdleMs,
     maxMs: config.launchMaxMs,
   });
-  const signingKey = signingKeyFor(config);
+  const signingKey = appSigningKeyFor(config);
   // Ended launches (idle, past their lifetime, abandoned sign-ins) leave the store within a few minutes.
   const purge = setInterval(() => {
     store.purgeExpired().catch(() => logger.warn('store.purge_failed'));
@@ -184,6 +224,8 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
           redirectUris: [redirectUriOf(config)],
           launchUrl: `${config.appBaseUrl}/launch.html`,
           jwksUrl: jwksUrlOf(config),
+          // The documentation-gap report reads as this same client over SMART Backend Services.
+          backendScopes: [...BACKEND_SCOPES.split(' ')],
         },
       ],
     });

@@ -32,6 +32,24 @@ const attestationSchema = z.strictObject({
   users: z.array(z.string().min(1).max(500)).max(1000).default([]),
 });
 
+/**
+ * SMART Backend Services for one EHR (the documentation-gap report): the client id the EHR registered for the app's
+ * backend access (often a separate registration from the launch client) and the `system/` scopes asked for. The token
+ * URL is not configured: it comes from the tenant's SMART discovery, pinned to its auth origins like the launch's.
+ */
+const backendSchema = z.strictObject({
+  clientId: z.string().min(1).max(200).optional(),
+  scopes: z.string().regex(/^system\/[A-Za-z*]+\.[a-z*]+( system\/[A-Za-z*]+\.[a-z*]+)*$/).max(1000).optional(),
+});
+
+/** What the gap report reads: procedures done, procedures ordered or scheduled, and the notes filed before them. */
+export const BACKEND_SCOPES = 'system/Procedure.rs system/ServiceRequest.rs system/DocumentReference.rs';
+
+export interface BackendServicesConfig {
+  clientId: string;
+  scopes: string;
+}
+
 /** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
 const tenantSchema = z.object({
   /** Short stable id used in logs and records, e.g. `sandbox-epic`, `epic-prod`. */
@@ -54,8 +72,14 @@ const tenantSchema = z.object({
   maxAttachmentBytes: z.number().int().min(1024).max(5 * 1024 * 1024).optional(),
   /** Who may attest and file (default: physician, nurse practitioner, physician assistant). */
   attestation: attestationSchema.default({ roles: [...DEFAULT_ATTESTATION_POLICY.roles], users: [] }),
+  /** SMART Backend Services for the documentation-gap report (absent: no gap report for this EHR). */
+  backend: backendSchema.optional(),
 });
-export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation'> & { authOrigins: string[]; attestation?: AttestationPolicy };
+export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation' | 'backend'> & {
+  authOrigins: string[];
+  attestation?: AttestationPolicy;
+  backend?: BackendServicesConfig;
+};
 
 const envSchema = z.object({
   /** Unset: production as soon as a real EHR is configured; `sandbox` must be chosen explicitly to relax the rules. */
@@ -150,7 +174,11 @@ function parseTenants(raw: string | undefined): TenantConfig[] {
     throw new Error('EHR_TENANTS is not valid JSON (expected an array of tenants)');
   }
   const tenants = z.array(tenantSchema).parse(json);
-  return tenants.map((t) => ({ ...t, authOrigins: t.authOrigins ?? [new URL(t.iss).origin] }));
+  return tenants.map(({ backend, ...t }) => ({
+    ...t,
+    authOrigins: t.authOrigins ?? [new URL(t.iss).origin],
+    ...(backend === undefined ? {} : { backend: { clientId: backend.clientId ?? t.clientId, scopes: backend.scopes ?? BACKEND_SCOPES } }),
+  }));
 }
 
 const budgetSchema = z.strictObject({ points: z.number().int().min(1).max(1_000_000), seconds: z.number().int().min(1).max(86_400) });
@@ -210,6 +238,8 @@ export function sandboxTenants(sandboxBaseUrl: string, clientId: string): Tenant
     clientId,
     authOrigins: [sandboxBaseUrl],
     frameOrigins: [sandboxBaseUrl],
+    // The sandbox registers the app's own client (with the app's JWKS URL) for backend services too.
+    backend: { clientId, scopes: BACKEND_SCOPES },
   }));
 }
 

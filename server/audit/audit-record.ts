@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'document.failed',
   'document.entered-in-error',
   'note.previewed',
+  'gaps.reported',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import type { AppConfig } from '../config';
+import { loadOrCreateJsonKey } from '../store/local-secrets';
 
 /**
  * The app's asymmetric client credentials (SMART "confidential asymmetric" client, private_key_jwt).
@@ -67,4 +69,15 @@ export function signClientAssertion(key: AppSigningKey, clientId: string, tokenU
     audience: tokenUrl,
     expiresIn: 120,
   });
+}
+
+/**
+ * The app's signing key: the configured `APP_PRIVATE_JWK`, else (sandbox) the one generated at first start in
+ * `DATA_DIR`. The server and the commands (the gap report) use the same key, so the EHR finds it in the app's JWKS.
+ */
+export function appSigningKeyFor(config: Pick<AppConfig, 'appPrivateJwk' | 'dataDir'>): AppSigningKey {
+  if (config.appPrivateJwk !== undefined) {
+    return appSigningKeyFromJwk(config.appPrivateJwk);
+  }
+  return appSigningKeyFromJwk(loadOrCreateJsonKey(config.dataDir, 'app-signing-key', generateAppJwk));
 }

@@ -41,7 +41,7 @@ function scopesFor(config: AppConfig, launch: string | undefined): string {
 }
 
 export const redirectUriOf = (config: AppConfig): string => `${config.appBaseUrl}/callback`;
-export const jwksUrlOf = (config: AppConfig): string => `${config.appBaseUrl}/.well-known/jwks.json`;
+export const jwksUrlOf = (config: Pick<AppConfig, 'appBaseUrl'>): string => `${config.appBaseUrl}/.well-known/jwks.json`;
 
 /** What went wrong underneath a launch error, as one scrubbed log field (the page already says it in words). */
 function failureForLog(error: unknown): string {

@@ -22,6 +22,11 @@ export interface SandboxClient {
   jwks?: { keys: JsonWebKey[] };
   /** A public client: no client authentication, `client_id` in the token request body. */
   public?: boolean;
+  /**
+   * Registered for SMART Backend Services (`client_credentials`): the `system/` scopes it may be granted at most,
+   * e.g. `system/Procedure.rs`. Needs a JWKS URL or inline keys (the assertion is its only credential).
+   */
+  backendScopes?: string[];
 }
 
 export interface SandboxOptions {
@@ -124,4 +129,10 @@ export interface Grant {
   context: LaunchContext;
   /** Whether the grant came from an EHR launch (encounter context is only sent then). */
   ehrLaunch: boolean;
+  /**
+   * A SMART Backend Services grant (`system/` scopes, no user or patient). The sandbox's three FHIR bases imitate
+   * three vendors over one chart, so such a token is accepted on each of them (a real backend token is for the one
+   * EHR whose token endpoint issued it).
+   */
+  system?: boolean;
 }

@@ -250,3 +250,28 @@ export class WriteLedger {
     return sets;
   }
 }
+
+/** A note the app filed (or tried to), as the compliance reports need it: ids and states, nothing sealed. */
+export interface FiledDocument {
+  documentId: string;
+  patientId: string;
+  state: 'confirmed' | 'reconciled' | 'entered-in-error';
+}
+
+/**
+ * The notes the app filed to one EHR (by FHIR base) for these patients, whatever their later state. Plain columns
+ * only, so a command can ask without the sealing key.
+ */
+export async function filedDocumentsOf(db: Db, fhirBaseUrl: string, patientIds: readonly string[]): Promise<FiledDocument[]> {
+  if (patientIds.length === 0) {
+    return [];
+  }
+  const rows = await db.query<{ document_id: string; patient_id: string; state: FiledDocument['state'] }>(
+    `SELECT document_id, patient_id, state FROM write_intents
+     WHERE fhir_base_url = $1 AND patient_id = ANY($2::text[]) AND document_id IS NOT NULL
+       AND state IN ('confirmed', 'reconciled', 'entered-in-error')
+     ORDER BY created_at`,
+    [fhirBaseUrl, [...patientIds]],
+  );
+  return rows.map((r) => ({ documentId: r.document_id, patientId: r.patient_id, state: r.state }));
+}

@@ -52,7 +52,7 @@ describe('discovery', () => {
       jwks_uri: `${h.baseUrl}/auth/jwks`,
       authorization_endpoint: `${h.baseUrl}/auth/authorize`,
       token_endpoint: `${h.baseUrl}/auth/token`,
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
       response_types_supported: ['code'],
@@ -325,12 +325,23 @@ describe('token endpoint: codes and PKCE', () => {
 
   it('answers unsupported_grant_type for other grants', async () => {
     const res = await postToken(h, {
-      grant_type: 'client_credentials',
+      grant_type: 'password',
       client_assertion_type: JWT_BEARER,
       client_assertion: clientAssertion(h),
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'unsupported_grant_type' });
+  });
+
+  it('refuses client_credentials to a client not registered for backend services', async () => {
+    const res = await postToken(h, {
+      grant_type: 'client_credentials',
+      scope: 'system/Procedure.rs',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: clientAssertion(h),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'unauthorized_client' });
   });
 });
 

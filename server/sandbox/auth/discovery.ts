@@ -38,6 +38,8 @@ const SCOPES_SUPPORTED = [
   'patient/*.write',
   'user/*.read',
   'user/*.write',
+  'system/*.rs',
+  'system/*.read',
 ];
 
 /** Styling hints for `smart_style_url` (experimental in SMART 2.2; apps may ignore them). */
@@ -68,7 +70,7 @@ export function smartConfiguration(ctx: FhirSiteContext): Record<string, unknown
     jwks_uri: ctx.jwksUrl,
     authorization_endpoint: ctx.authorizeUrl,
     token_endpoint: ctx.tokenUrl,
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     token_endpoint_auth_methods_supported: ['private_key_jwt', 'none'],
     token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
     scopes_supported: SCOPES_SUPPORTED,

@@ -4,6 +4,7 @@ import type { SandboxContext } from '../context';
 import { oauthError } from '../errors';
 import { escapeHtml } from '../html';
 import type { SandboxClient } from '../types';
+import { clientCredentials } from './backend-services';
 import { authenticateClient } from './client-auth';
 import { verifierMatchesChallenge } from './pkce';
 import { splitScopes } from './scopes';
@@ -100,19 +101,26 @@ function sendSimulatedFailure(res: Response): void {
   res.send(`<!doctype html><html><body><h1>${escapeHtml('500 Internal Server Error')}</h1></body></html>`);
 }
 
-/** `POST /auth/token`: the SMART token endpoint (authorization_code and refresh_token grants). */
+/** `POST /auth/token`: the SMART token endpoint (authorization_code, refresh_token and client_credentials grants). */
 export function tokenRoutes(ctx: SandboxContext): Router {
   const router = express.Router();
   router.post('/auth/token', express.urlencoded({ extended: false, limit: '64kb' }), async (req, res) => {
     const body = readBody(req);
     const client = await authenticateClient(ctx, body);
+    if (body.grant_type === 'client_credentials') {
+      if (client.public === true) {
+        throw oauthError('unauthorized_client', 'SMART Backend Services needs a confidential client with a signed assertion.');
+      }
+      res.setHeader('Cache-Control', 'no-store').setHeader('Pragma', 'no-cache').json(clientCredentials(ctx, client, body.scope));
+      return;
+    }
     let result: GrantResult;
     if (body.grant_type === 'authorization_code') {
       result = redeemCode(ctx, client, body);
     } else if (body.grant_type === 'refresh_token') {
       result = refresh(ctx, client, body);
     } else {
-      throw oauthError('unsupported_grant_type', 'Only authorization_code and refresh_token are supported.');
+      throw oauthError('unsupported_grant_type', 'Only authorization_code, refresh_token and client_credentials are supported.');
     }
     if (result === 'simulated-failure') {
       sendSimulatedFailure(res);

@@ -107,6 +107,15 @@ function describePatient(entry: z.infer<typeof indexSchema>[number], resources: 
 }
 
 /**
+ * The documentation-gap report's synthetic cases (`sandbox/gap-report.json`, when the data has one): patients who
+ * are not in the simulator's list, with pump procedures done or scheduled and the notes filed (or not) before them.
+ */
+function gapReportFile(dataDir: string): string | undefined {
+  const file = path.join(dataDir, 'sandbox', 'gap-report.json');
+  return fs.existsSync(file) ? file : undefined;
+}
+
+/**
  * Loads `practitioners.json` and every patient bundle listed in `patients/index.json` into the repository.
  * Call `loadFhirDefinitions()` first. Bad data stops the start with a message naming the file and resource,
  * because a sandbox that silently drops a patient makes every test built on it lie.
@@ -123,6 +132,12 @@ export async function loadSandboxData(repo: MemoryRepository, dataDir: string): 
     const resources = bundleResources(path.join(dataDir, 'patients', entry.file));
     patients.push(describePatient(entry, resources));
     await storeResources(repo, resources, entry.file);
+    resources.forEach((r) => resourceTypes.add(r.resourceType));
+  }
+  const gapCases = gapReportFile(dataDir);
+  if (gapCases !== undefined) {
+    const resources = bundleResources(gapCases);
+    await storeResources(repo, resources, 'sandbox/gap-report.json');
     resources.forEach((r) => resourceTypes.add(r.resourceType));
   }
   return { practitioners: toPractitioners(staff), patients, resourceTypes };

@@ -11,7 +11,7 @@ export function requireAccessToken(ctx: FhirSiteContext): (req: Request, res: Re
     const match = BEARER.exec(req.get('authorization') ?? '');
     const grant = match === null ? undefined : ctx.state.accessTokens.get(match[1]);
     // A token is for the one FHIR base it was granted on (its `aud`): another base is another EHR to it.
-    if (grant === undefined || grant.context.simulation.vendor !== ctx.vendor) {
+    if (grant === undefined || (grant.system !== true && grant.context.simulation.vendor !== ctx.vendor)) {
       throw fhirError('unauthorized', 'A valid access token is required.', 'login');
     }
     res.locals.grant = grant;
