@@ -24,6 +24,8 @@ import { loadOrCreateJsonKey, loadOrCreateSecret } from './store/local-secrets';
 import { createSealedBox, deriveKeyId } from './store/sealed-box';
 import { FilingService } from './writeback/filing';
 import { handoutPdfSource } from './writeback/handout-pdf';
+import { ContentApprovals } from './content/content-approvals';
+import { useContentDir } from './content/content-packs';
 
 /**
  * Starts the app (and the sandbox EHR when enabled) on real sockets. Ports may be 0: the servers listen first and
@@ -137,11 +139,15 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const discussions = new DiscussionStore(db, box);
   const snapshots = new ChartSnapshotStore(db, box);
   const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger };
-  const pdfs = handoutPdfSource(pdf, config.env === 'production');
   const audit = new AuditTrail(db);
+  useContentDir(config.contentDir);
+  // Every loaded version is archived and checked against its approval (a file changed since is a draft again).
+  const content = new ContentApprovals({ db, audit, logger });
+  await content.start();
+  const pdfs = handoutPdfSource(pdf, content, config.requireApprovedContent);
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, content });
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {

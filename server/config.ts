@@ -76,6 +76,8 @@ const envSchema = z.object({
   WRITE_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 * 1024).optional(),
   WRITE_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   PDF_WARM: z.enum(['on', 'off']).default('on'),
+  CONTENT_DIR: z.string().optional(),
+  CONTENT_APPROVAL: z.enum(['required', 'optional']).optional(),
 });
 
 export interface AppConfig {
@@ -105,6 +107,13 @@ export interface AppConfig {
   writeLeaseMs: number;
   /** Start the Chromium pool at boot (production latency) rather than at the first PDF. */
   warmPdf: boolean;
+  /** Where the content packs are read from (`CONTENT_DIR`); undefined: the `content/` folder shipped with the app. */
+  contentDir: string | undefined;
+  /**
+   * Only content a named reviewer approved is handed out and printed (`CONTENT_APPROVAL=required`): always in
+   * production; a sandbox or staging site may turn it on to rehearse. Otherwise drafts print marked DRAFT.
+   */
+  requireApprovedContent: boolean;
 }
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
@@ -212,6 +221,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     writeMaxAttachmentBytes: e.WRITE_MAX_ATTACHMENT_BYTES,
     writeLeaseMs: e.WRITE_LEASE_MS,
     warmPdf: e.PDF_WARM === 'on',
+    contentDir: e.CONTENT_DIR === undefined || e.CONTENT_DIR === '' ? undefined : path.resolve(projectRoot(), e.CONTENT_DIR),
+    requireApprovedContent: (e.CONTENT_APPROVAL ?? (e.ITDD_ENV === 'production' ? 'required' : 'optional')) === 'required',
   };
   assertProductionReady(config);
   return config;
@@ -243,6 +254,9 @@ function assertProductionReady(config: AppConfig): void {
   }
   if (config.databaseUrl === undefined) {
     problems.push('DATABASE_URL is required');
+  }
+  if (!config.requireApprovedContent) {
+    problems.push('content approval cannot be optional (CONTENT_APPROVAL=optional)');
   }
   if (problems.length > 0) {
     throw new Error(`Refusing to start in production: ${problems.join('; ')}`);

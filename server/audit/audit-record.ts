@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   'document.failed',
   'document.entered-in-error',
   'note.previewed',
+  'content.approved',
+  'content.approval-revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
