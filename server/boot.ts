@@ -39,6 +39,8 @@ export interface RunningSystem {
   appUrl: string;
   sandboxUrl: string | undefined;
   db: Db;
+  /** Content approval and the archive (what the compliance screen calls; tests approve through it). */
+  content: ContentApprovals;
   /** The sandbox EHR this system runs against, if any (never in production); tests and benchmarks inspect it. */
   sandbox: RunningSandbox | undefined;
   /** The app's routes (tests hold every GET route to being read-only). */
@@ -184,6 +186,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     appUrl: config.appBaseUrl,
     sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
+    content,
     sandbox: running,
     routes: () => routesOf(app),
     async close(closeOptions: CloseOptions = {}): Promise<void> {

@@ -8,37 +8,22 @@
  * bad arguments or a missing store, 1 for anything else.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import { auditEventOf } from '../audit/audit-event-resource';
 import { AuditTrail } from '../audit/audit-trail';
-import { badRequest, isAppError } from '../errors';
-import { projectRoot } from '../project-root';
+import { badRequest } from '../errors';
 import type { Db } from '../store/db';
-import { openDb } from '../store/db';
 import { loadStructureDefinitions } from '../../fhir-resources/fhir-definitions';
+import type { CliStreams } from './cli-store';
+import { PROCESS_STREAMS, openStore, parseFlags as parseFlagPairs, reportCliError } from './cli-store';
 
-export interface CliStreams {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { CliStreams } from './cli-store';
 
 const USAGE = 'usage: audit verify | audit export --from YYYY-MM-DD --to YYYY-MM-DD --out <file.ndjson>';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const PAGE = 1000;
 /** verify's exit code for a chain that does not verify (distinct from a usage error). */
 export const EXIT_BROKEN = 3;
-
-async function openStore(env: NodeJS.ProcessEnv): Promise<Db> {
-  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') {
-    return openDb({ databaseUrl: env.DATABASE_URL });
-  }
-  const dataDir = path.join(path.resolve(projectRoot(), env.DATA_DIR ?? '.data'), 'pglite');
-  if (!fs.existsSync(dataDir)) {
-    throw badRequest(`There is no store at ${path.relative(process.cwd(), dataDir) || dataDir}.`, { hint: 'Set DATABASE_URL to the app\'s PostgreSQL, or DATA_DIR to where the app keeps its embedded store.' });
-  }
-  return openDb({ dataDir });
-}
 
 function dateArg(args: Map<string, string>, name: string): Date {
   const value = args.get(name);
@@ -48,18 +33,7 @@ function dateArg(args: Map<string, string>, name: string): Date {
   return new Date(`${value}T00:00:00Z`);
 }
 
-function parseFlags(argv: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i] ?? '';
-    const value = argv[i + 1];
-    if (!name.startsWith('--') || value === undefined) {
-      throw badRequest(USAGE);
-    }
-    flags.set(name.slice(2), value);
-  }
-  return flags;
-}
+const parseFlags = (argv: readonly string[]): Map<string, string> => parseFlagPairs(argv, USAGE);
 
 async function verify(trail: AuditTrail, streams: CliStreams): Promise<number> {
   const report = await trail.verify();
@@ -101,7 +75,7 @@ async function exportEvents(trail: AuditTrail, argv: readonly string[], streams:
   return 0;
 }
 
-export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, streams: CliStreams = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, streams: CliStreams = PROCESS_STREAMS): Promise<number> {
   let db: Db | undefined;
   try {
     const [command, ...rest] = argv;
@@ -112,11 +86,7 @@ export async function runAuditCli(argv: readonly string[], env: NodeJS.ProcessEn
     const trail = new AuditTrail(db);
     return command === 'verify' ? await verify(trail, streams) : await exportEvents(trail, rest, streams);
   } catch (error) {
-    const known = isAppError(error);
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
-    const hint = known && error.hint !== undefined ? `\n${error.hint}` : '';
-    streams.err(`audit: ${known ? message : `could not finish (${message.slice(0, 200)})`}${hint}\n`);
-    return known && error.code === 'bad_request' ? 2 : 1;
+    return reportCliError('audit', error, streams);
   } finally {
     await db?.close();
   }

@@ -48,15 +48,13 @@ export function contentDir(): string {
 }
 
 /**
- * Reads the packs from `dir` from now on (undefined: the shipped `content/`), forgetting every pack read before:
- * boot sets it from `CONTENT_DIR`, and a site keeps its reviewed packs outside the image that way.
+ * Reads the packs from `dir` from now on (undefined: the shipped `content/`), forgetting every pack read before (so
+ * the files are read, and hashed, afresh): boot sets it from `CONTENT_DIR`, and a site keeps its reviewed packs
+ * outside the image that way.
  */
 export function useContentDir(dir: string | undefined): void {
-  const next = dir === undefined || dir === '' ? undefined : path.resolve(dir);
-  if (next !== contentRoot) {
-    contentRoot = next;
-    cache.clear();
-  }
+  contentRoot = dir === undefined || dir === '' ? undefined : path.resolve(dir);
+  cache.clear();
 }
 
 /**
@@ -249,6 +247,7 @@ export function choosePackLanguage(
   if (!usable.has(FALLBACK_LANGUAGE)) {
     throw unprocessable('No approved patient handout is available.', {
       hint: 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
+      details: { reason: 'pack_not_approved', language: FALLBACK_LANGUAGE },
     });
   }
   const requested = bcp47Code?.trim();
