@@ -395,9 +395,14 @@ export class ContentApprovals implements ContentLookups {
 
   /** The loaded handout packs, each with its review status as the store says it (which language production may give). */
   async handoutChoices(): Promise<HandoutPackSummary[]> {
-    return Promise.all(listHandoutPacks().map(async (summary) => {
-      const approval = await this.approvalOf(contentFileOfPack(loadHandoutPack(summary.language)).sha256);
-      return { ...summary, reviewStatus: approval === undefined ? 'draft' as const : 'approved' as const };
+    return Promise.all(listHandoutPacks().map(async (summary): Promise<HandoutPackSummary> => {
+      const contentHash = contentFileOfPack(loadHandoutPack(summary.language)).sha256;
+      const approval = await this.approvalOf(contentHash);
+      if (approval !== undefined) {
+        return { ...summary, reviewStatus: 'approved' };
+      }
+      const ref = { id: summary.id, version: summary.version, language: summary.language };
+      return { ...summary, reviewStatus: 'draft', changedSinceApproval: await this.approvedWithOtherContent(ref, contentHash) };
     }));
   }
 

@@ -32,6 +32,8 @@ export interface HandoutPackSummary {
   readonly language: string;
   readonly title: string;
   readonly reviewStatus: Review['status'];
+  /** A draft because its file changed after a reviewer approved it (`ContentApprovals.handoutChoices`). */
+  readonly changedSinceApproval?: boolean;
 }
 
 export interface PackChoice {
@@ -245,9 +247,12 @@ export function choosePackLanguage(
     available.filter((p) => !options.approvedOnly || p.reviewStatus === 'approved').map((p) => p.language),
   );
   if (!usable.has(FALLBACK_LANGUAGE)) {
+    const changed = available.some((p) => p.language === FALLBACK_LANGUAGE && p.changedSinceApproval === true);
     throw unprocessable('No approved patient handout is available.', {
-      hint: 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
-      details: { reason: 'pack_not_approved', language: FALLBACK_LANGUAGE },
+      hint: changed
+        ? 'The English content pack changed after it was approved: a clinical reviewer must approve it again before it can be printed for patients.'
+        : 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
+      details: { reason: changed ? 'pack_changed_since_approval' : 'pack_not_approved', language: FALLBACK_LANGUAGE },
     });
   }
   const requested = bcp47Code?.trim();
