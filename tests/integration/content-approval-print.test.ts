@@ -99,10 +99,11 @@ test('production refuses an unapproved or changed pack; approving it lets it pri
   expect((await pdfOf(after)).subarray(0, 5).toString('latin1')).toBe('%PDF-');
 
   // 1.1.0's file is changed after approval without a new version: at start it is a draft again, refused, logged.
-  await restart(async () => {
+  await restart(() => {
     editHandout(contentDir, 'en', (pack) => {
       pack.title = `${pack.title as string} (edited)`;
     });
+    return Promise.resolve();
   });
   expect(system.logLines.some((line) => line.includes('"content.approval_revoked"') && line.includes('"version":"1.1.0"'))).toBe(true);
   const changed = await openLaunch(system, PATIENT, 'generic');
