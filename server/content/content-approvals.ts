@@ -334,16 +334,18 @@ export class ContentApprovals implements ContentLookups {
       });
     }
     const approvedAt = this.now();
+    const alreadyApproved = (): AppError => new AppError('conflict', `${packEntity(version).id} has just been approved by someone else.`, { details: { reason: 'already_approved' } });
     const row = await this.deps.audit.together(
       async (tx) => {
         await archive(tx, version);
+        // A concurrent approval of the same content (another instance, the command line) meets the unique index.
         const [inserted] = await tx.query<ApprovalRow>(
           `INSERT INTO content_approvals (content_hash, kind, pack_id, language, version, reviewer, approved_by, approved_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${APPROVAL_COLUMNS}`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (content_hash) DO NOTHING RETURNING ${APPROVAL_COLUMNS}`,
           [version.file.sha256, version.kind, version.packId, version.language, version.version, reviewer, request.approvedBy, approvedAt.toISOString()],
         );
         if (inserted === undefined) {
-          throw new AppError('internal', 'The approval was not recorded.');
+          throw alreadyApproved();
         }
         return inserted;
       },
@@ -366,7 +368,7 @@ export class ContentApprovals implements ContentLookups {
     if (known !== undefined) {
       return known;
     }
-    const [row] = await this.deps.db.query<ApprovalRow>(`SELECT ${APPROVAL_COLUMNS} FROM content_approvals WHERE content_hash = $1 ORDER BY id LIMIT 1`, [contentHash]);
+    const [row] = await this.deps.db.query<ApprovalRow>(`SELECT ${APPROVAL_COLUMNS} FROM content_approvals WHERE content_hash = $1`, [contentHash]);
     if (row === undefined) {
       return undefined;
     }

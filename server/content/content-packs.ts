@@ -131,9 +131,10 @@ function parseContent<T>(schema: ZodType<T>, file: string): T {
   return parseRaw(schema, readJson(file), path.basename(file));
 }
 
-/** A handout pack as the archive keeps it (its canonical JSON), parsed as a loaded one is; not cached. */
+/** A handout pack as the archive keeps it (its canonical JSON), parsed as a loaded one is, once per content. */
 export function parseArchivedHandout(canonical: string): HandoutPack {
-  return parseRaw(handoutPackSchema, JSON.parse(canonical) as unknown, 'from the archive');
+  const raw = JSON.parse(canonical) as unknown;
+  return cached(`archived-handout:${contentFileOf(raw).sha256}`, () => parseRaw(handoutPackSchema, raw, 'from the archive'));
 }
 
 const cache = new Map<string, unknown>();

@@ -230,4 +230,21 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
       expect(last?.record).toMatchObject({ action: 'content.approved', actor: 'Practitioner/compliance-1' });
     });
   }, 60_000);
+  test('two approvals of the same content at once: one is recorded, the other refused as already approved', async () => {
+    editHandout(contentDir, 'es', (pack) => {
+      pack.version = '2.0.2';
+    });
+    await withDb(async (db) => {
+      const content = await boot(db);
+      const request = { packId: 'itdd-pump-handout', language: 'es', version: '2.0.2', reviewer: REVIEWER };
+      const results = await Promise.allSettled([content.approve({ ...request, approvedBy: 'cli' }), content.approve({ ...request, approvedBy: 'Practitioner/compliance-1' })]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect(refused?.reason).toMatchObject({ code: 'conflict', details: { reason: 'already_approved' } });
+      const rows = await db.query(`SELECT 1 FROM content_approvals WHERE pack_id = 'itdd-pump-handout' AND language = 'es' AND version = '2.0.2'`);
+      expect(rows).toHaveLength(1);
+      const audited = (await new AuditTrail(db).rows(0, 1000)).filter((r) => r.record.action === 'content.approved' && r.record.entities?.[0]?.id === 'itdd-pump-handout.es|2.0.2');
+      expect(audited).toHaveLength(1);
+    });
+  }, 60_000);
 });

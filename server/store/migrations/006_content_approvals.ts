@@ -34,7 +34,8 @@ CREATE TABLE content_approvals (
   approved_by text NOT NULL,
   approved_at timestamptz NOT NULL
 );
-CREATE INDEX content_approvals_hash ON content_approvals (content_hash, approved_at);
+-- One approval per content: a second approval of the same content is refused (the first one stands).
+CREATE UNIQUE INDEX content_approvals_one_per_content ON content_approvals (content_hash);
 CREATE FUNCTION content_records_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is insert-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
