@@ -2,6 +2,7 @@ import path from 'node:path';
 import express from 'express';
 import type { AuditTrail } from './audit/audit-trail';
 import type { AppConfig, AttestationPolicy } from './config';
+import type { ContentApprovals } from './content/content-approvals';
 import { DEFAULT_ATTESTATION_POLICY } from './config';
 import { takeChartSnapshot } from './chart-snapshot/chart-snapshots';
 import type { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
@@ -39,6 +40,8 @@ export interface AppDeps {
   logger: Logger;
   /** The hash-chained audit trail every audited action is recorded in. */
   audit: AuditTrail;
+  /** Which content versions a reviewer approved, and the archive every discussion's content reprints from. */
+  content: ContentApprovals;
   /** Files discussion notes to the chart; without it the filing routes are not mounted. */
   filing?: FilingService;
   /** Request budgets per client address and per launch, counted in the store. */
@@ -109,12 +112,13 @@ export function createApp(deps: AppDeps): express.Express {
     },
     ...(filing === undefined ? {} : { afterLaunch: (session) => filing.resumeAfterLaunch(session) }),
   }));
-  const production = config.env === 'production';
+  const production = config.requireApprovedContent;
+  const { content } = deps;
   const policies = new Map(config.tenants.map((t) => [t.id, t.attestation ?? DEFAULT_ATTESTATION_POLICY]));
   const attestationPolicy = (tenantId: string): AttestationPolicy => policies.get(tenantId) ?? DEFAULT_ATTESTATION_POLICY;
-  app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production }));
-  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, chart, attestationPolicy, audit }));
-  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, audit, frameOrigins }));
+  app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, content }));
+  app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, content, chart, attestationPolicy, audit }));
+  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, content, audit, frameOrigins }));
   if (filing !== undefined) {
     app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy, audit }));
   }

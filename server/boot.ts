@@ -28,6 +28,8 @@ import { loadOrCreateSecret } from './store/local-secrets';
 import { createSealedBox, deriveKeyId } from './store/sealed-box';
 import { FilingService } from './writeback/filing';
 import { handoutPdfSource } from './writeback/handout-pdf';
+import { ContentApprovals } from './content/content-approvals';
+import { useContentDir } from './content/content-packs';
 
 /**
  * Starts the app (and the sandbox EHR when enabled) on real sockets. Ports may be 0: the servers listen first and
@@ -41,6 +43,8 @@ export interface RunningSystem {
   appUrl: string;
   sandboxUrl: string | undefined;
   db: Db;
+  /** Content approval and the archive (what the compliance screen calls; tests approve through it). */
+  content: ContentApprovals;
   /** The sandbox EHR this system runs against, if any (never in production); tests and benchmarks inspect it. */
   sandbox: RunningSandbox | undefined;
   /** The app's routes (tests hold every GET route to being read-only). */
@@ -190,8 +194,12 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const snapshots = new ChartSnapshotStore(db, box);
   const breakers = new EhrBreakers(logger);
   const tokens = { store, signingKey, clientId: config.clientId, jwksUrl: jwksUrlOf(config), logger, ehrFetch: (tenantId: string) => breakers.fetchFor(tenantId) };
-  const pdfs = handoutPdfSource(pdf, config.env === 'production');
   const audit = new AuditTrail(db);
+  useContentDir(config.contentDir);
+  // Every loaded version is archived and checked against its approval (a file changed since is a draft again).
+  const content = new ContentApprovals({ db, audit, logger });
+  await content.start();
+  const pdfs = handoutPdfSource(pdf, content, config.requireApprovedContent);
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
   const rateLimits = await createRateLimits(db, logger, config.rateLimits);
@@ -207,7 +215,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     // An EHR's open breaker is reported, not "not ready": every instance would see the same EHR outage.
     ...config.tenants.map((t) => ({ name: `ehr:${t.id}`, run: () => Promise.resolve({ ok: true, state: breakers.states()[t.id] ?? 'closed' }) })),
   ];
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness, tokens });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness, tokens, content });
   appServer.off('request', starting);
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
@@ -248,6 +256,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     appUrl: config.appBaseUrl,
     sandboxUrl: running === undefined ? undefined : config.sandbox.baseUrl,
     db,
+    content,
     sandbox: running,
     routes: () => routesOf(app),
     async close(closeOptions: CloseOptions = {}): Promise<void> {

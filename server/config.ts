@@ -107,6 +107,8 @@ const envSchema = z.object({
   RATE_LIMITS: z.string().optional(),
   /** Express `trust proxy`: the load balancer's hop count or addresses (`loopback`, `10.0.0.0/8`), so the client address is the real one. */
   TRUST_PROXY: z.string().optional(),
+  CONTENT_DIR: z.string().optional(),
+  CONTENT_APPROVAL: z.enum(['required', 'optional']).optional(),
 });
 
 export interface AppConfig {
@@ -140,6 +142,13 @@ export interface AppConfig {
   rateLimits: RateLimitBudgets;
   /** Express `trust proxy` (false: the socket's address is the client's). */
   trustProxy: boolean | number | string;
+  /** Where the content packs are read from (`CONTENT_DIR`); undefined: the `content/` folder shipped with the app. */
+  contentDir: string | undefined;
+  /**
+   * Only content a named reviewer approved is handed out and printed (`CONTENT_APPROVAL=required`): always in
+   * production; a sandbox or staging site may turn it on to rehearse. Otherwise drafts print marked DRAFT.
+   */
+  requireApprovedContent: boolean;
 }
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
@@ -278,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     warmPdf: e.PDF_WARM === 'on',
     rateLimits: parseRateLimits(e.RATE_LIMITS),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    contentDir: e.CONTENT_DIR === undefined || e.CONTENT_DIR === '' ? undefined : path.resolve(projectRoot(), e.CONTENT_DIR),
+    requireApprovedContent: (e.CONTENT_APPROVAL ?? (e.ITDD_ENV === 'production' ? 'required' : 'optional')) === 'required',
   };
   assertProductionReady(config);
   return config;
@@ -312,6 +323,9 @@ function assertProductionReady(config: AppConfig): void {
   }
   if (config.databaseUrl === undefined) {
     problems.push('DATABASE_URL is required');
+  }
+  if (!config.requireApprovedContent) {
+    problems.push('content approval cannot be optional (CONTENT_APPROVAL=optional)');
   }
   if (problems.length > 0) {
     throw new Error(`Refusing to start in production: ${problems.join('; ')}`);

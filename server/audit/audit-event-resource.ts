@@ -17,6 +17,7 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'checklist.saved': 'U', 'flag.dismissed': 'U', 'note.added': 'U', 'note.removed': 'U', 'discussion.attested': 'U', 'discussion.refused': 'E',
   'document.filed': 'C', 'document.reconciled': 'C', 'document.failed': 'E', 'document.entered-in-error': 'U', 'note.previewed': 'R',
   'gaps.reported': 'R',
+  'content.approved': 'C', 'content.approval-revoked': 'E',
 };
 
 /** 0 success, 4 minor failure (refused: the system worked as intended), 8 serious failure. */

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   'document.entered-in-error',
   'note.previewed',
   'gaps.reported',
+  'content.approved',
+  'content.approval-revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,11 +1,12 @@
 /**
- * What every command shares: the store it opens (`DATABASE_URL`, else the embedded PGlite store under `DATA_DIR`),
+ * What every command (`audit`, `content`, `gaps`) shares: the store it opens (`DATABASE_URL`, else the embedded PGlite
+ * store under `DATA_DIR`, which must exist already: a command never creates an empty store and reports success on it),
  * `--name value` flags, dates as YYYY-MM-DD, and errors as one line that says what to fix — never a stack trace.
  * Exit codes: 0 done, 2 bad arguments or a missing store, 1 anything else (an unreachable EHR or database).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { badRequest, isAppError } from '../errors';
+import { AppError, badRequest, isAppError } from '../errors';
 import { projectRoot } from '../project-root';
 import type { Db } from '../store/db';
 import { openDb } from '../store/db';
@@ -21,7 +22,14 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export async function openStore(env: NodeJS.ProcessEnv): Promise<Db> {
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') {
-    return openDb({ databaseUrl: env.DATABASE_URL });
+    return openDb({ databaseUrl: env.DATABASE_URL }).catch((cause: unknown) => {
+      // The URL is not repeated: it may carry a password.
+      const code = (cause as { code?: unknown }).code;
+      throw new AppError('internal', `The store at DATABASE_URL could not be opened${typeof code === 'string' ? ` (${code})` : ''}.`, {
+        hint: 'Check that PostgreSQL is running and that DATABASE_URL names its host, port, database and user.',
+        cause,
+      });
+    });
   }
   const dataDir = path.join(path.resolve(projectRoot(), env.DATA_DIR ?? '.data'), 'pglite');
   if (!fs.existsSync(dataDir)) {
@@ -52,6 +60,15 @@ export function parseFlags(argv: readonly string[], usage: string): Map<string, 
   return flags;
 }
 
+/** Writes `<command>: <what went wrong>` (and the hint) and returns the exit code. */
+export function reportCliError(command: string, error: unknown, streams: CliStreams): number {
+  const known = isAppError(error);
+  const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
+  const hint = known && error.hint !== undefined ? `\n${error.hint}` : '';
+  streams.err(`${command}: ${known ? message : `could not finish (${message.slice(0, 200)})`}${hint}\n`);
+  return known && error.code === 'bad_request' ? 2 : 1;
+}
+
 /**
  * Runs a command body with the store open, closing it afterwards, and turns any error into one line on stderr
  * (with the error's hint on a second line) and an exit code.
@@ -69,11 +86,7 @@ export async function runWithStore(
       return db;
     });
   } catch (error) {
-    const known = isAppError(error);
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
-    const hint = known && error.hint !== undefined ? `\n${error.hint}` : '';
-    streams.err(`${name}: ${known ? message : `could not finish (${message.slice(0, 200)})`}${hint}\n`);
-    return known && error.code === 'bad_request' ? 2 : 1;
+    return reportCliError(name, error, streams);
   } finally {
     await db?.close();
   }

@@ -20,7 +20,8 @@ import { snapshotOf } from '../consent/discussion-snapshot';
 import { languagesOf } from '../consent/interpreter-rule';
 import { loadChecklist, pickPackForLanguage } from '../content/content-packs';
 import type { HandoutRenderInput } from '../handout/render-html';
-import { handoutInputFor } from '../handout/handout-document';
+import { OFFLINE_CONTENT, handoutToPrint } from '../content/content-approvals';
+import { handoutInputFor, printOptionsFor } from '../handout/handout-document';
 import type { TailoringResult } from '../tailoring/types';
 import { appVersion } from '../writeback/filing-prepare';
 import { documentInputOf, noteInputOf } from '../writeback/note-input';
@@ -103,9 +104,13 @@ export function draftOf(chart: Pick<BundleChart, 'context' | 'tailoring' | 'pati
   return newDraft(key, snapshot, { id: options.id, now: options.at });
 }
 
-/** The handout of the discussion, exactly as the app's handout routes print it (drafts carry their DRAFT mark). */
-export function handoutOf(discussion: Discussion, chart: BundleChart, largePrint: boolean): HandoutRenderInput {
-  return handoutInputFor(discussion, chart.context, { largePrint, requireApproved: false, printTarget: 'pdf' });
+/**
+ * The handout of the discussion, exactly as the app's handout routes print it: the same choice of content
+ * (`handoutToPrint`), here without a store — so nothing counts as approved and every handout carries its DRAFT mark.
+ */
+export async function handoutOf(discussion: Discussion, chart: BundleChart, largePrint: boolean): Promise<HandoutRenderInput> {
+  const printable = await handoutToPrint(discussion.pack, printOptionsFor(discussion, false), OFFLINE_CONTENT);
+  return handoutInputFor(discussion, chart.context, printable, { largePrint, printTarget: 'pdf' });
 }
 
 /** The note text, exactly as the filing service renders it for this discussion and PDF. */

@@ -112,7 +112,7 @@ function chartOutputs(command: RenderCommand, chart: BundleChart, input: Handout
 export async function runRender(command: RenderCommand): Promise<string[]> {
   const chart = chartOfBundle(command.bundlePath, new Date(command.attestedAt));
   const discussion = discussionOf(command, chart);
-  const input = handoutOf(discussion, chart, command.largePrint);
+  const input = await handoutOf(discussion, chart, command.largePrint);
   const report = [
     `pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`,
     `flags: ${input.activeFlags.join(', ') || 'none'}`,

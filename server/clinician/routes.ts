@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { Router } from 'express';
 import { html, renderPage } from '../http/html';
 import { describeReadState } from '../chart/read-labels';
+import type { ContentApprovals } from '../content/content-approvals';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf, takeChartSnapshot } from '../chart-snapshot/chart-snapshots';
 import { diffSnapshots } from '../chart-snapshot/snapshot-diff';
@@ -23,6 +24,7 @@ export interface ClinicianDeps {
   appBaseUrl: string;
   /** Production: only approved content packs are handed out. */
   approvedPacksOnly: boolean;
+  content: ContentApprovals;
 }
 
 const shellHandler: RequestHandler = (_req, res) => {
@@ -66,7 +68,7 @@ function refreshHandler(deps: ClinicianDeps): RequestHandler {
     const before = await chartSnapshotOf(deps.chart, launch);
     const after = await takeChartSnapshot(deps.chart, launch);
     if (launch.fhirUser !== undefined) {
-      await followChart({ discussions: deps.discussions, chart: deps.chart, approvedPacksOnly: deps.approvedPacksOnly }, launch);
+      await followChart({ discussions: deps.discussions, chart: deps.chart, approvedPacksOnly: deps.approvedPacksOnly, content: deps.content }, launch);
     }
     const changes = diffSnapshots(
       { context: before.context, tailoring: tailor(before.context) },

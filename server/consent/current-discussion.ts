@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { chartReadOf, chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
-import { loadChecklist, pickPackForLanguage } from '../content/content-packs';
+import { listHandoutPacks, loadChecklist, pickPackForLanguage } from '../content/content-packs';
 import type { LaunchSession } from '../store/launch-sessions';
 import { tailor } from '../tailoring/engine';
 import type { ConsentDeps } from './routes';
@@ -11,7 +11,7 @@ import { staleVersion } from './discussion-store';
 
 const CHECKLIST_LANGUAGE = 'en';
 
-type Deps = Pick<ConsentDeps, 'discussions' | 'chart' | 'approvedPacksOnly'>;
+type Deps = Pick<ConsentDeps, 'discussions' | 'chart' | 'approvedPacksOnly' | 'content'>;
 
 /** The version a discussion has before it is first saved: the first change creates it (version 1). */
 export const UNSAVED_VERSION = 0;
@@ -34,7 +34,10 @@ async function discussionState(deps: Deps, launch: LaunchSession): Promise<{ key
   if (!readFully && draft !== undefined) {
     return { key, draft };
   }
-  const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, { approvedOnly: deps.approvedPacksOnly === true });
+  const approvedOnly = deps.approvedPacksOnly === true;
+  // Production gives only packs a reviewer approved, as the store records it (not the pack file's own review note).
+  const available = approvedOnly ? await deps.content.handoutChoices() : listHandoutPacks();
+  const choice = pickPackForLanguage(context.patient?.preferredLanguage?.code, { approvedOnly, available });
   const checklist = loadChecklist(CHECKLIST_LANGUAGE);
   const snapshot = snapshotOf({ launch, context, tailoring: tailor(context), choice, checklist, chartRead: chartReadOf(chart) });
   return draft === undefined ? { key, snapshot } : { key, draft, snapshot };

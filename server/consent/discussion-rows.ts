@@ -59,6 +59,8 @@ const entrySchema = z.object({ by: z.string(), at: z.string() });
 const payloadSchema = z.object({
   clinicianName: z.string().optional(),
   packTitle: z.string(),
+  /** Absent in records written before the content archive: those reprint the loaded pack of their version. */
+  packHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   interpreterNeeded: z.boolean(),
   preferredLanguage: z.string().optional(),
   flagsShown: z.array(shownFlagSchema),
@@ -79,6 +81,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
   const payload: Payload = {
     clinicianName: d.clinician.name,
     packTitle: d.pack.title,
+    ...(d.pack.contentHash === undefined ? {} : { packHash: d.pack.contentHash }),
     interpreterNeeded: d.interpreterNeeded,
     ...(d.preferredLanguage === undefined ? {} : { preferredLanguage: d.preferredLanguage }),
     flagsShown: d.flagsShown,
@@ -122,7 +125,7 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
     patientId: row.patient_id,
     clinician: p.clinicianName === undefined ? { fhirUser: row.clinician } : { fhirUser: row.clinician, name: p.clinicianName },
     launchId: row.launch_id,
-    pack: { id: row.pack_id, version: row.pack_version, language: row.pack_language, title: p.packTitle },
+    pack: { id: row.pack_id, version: row.pack_version, language: row.pack_language, title: p.packTitle, ...(p.packHash === undefined ? {} : { contentHash: p.packHash }) },
     checklist: { id: row.checklist_id, version: row.checklist_version },
     interpreterNeeded: p.interpreterNeeded,
     flagsShown: p.flagsShown,

@@ -6,6 +6,7 @@ import type { PatientContext } from '../chart/patient-context';
 import { forbidden } from '../errors';
 import type { Checklist } from '../content/checklist-schema';
 import type { PackChoice } from '../content/content-packs';
+import { contentHashOfPack } from '../content/content-packs';
 import type { LaunchSession } from '../store/launch-sessions';
 import type { TailoringResult } from '../tailoring/types';
 import { appFilledAnswers } from './checklist-answers';
@@ -73,6 +74,12 @@ export interface SnapshotInput {
   chartRead?: ChartReadRef;
 }
 
+/** The content hash of a pack loaded from the content folder (none for a pack built in memory). */
+function packHashOf(pack: object): { contentHash?: string } {
+  const contentHash = contentHashOfPack(pack);
+  return contentHash === undefined ? {} : { contentHash };
+}
+
 export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
   const { launch, context, tailoring, choice, checklist } = input;
   const { pack } = choice;
@@ -87,7 +94,7 @@ export function snapshotOf(input: SnapshotInput): DiscussionSnapshot {
   const snapshot: DiscussionSnapshot = {
     fhirBaseUrl: launch.fhirBaseUrl,
     launchId: launch.launchId,
-    pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title },
+    pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, ...packHashOf(pack) },
     checklist: { id: checklist.id, version: checklist.version },
     interpreterNeeded: choice.interpreterNeeded,
     flagsShown: tailoring.flags.map(shownFlagOf),

@@ -45,6 +45,8 @@ export interface PackRef {
   version: string;
   language: string;
   title: string;
+  /** SHA-256 of the pack's canonical content (`contentFileOf`): its reprint is of exactly that content. */
+  contentHash?: string;
 }
 
 export interface ChecklistRef {

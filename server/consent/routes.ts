@@ -20,6 +20,7 @@ import { discussionView } from './discussion-view';
 import { draftToChange, shownDraft, viewedDiscussion } from './current-discussion';
 import type { SignerDeps } from './signer-guard';
 import { permissionsOfLaunch, requireSigner } from './signer-guard';
+import type { ContentApprovals } from '../content/content-approvals';
 import type { AuditTrail } from '../audit/audit-trail';
 import { discussionEntities, launchRecord } from '../audit/launch-audit';
 import { attestationCheck, languagesOf } from './interpreter-rule';
@@ -39,6 +40,8 @@ export interface ConsentDeps extends SignerDeps {
   appBaseUrl: string;
   /** Production: only approved content packs are handed out (config.env === 'production'). */
   approvedPacksOnly?: boolean;
+  /** Which loaded packs a reviewer approved (the store's approvals). */
+  content: ContentApprovals;
   /** The clock; tests pass their own. */
   now?: () => Date;
 }

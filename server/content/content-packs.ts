@@ -4,9 +4,12 @@
  * Packs are read once and kept: they are static data shipped with the app. A pack that fails its schema is a
  * deployment error, reported as an `internal` AppError naming the file (never served half-valid).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { ZodType } from 'zod';
+import { canonicalJson } from '../audit/audit-record';
 import { AppError, badRequest, notFound, unprocessable } from '../errors';
 import { projectRoot } from '../project-root';
 import { checklistSchema } from './checklist-schema';
@@ -29,6 +32,8 @@ export interface HandoutPackSummary {
   readonly language: string;
   readonly title: string;
   readonly reviewStatus: Review['status'];
+  /** A draft because its file changed after a reviewer approved it (`ContentApprovals.handoutChoices`). */
+  readonly changedSinceApproval?: boolean;
 }
 
 export interface PackChoice {
@@ -37,8 +42,53 @@ export interface PackChoice {
   readonly interpreterNeeded: boolean;
 }
 
+let contentRoot: string | undefined;
+
+/** Where the content packs are read from: `CONTENT_DIR` (config), else the `content/` folder shipped with the app. */
 export function contentDir(): string {
-  return path.join(projectRoot(), 'content');
+  return contentRoot ?? path.join(projectRoot(), 'content');
+}
+
+/**
+ * Reads the packs from `dir` from now on (undefined: the shipped `content/`), forgetting every pack read before (so
+ * the files are read, and hashed, afresh): boot sets it from `CONTENT_DIR`, and a site keeps its reviewed packs
+ * outside the image that way.
+ */
+export function useContentDir(dir: string | undefined): void {
+  contentRoot = dir === undefined || dir === '' ? undefined : path.resolve(dir);
+  cache.clear();
+}
+
+/**
+ * A pack file's identity for approval and the archive: the SHA-256 of its canonical JSON (RFC 8785), so a change of
+ * any word, number or flag — not of indentation — is a different version in the reviewer's eyes.
+ */
+export interface ContentFile {
+  /** RFC 8785 canonical JSON of the file as written (before schema defaults): what the archive keeps. */
+  readonly canonical: string;
+  readonly sha256: string;
+}
+
+export function contentFileOf(raw: unknown): ContentFile {
+  const canonical = canonicalJson(raw);
+  return { canonical, sha256: crypto.createHash('sha256').update(canonical).digest('hex') };
+}
+
+/** The file each loaded pack object was parsed from (the packs are frozen and cached, so the object is its key). */
+const filesOfPacks = new WeakMap<object, ContentFile>();
+
+/** The content hash of a pack this module loaded, or undefined for one made in memory. */
+export function contentHashOfPack(pack: object): string | undefined {
+  return filesOfPacks.get(pack)?.sha256;
+}
+
+/** The content hash of a pack this module loaded (or parsed from the archive with `parseArchivedHandout`). */
+export function contentFileOfPack(pack: object): ContentFile {
+  const file = filesOfPacks.get(pack);
+  if (file === undefined) {
+    throw new AppError('internal', 'This content pack was not loaded from a content file.');
+  }
+  return file;
 }
 
 export function handoutPackPath(language: string): string {
@@ -65,13 +115,26 @@ function readJson(file: string): unknown {
   }
 }
 
-function parseContent<T>(schema: ZodType<T>, file: string): T {
-  const result = schema.safeParse(readJson(file));
+function parseRaw<T>(schema: ZodType<T>, raw: unknown, name: string): T {
+  const result = schema.safeParse(raw);
   if (!result.success) {
     const issues = result.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new AppError('internal', `Content file ${path.basename(file)} is not valid.`, { details: { issues } });
+    throw new AppError('internal', `Content file ${name} is not valid.`, { details: { issues } });
+  }
+  if (typeof result.data === 'object' && result.data !== null) {
+    filesOfPacks.set(deepFreeze(result.data), contentFileOf(raw));
   }
   return result.data;
+}
+
+function parseContent<T>(schema: ZodType<T>, file: string): T {
+  return parseRaw(schema, readJson(file), path.basename(file));
+}
+
+/** A handout pack as the archive keeps it (its canonical JSON), parsed as a loaded one is, once per content. */
+export function parseArchivedHandout(canonical: string): HandoutPack {
+  const raw = JSON.parse(canonical) as unknown;
+  return cached(`archived-handout:${contentFileOf(raw).sha256}`, () => parseRaw(handoutPackSchema, raw, 'from the archive'));
 }
 
 const cache = new Map<string, unknown>();
@@ -166,6 +229,8 @@ export function interpreterNoticeFor(bcp47Code: string | undefined): Interpreter
 export interface PackChoiceOptions {
   /** Production: skip packs whose review status is not `approved` (ARCHITECTURE.md §4). */
   readonly approvedOnly?: boolean;
+  /** The packs on offer with their review status (`ContentApprovals.handoutChoices`); default: every loaded pack. */
+  readonly available?: readonly HandoutPackSummary[];
 }
 
 /**
@@ -183,8 +248,12 @@ export function choosePackLanguage(
     available.filter((p) => !options.approvedOnly || p.reviewStatus === 'approved').map((p) => p.language),
   );
   if (!usable.has(FALLBACK_LANGUAGE)) {
+    const changed = available.some((p) => p.language === FALLBACK_LANGUAGE && p.changedSinceApproval === true);
     throw unprocessable('No approved patient handout is available.', {
-      hint: 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
+      hint: changed
+        ? 'The English content pack changed after it was approved: a clinical reviewer must approve it again before it can be printed for patients.'
+        : 'A clinical reviewer must approve the English content pack before it can be printed for patients.',
+      details: { reason: changed ? 'pack_changed_since_approval' : 'pack_not_approved', language: FALLBACK_LANGUAGE },
     });
   }
   const requested = bcp47Code?.trim();
@@ -197,7 +266,7 @@ export function choosePackLanguage(
 
 /** The pack for the patient's language (see `choosePackLanguage`). */
 export function pickPackForLanguage(bcp47Code: string | undefined, options: PackChoiceOptions = {}): PackChoice {
-  const { language, interpreterNeeded } = choosePackLanguage(listHandoutPacks(), bcp47Code, options);
+  const { language, interpreterNeeded } = choosePackLanguage(options.available ?? listHandoutPacks(), bcp47Code, options);
   return { pack: loadHandoutPack(language), interpreterNeeded };
 }
 
@@ -270,4 +339,47 @@ export function scorePack(pack: Pick<HandoutPack, 'language' | 'sections' | 'not
     sections: Object.fromEntries(sectionSegments.map(([id, segments]) => [id, scoreSegments(segments, language)])),
     notices: Object.fromEntries(pack.notices.map((n) => [n.id, scoreSegments([n.text], language)])),
   };
+}
+
+/** The three kinds of reviewed content a clinical reviewer approves (docs/compliance.md "How to approve content"). */
+export const CONTENT_KINDS = ['handout', 'checklist', 'tailoring'] as const;
+export type ContentKind = (typeof CONTENT_KINDS)[number];
+
+/** One pack version as this app loaded it from its content folder. */
+export interface LoadedContentVersion {
+  readonly kind: ContentKind;
+  readonly packId: string;
+  /** The primary language subtag; '' for the tailoring rules, which have none. */
+  readonly language: string;
+  readonly version: string;
+  readonly file: ContentFile;
+}
+
+const CHECKLIST_FILE = /^itdd-consent-checklist\.([a-z]{2,3})\.json$/;
+const TAILORING_RULES_FILE = path.join('tailoring', 'rules.json');
+const packIdentitySchema = z.object({ id: z.string().min(1).max(120), version: z.string().min(1).max(40) });
+
+/** The tailoring rules file as written (its schema lives with the engine, in `server/tailoring/`), read once. */
+export function loadTailoringRulesRaw(): unknown {
+  return cached('tailoring-rules-raw', () => readJson(path.join(contentDir(), TAILORING_RULES_FILE)));
+}
+
+/** Every handout, checklist and tailoring-rules version in the content folder, with its content hash. */
+export function loadedContentVersions(): LoadedContentVersion[] {
+  const handouts = listHandoutPacks().map((summary): LoadedContentVersion => {
+    const pack = loadHandoutPack(summary.language);
+    return { kind: 'handout', packId: pack.id, language: pack.language, version: pack.version, file: contentFileOfPack(pack) };
+  });
+  const checklistLanguages = fs.readdirSync(path.join(contentDir(), 'checklist')).flatMap((f) => CHECKLIST_FILE.exec(f)?.[1] ?? []).sort();
+  const checklists = checklistLanguages.map((language): LoadedContentVersion => {
+    const checklist = loadChecklist(language);
+    return { kind: 'checklist', packId: checklist.id, language, version: checklist.version, file: contentFileOfPack(checklist) };
+  });
+  const rawRules = loadTailoringRulesRaw();
+  const rules = packIdentitySchema.safeParse(rawRules);
+  if (!rules.success) {
+    throw new AppError('internal', 'Content file rules.json has no id and version.');
+  }
+  const tailoring: LoadedContentVersion = { kind: 'tailoring', packId: rules.data.id, language: '', version: rules.data.version, file: contentFileOf(rawRules) };
+  return [...handouts, ...checklists, tailoring];
 }

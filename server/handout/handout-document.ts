@@ -6,20 +6,19 @@ import { scenarioFromFlags } from '../content/scenario';
 import { evidenceByHandoutFlag, pumpFactsOf } from './chart-findings';
 import type { Discussion } from '../consent/discussion';
 import { activeChecklistFlags } from '../consent/discussion';
-import { AppError } from '../errors';
-import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
-import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
+import type { PrintableHandout, PrintOptions } from '../content/content-approvals';
+import { interpreterNoticeFor } from '../content/content-packs';
+import type { TailoringFlagId } from '../content/content-schema';
 import { TAILORING_FLAG_IDS } from '../content/content-schema';
 import type { HandoutRenderInput } from './render-html';
 
 /**
- * The handout of one discussion: the pack it pinned, the flags still in force after the clinician's dismissals,
- * the clinician's notes for the patient, and the patient's name from the chart as read now. Pure.
+ * The handout of one discussion: the pack it pinned (chosen by `ContentApprovals.handoutToPrint`, with
+ * `printOptionsFor`), the flags still in force after the clinician's dismissals, the clinician's notes for the
+ * patient, and the patient's name from the chart as read now. Pure.
  */
 export interface HandoutOptions {
   largePrint: boolean;
-  /** Production refuses to print a pack that no reviewer has approved; the sandbox prints it marked DRAFT. */
-  requireApproved: boolean;
   printTarget: 'browser' | 'pdf';
   /** The clinician's choice of indication or procedure before printing (`parseScenarioQuery`); else the chart's. */
   scenario?: ScenarioOverride;
@@ -30,13 +29,13 @@ function isFlagId(value: string): value is TailoringFlagId {
   return (TAILORING_FLAG_IDS as readonly string[]).includes(value);
 }
 
-export function assertPrintable(pack: HandoutPack, requireApproved: boolean): void {
-  if (requireApproved && pack.review.status !== 'approved') {
-    throw new AppError('unprocessable', 'This handout version has not been approved for patients, so it cannot be printed.', {
-      hint: 'Ask your content reviewer to approve the handout pack, or use an approved version.',
-      details: { reason: 'pack_not_approved', pack: pack.id, version: pack.version, language: pack.language },
-    });
-  }
+/**
+ * How a discussion's pack is chosen for print: production refuses a version no reviewer approved (the sandbox prints
+ * it marked DRAFT), and an attested discussion counts only approvals made by its attestation, so its reprint never
+ * changes.
+ */
+export function printOptionsFor(discussion: Pick<Discussion, 'status' | 'attestedAt'>, requireApproved: boolean): PrintOptions {
+  return discussion.status === 'attested' && discussion.attestedAt !== undefined ? { requireApproved, asOf: discussion.attestedAt } : { requireApproved };
 }
 
 /** The time a discussion's handout is dated by: when it was attested, else its last change. */
@@ -49,15 +48,8 @@ export function preferredLanguageOf(discussion: Pick<Discussion, 'preferredLangu
   return discussion.preferredLanguage ?? context.patient?.preferredLanguage?.code;
 }
 
-export function handoutInputFor(discussion: Discussion, context: PatientContext, options: HandoutOptions): HandoutRenderInput {
-  const pack = loadHandoutPack(discussion.pack.language);
-  if (pack.version !== discussion.pack.version) {
-    throw new AppError('conflict', 'The handout content changed since this discussion began.', {
-      hint: 'Reload the page: the discussion will show the current handout version.',
-      details: { reason: 'pack_version_changed' },
-    });
-  }
-  assertPrintable(pack, options.requireApproved);
+export function handoutInputFor(discussion: Discussion, context: PatientContext, printable: PrintableHandout, options: HandoutOptions): HandoutRenderInput {
+  const { pack } = printable;
   const patient = context.patient;
   const languageNotice = interpreterNoticeFor(preferredLanguageOf(discussion, context));
   const activeFlags = activeChecklistFlags(discussion).filter(isFlagId);
@@ -80,7 +72,7 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
     ...(languageNotice === undefined ? {} : { languageNotice }),
     largePrint: options.largePrint,
     clinicianNotes: discussion.clinicianNotes.map((n) => n.text),
-    draft: pack.review.status !== 'approved',
+    draft: printable.approval === undefined,
     printTarget: options.printTarget,
   };
 }

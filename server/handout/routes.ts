@@ -15,9 +15,10 @@ import { launchOf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
-import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
+import type { ContentApprovals } from '../content/content-approvals';
+import { interpreterNoticeFor } from '../content/content-packs';
 import { parseScenarioQuery } from '../content/scenario';
-import { discussionTime, handoutInputFor, preferredLanguageOf } from './handout-document';
+import { discussionTime, handoutInputFor, preferredLanguageOf, printOptionsFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import type { HandoutRenderInput } from './render-html';
 import { printHandoutPdf } from './printed-pdf';
@@ -40,6 +41,8 @@ export interface HandoutDeps {
   chart: ChartSnapshotDeps;
   pdf: LazyPdfRenderer;
   requireApprovedPacks: boolean;
+  /** Which content the discussion prints and whether a reviewer approved it (the store's approvals, the archive). */
+  content: ContentApprovals;
   /** Each preview and download is audited before it is sent (not sent when it cannot be recorded). */
   audit: AuditTrail;
   /** The EHR origins that frame the app (config.tenants[].frameOrigins): the preview is framed inside them too. */
@@ -74,14 +77,16 @@ async function load(deps: HandoutDeps, res: Response, query: Record<string, unkn
 
 const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';
 
-function browserHandout(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>): HandoutRenderInput {
-  return handoutInputFor(loaded.discussion, loaded.context, { largePrint: largePrint(query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(query) });
+/** The one way the routes choose what to print: the discussion's content, approved where production needs it. */
+async function handoutOf(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>, printTarget: 'browser' | 'pdf'): Promise<HandoutRenderInput> {
+  const printable = await deps.content.handoutToPrint(loaded.discussion.pack, printOptionsFor(loaded.discussion, deps.requireApprovedPacks));
+  return handoutInputFor(loaded.discussion, loaded.context, printable, { largePrint: largePrint(query), printTarget, scenario: parseScenarioQuery(query) });
 }
 
 function previewHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const loaded = await load(deps, res, req.query);
-    const input = browserHandout(deps, loaded, req.query);
+    const input = await handoutOf(deps, loaded, req.query, 'browser');
     await deps.audit.append(launchRecord(launchOf(res), 'handout.previewed', 'success', { entities: discussionEntities(loaded.discussion), detail: { largePrint: input.largePrint } }));
     res
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; ${frameAncestorsDirective(deps.frameOrigins)}`, 'Cache-Control': 'no-store' })
@@ -93,15 +98,16 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
 /** The copy's stylesheet carries the running header (the patient's name): never cached, like the preview. */
 function copyStylesHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const input = browserHandout(deps, await load(deps, res, req.query), req.query);
+    const input = await handoutOf(deps, await load(deps, res, req.query), req.query, 'browser');
     res.set('Cache-Control', 'no-store').type('css').send(renderHandoutCopyCss(input));
   };
 }
 
 function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
-    const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf', scenario: parseScenarioQuery(req.query) });
+    const loaded = await load(deps, res, req.query);
+    const { discussion } = loaded;
+    const input = await handoutOf(deps, loaded, req.query, 'pdf');
     // The same discussion prints the same bytes, so a reprint can be checked against the hash in the note.
     const pdf = await printHandoutPdf(await deps.pdf.get(), input, discussionTime(discussion));
     await deps.audit.append(launchRecord(launchOf(res), 'handout.downloaded', 'success', {
@@ -118,7 +124,9 @@ function pdfHandler(deps: HandoutDeps): RequestHandler {
 function infoHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
-    const pack = loadHandoutPack(discussion.pack.language);
+    // What this discussion prints, approved or not (never refused here: the page says whether it may be printed).
+    const printable = await deps.content.handoutToPrint(discussion.pack, printOptionsFor(discussion, false));
+    const { pack } = printable;
     const notice = interpreterNoticeFor(preferredLanguageOf(discussion, context));
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
@@ -127,7 +135,7 @@ function infoHandler(deps: HandoutDeps): RequestHandler {
       uncheckedAreas: discussion.uncheckedAreas.map((area) => ({ read: area.read, state: area.state, checks: area.checks, text: area.text })),
       // The language-help notice printed for this patient and whether a qualified translator has signed it off.
       languageNotice: notice === undefined ? null : { language: notice.language, name: notice.name, text: notice.text, dir: notice.dir, review: notice.review },
-      printable: !deps.requireApprovedPacks || pack.review.status === 'approved',
+      printable: !deps.requireApprovedPacks || printable.approval !== undefined,
       oralMme: oralMme(context, loadTerminology()) ?? null,
     });
   };

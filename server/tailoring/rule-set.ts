@@ -3,27 +3,31 @@
  * procedure group and criterion a rule names exists, and that criteria do not refer to each other in a loop. A rule
  * naming something that does not exist would silently never fire, so a bad rule set refuses to load.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { AppError } from '../errors';
+import { loadTailoringRulesRaw } from '../content/content-packs';
 import { duplicates } from '../content/content-schema';
-import { projectRoot } from '../project-root';
 import { ruleSetSchema, type MatchGroup, type Matcher, type RuleSet } from './rules-schema';
 import { loadTerminology, type Terminology } from './terminology';
 
-const RULES_FILE = path.join('content', 'tailoring', 'rules.json');
 /** The only placeholder a reason template may use. */
 const PLACEHOLDER = /\{([^}]*)\}/g;
 
-let cached: RuleSet | undefined;
+const parsedRules = new WeakMap<object, RuleSet>();
 
-/** Reads, validates and caches the rule set; throws an AppError naming every problem when it is not sound. */
+/**
+ * Validates and caches the rule set of the content folder (`content/tailoring/rules.json`, read by the content
+ * loader so the hash a reviewer approved is of the very file the engine runs); throws an AppError naming every
+ * problem when it is not sound.
+ */
 export function loadRules(): RuleSet {
-  if (cached === undefined) {
-    const raw: unknown = JSON.parse(fs.readFileSync(path.join(projectRoot(), RULES_FILE), 'utf8'));
-    cached = parseRuleSet(raw, loadTerminology());
+  const raw = loadTailoringRulesRaw();
+  const key = typeof raw === 'object' && raw !== null ? raw : {};
+  let rules = parsedRules.get(key);
+  if (rules === undefined) {
+    rules = parseRuleSet(raw, loadTerminology());
+    parsedRules.set(key, rules);
   }
-  return cached;
+  return rules;
 }
 
 /** Pure: a validated rule set, or an AppError listing the problems. */

@@ -8,7 +8,8 @@
 import type { PdfInput } from '../../fhir-resources/document-reference';
 import type { PatientContext } from '../chart/patient-context';
 import type { Discussion } from '../consent/discussion';
-import { discussionTime, handoutInputFor } from '../handout/handout-document';
+import type { ContentApprovals } from '../content/content-approvals';
+import { discussionTime, handoutInputFor, printOptionsFor } from '../handout/handout-document';
 import type { LazyPdfRenderer } from '../handout/lazy-pdf-renderer';
 import { printHandoutPdf } from '../handout/printed-pdf';
 
@@ -27,10 +28,11 @@ const PDF_TITLE = 'Intrathecal drug pump: patient handout as given in the discus
 /**
  * @param requireApproved - production: a pack no reviewer approved is refused here too, as it is for printing.
  */
-export function handoutPdfSource(pdf: LazyPdfRenderer, requireApproved: boolean): HandoutPdfSource {
+export function handoutPdfSource(pdf: LazyPdfRenderer, content: ContentApprovals, requireApproved: boolean): HandoutPdfSource {
   return {
     async render({ discussion, context }: HandoutPdfRequest): Promise<PdfInput> {
-      const input = handoutInputFor(discussion, context, { largePrint: false, requireApproved, printTarget: 'pdf' });
+      const printable = await content.handoutToPrint(discussion.pack, printOptionsFor(discussion, requireApproved));
+      const input = handoutInputFor(discussion, context, printable, { largePrint: false, printTarget: 'pdf' });
       const printedAt = discussionTime(discussion);
       const bytes = await printHandoutPdf(await pdf.get(), input, printedAt);
       return { bytes, title: PDF_TITLE, creation: printedAt.toISOString(), language: input.pack.language };

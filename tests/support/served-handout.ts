@@ -8,7 +8,8 @@ import type { PatientContext } from '../../server/chart/patient-context';
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { DEFAULT_CLINICIAN } from '../../server/cli/render-args';
 import { draftOf } from '../../server/cli/render-discussion';
-import { handoutInputFor } from '../../server/handout/handout-document';
+import { printableHandout } from '../../server/content/content-approvals';
+import { handoutInputFor, printOptionsFor } from '../../server/handout/handout-document';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { tailor } from '../../server/tailoring/engine';
 import { chartReadsFromBundle } from './chart-reads-from-bundle';
@@ -32,9 +33,10 @@ export function servedHandout(context: PatientContext, options: ServedHandoutOpt
     { clinician: DEFAULT_CLINICIAN, at, id: crypto.randomUUID(), ...(options.language === undefined ? {} : { language: options.language }) },
   );
   const dismissedFlags = (options.dismissedFlags ?? []).map((flagId) => ({ flagId, reason: 'Reviewed with the patient', by: DEFAULT_CLINICIAN.reference, at: at.toISOString() }));
-  return handoutInputFor({ ...draft, dismissedFlags }, context, {
+  // The sandbox's choice of content with no store behind it: the loaded pack, nothing approved (marked DRAFT).
+  const printable = printableHandout(draft.pack, {}, printOptionsFor(draft, false));
+  return handoutInputFor({ ...draft, dismissedFlags }, context, printable, {
     largePrint: options.largePrint ?? false,
-    requireApproved: false,
     printTarget: options.printTarget ?? 'browser',
   });
 }
