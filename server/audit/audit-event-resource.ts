@@ -16,6 +16,7 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'launch.accepted': 'E', 'launch.rejected': 'E', 'chart.read': 'R', 'handout.previewed': 'R', 'handout.downloaded': 'R',
   'checklist.saved': 'U', 'flag.dismissed': 'U', 'note.added': 'U', 'discussion.attested': 'U', 'discussion.refused': 'E',
   'document.filed': 'C', 'document.reconciled': 'C', 'document.failed': 'E', 'document.entered-in-error': 'U', 'note.previewed': 'R',
+  'compliance.viewed': 'R', 'compliance.exported': 'R', 'compliance.refused': 'E',
 };
 
 /** 0 success, 4 minor failure (refused: the system worked as intended), 8 serious failure. */

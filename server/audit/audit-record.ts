@@ -22,6 +22,9 @@ export const AUDIT_ACTIONS = [
   'document.failed',
   'document.entered-in-error',
   'note.previewed',
+  'compliance.viewed',
+  'compliance.exported',
+  'compliance.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -5,6 +5,7 @@ import { discussions002 } from './migrations/002_discussions';
 import { writeLedger003 } from './migrations/003_write_ledger';
 import { chartSnapshots004 } from './migrations/004_chart_snapshots';
 import { auditTrail005 } from './migrations/005_audit_trail';
+import { complianceDashboard006 } from './migrations/006_compliance_dashboard';
 
 /**
  * One schema change. Applied migrations are never edited: change the schema by appending a new one.
@@ -19,7 +20,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [launchSessions001, discussions002, writeLedger003, chartSnapshots004, auditTrail005];
+export const MIGRATIONS: readonly Migration[] = [launchSessions001, discussions002, writeLedger003, chartSnapshots004, auditTrail005, complianceDashboard006];
 
 const MIGRATION_ID = /^\d{3}_[a-z0-9_]+$/;
 
