@@ -17,6 +17,7 @@ const LAYERS = [
   ['consent', '^server/consent/'],
   ['handout', '^server/handout/'],
   ['writeback', '^server/writeback/'],
+  ['compliance', '^server/compliance/'],
   ['features', '^server/(clinician|cli)/'],
   ['app', '^server/app\\.ts$'],
   ['boot', '^server/(boot|main)\\.ts$'],

@@ -141,7 +141,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const audit = new AuditTrail(db);
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, complianceStore: { db, box } });
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;
   if (sandboxServer !== undefined && sandboxPort !== undefined) {

@@ -13,8 +13,14 @@ export type DashboardStatus = (typeof DASHBOARD_STATUSES)[number];
 export const PAGE_SIZE = 100;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
-/** A filter left blank in the form is no filter. */
+/** A filter left blank in the form is no filter; surrounding spaces are not part of a value. */
+function blankToUndefined(v: unknown): unknown {
+  if (typeof v !== 'string') {
+    return v;
+  }
+  return v.trim() === '' ? undefined : v.trim();
+}
+// eslint-disable-next-line @typescript-eslint/explicit-function-return-type -- zod's own inferred schema type
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
 
 const calendarDate = z.string().regex(DATE).refine((v) => {
@@ -25,7 +31,7 @@ const calendarDate = z.string().regex(DATE).refine((v) => {
 const querySchema = z.object({
   from: optional(calendarDate),
   to: optional(calendarDate),
-  clinician: optional(z.string().max(500).regex(/^\S+$/)),
+  clinician: optional(z.string().regex(/^[A-Za-z0-9_.:|/@+-]{1,200}$/)),
   patient: optional(z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/)),
   status: optional(z.enum(DASHBOARD_STATUSES)),
   version: optional(z.string().regex(/^[A-Za-z0-9.+-]{1,40}$/)),
