@@ -75,7 +75,7 @@ export function pendingFromRow(box: SealedBox, row: PendingRow): PendingAuthoriz
     state: row.state,
     browserSessionId: row.browser_session_id,
     tenantId: row.tenant_id,
-    purpose: purposeOf(row.purpose),
+    ...(purposeOf(row.purpose) === 'compliance' ? { purpose: 'compliance' as const } : {}),
     clientState: box.open(row.client_state_sealed, clientStateContext(row.state)),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -85,7 +85,7 @@ export function pendingFromRow(box: SealedBox, row: PendingRow): PendingAuthoriz
 export function sessionFromRow(box: SealedBox, row: SessionRow): LaunchSession {
   const session: LaunchSession = {
     launchId: row.launch_id,
-    purpose: purposeOf(row.purpose),
+    ...(purposeOf(row.purpose) === 'compliance' ? { purpose: 'compliance' as const } : {}),
     browserSessionId: row.browser_session_id,
     tenantId: row.tenant_id,
     fhirBaseUrl: row.fhir_base_url,

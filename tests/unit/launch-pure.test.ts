@@ -99,7 +99,8 @@ describe('configuration', () => {
       { id: 'sandbox-generic', vendor: 'generic', iss: 'http://localhost:4001/r4' },
       { id: 'sandbox-epic', vendor: 'epic', iss: 'http://localhost:4001/epic/r4' },
       { id: 'sandbox-oracle', vendor: 'oracle', iss: 'http://localhost:4001/oracle/r4' },
-    ].map((t) => ({ ...t, name: expect.any(String), clientId: 'itdd-consent', authOrigins: ['http://localhost:4001'], frameOrigins: ['http://localhost:4001'] })));
+    ].map((t) => ({ ...t, name: expect.any(String), clientId: 'itdd-consent', authOrigins: ['http://localhost:4001'], frameOrigins: ['http://localhost:4001'],
+      compliance: { users: ['Practitioner/itdd-compliance-brooks'] } })));
   });
 
   test('production refuses to start on generated secrets, plain HTTP or the sandbox', () => {
