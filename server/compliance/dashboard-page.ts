@@ -71,7 +71,7 @@ function table(input: DashboardPageInput): SafeHtml {
     const state = input.integrity?.get(row.discussionId)?.state ?? 'unchecked';
     return html`<tr data-discussion="${row.discussionId}" data-integrity="${state}">${cells.map((c) => html`<td>${c}</td>`)}</tr>`;
   });
-  return html`<div class="table-scroll"><table class="discussions" data-field="discussions">
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label="Discussions table (scrolls sideways)"><table class="discussions" data-field="discussions">
 <caption>Discussions, newest first (${input.page.rows.length} on this page)</caption>
 <thead><tr>${head}</tr></thead>
 <tbody>${body}</tbody>
