@@ -18,6 +18,7 @@ const LAYERS = [
   ['handout', '^server/handout/'],
   ['writeback', '^server/writeback/'],
   ['gap-report', '^server/gap-report/'],
+  ['compliance', '^server/compliance/'],
   ['features', '^server/(clinician|cli)/'],
   ['app', '^server/app\\.ts$'],
   ['boot', '^server/(boot|main|gaps-main)\\.ts$'],

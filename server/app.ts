@@ -7,6 +7,10 @@ import { DEFAULT_ATTESTATION_POLICY } from './config';
 import { takeChartSnapshot } from './chart-snapshot/chart-snapshots';
 import type { ChartSnapshotStore } from './chart-snapshot/snapshot-store';
 import { clinicianRoutes } from './clinician/routes';
+import { ChainStatusCache } from './compliance/chain-status';
+import type { DashboardQueryDeps } from './compliance/dashboard-query';
+import { complianceRoutes } from './compliance/routes';
+import { loadChecklist } from './content/content-packs';
 import { consentRoutes } from './consent/routes';
 import { handoutRoutes } from './handout/routes';
 import type { LazyPdfRenderer } from './handout/lazy-pdf-renderer';
@@ -50,12 +54,20 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   /** How the app reaches each EHR with a launch's token (one object, shared with the filing service). */
   tokens: AccessTokenDeps;
+  /** The store and its sealing key for the compliance dashboard's query; without it the dashboard is not mounted. */
+  complianceStore?: Pick<DashboardQueryDeps, 'db' | 'box'>;
 }
+
+/** The checklist every discussion is held on (English: the one shipped; see consent/routes.ts). */
+const CHECKLIST_LANGUAGE = 'en';
 
 /** The landing page: which EHRs this deployment serves, and how to start (no data, no secrets). */
 function homePage(config: AppConfig): string {
   const tenants = config.tenants.map(
     (t) => html`<li><a class="button" href="/standalone?tenant=${t.id}">Sign in through ${t.name}</a></li>`,
+  );
+  const compliance = config.tenants.map(
+    (t) => html`<li><a class="button secondary" href="/compliance/launch?tenant=${t.id}">Compliance dashboard through ${t.name}</a></li>`,
   );
   const sandbox = config.sandbox.enabled
     ? html`<p>This copy runs on the <strong>sandbox EHR</strong> with synthetic patients. Open the
@@ -69,6 +81,9 @@ function homePage(config: AppConfig): string {
 ${sandbox}
 <h2>Standalone launch</h2>
 <ul class="tenants">${tenants}</ul>
+<h2>Compliance dashboard</h2>
+<p>For the compliance team: sign in through your EHR (no patient is opened).</p>
+<ul class="tenants">${compliance}</ul>
 </main>`,
   });
 }
@@ -121,6 +136,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, content, audit, frameOrigins }));
   if (filing !== undefined) {
     app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy, audit }));
+  }
+  if (deps.complianceStore !== undefined) {
+    const query: DashboardQueryDeps = { ...deps.complianceStore, checklistFor: () => loadChecklist(CHECKLIST_LANGUAGE) };
+    app.use(complianceRoutes({ config, store: deps.store, audit, query, chain: new ChainStatusCache(audit), tokens }));
   }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));

@@ -215,7 +215,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     // An EHR's open breaker is reported, not "not ready": every instance would see the same EHR outage.
     ...config.tenants.map((t) => ({ name: `ehr:${t.id}`, run: () => Promise.resolve({ ok: true, state: breakers.states()[t.id] ?? 'closed' }) })),
   ];
-  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness, tokens, content });
+  const app = createApp({ config, store, discussions, snapshots, pdf, signingKey, logger, filing, audit, rateLimits, readiness, tokens, content, complianceStore: { db, box } });
   appServer.off('request', starting);
   appServer.on('request', app);
   let running: RunningSandbox | undefined = external;

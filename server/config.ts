@@ -50,6 +50,30 @@ export interface BackendServicesConfig {
   scopes: string;
 }
 
+/**
+ * Who may open the compliance dashboard, per EHR tenant: a list of `fhirUser` references (absolute, as the EHR's
+ * id_token gives them, or relative to the tenant's `iss`: `Practitioner/123`). No EHR codes a "compliance analyst"
+ * qualification the app could trust, so the list is the only way in; empty (the default) means nobody.
+ */
+export interface CompliancePolicy {
+  users: readonly string[];
+}
+
+const complianceSchema = z.strictObject({
+  users: z.array(z.string().min(1).max(500).regex(/^\S+$/)).max(1000).default([]),
+});
+
+/** Whether this signed-in user (their `fhirUser`) is on the tenant's compliance list. */
+export function mayReadCompliance(tenant: Pick<TenantConfig, 'iss' | 'compliance'>, fhirUser: string | undefined): boolean {
+  if (fhirUser === undefined || fhirUser === '') {
+    return false;
+  }
+  const base = tenant.iss.replace(/\/+$/, '');
+  const relative = fhirUser.startsWith(`${base}/`) ? fhirUser.slice(base.length + 1) : undefined;
+  const users = tenant.compliance?.users ?? [];
+  return users.includes(fhirUser) || (relative !== undefined && users.includes(relative));
+}
+
 /** An EHR the app may be launched from. Only these `iss` values are ever contacted (SSRF / mix-up defence). */
 const tenantSchema = z.object({
   /** Short stable id used in logs and records, e.g. `sandbox-epic`, `epic-prod`. */
@@ -74,11 +98,14 @@ const tenantSchema = z.object({
   attestation: attestationSchema.default({ roles: [...DEFAULT_ATTESTATION_POLICY.roles], users: [] }),
   /** SMART Backend Services for the documentation-gap report (absent: no gap report for this EHR). */
   backend: backendSchema.optional(),
+  /** Who may open the compliance dashboard (default: nobody). */
+  compliance: complianceSchema.default({ users: [] }),
 });
-export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation' | 'backend'> & {
+export type TenantConfig = Omit<z.infer<typeof tenantSchema>, 'attestation' | 'backend' | 'compliance'> & {
   authOrigins: string[];
   attestation?: AttestationPolicy;
   backend?: BackendServicesConfig;
+  compliance?: CompliancePolicy;
 };
 
 const envSchema = z.object({
@@ -150,6 +177,12 @@ export interface AppConfig {
    */
   requireApprovedContent: boolean;
 }
+
+/**
+ * Scopes of the compliance dashboard's standalone launch: who is signed in, and reading back any filed note for the
+ * integrity check (user-level: the dashboard has no patient in context).
+ */
+export const COMPLIANCE_SCOPES = ['openid', 'fhirUser', 'online_access', 'user/DocumentReference.r'].join(' ');
 
 /** Scopes asked of every EHR (SMART App Launch 2.2 v2 syntax). EHRs may grant fewer; the app checks what came back. */
 export const DEFAULT_SCOPES = [
@@ -249,6 +282,8 @@ export function sandboxTenants(sandboxBaseUrl: string, clientId: string): Tenant
     frameOrigins: [sandboxBaseUrl],
     // The sandbox registers the app's own client (with the app's JWKS URL) for backend services too.
     backend: { clientId, scopes: BACKEND_SCOPES },
+    // The sandbox's compliance analyst (fhir-resources/sandbox/practitioners.json).
+    compliance: { users: ['Practitioner/itdd-compliance-brooks'] },
   }));
 }
 

@@ -18,6 +18,7 @@ const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
   'document.filed': 'C', 'document.reconciled': 'C', 'document.failed': 'E', 'document.entered-in-error': 'U', 'note.previewed': 'R',
   'gaps.reported': 'R',
   'content.approved': 'C', 'content.approval-revoked': 'E',
+  'compliance.viewed': 'R', 'compliance.exported': 'R', 'compliance.refused': 'E',
 };
 
 /** 0 success, 4 minor failure (refused: the system worked as intended), 8 serious failure. */

@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'gaps.reported',
   'content.approved',
   'content.approval-revoked',
+  'compliance.viewed',
+  'compliance.exported',
+  'compliance.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import type { AppConfig, TenantConfig } from '../config';
+import { COMPLIANCE_SCOPES } from '../config';
 import { AppError, badRequest, isAppError } from '../errors';
 import type { Logger } from '../log';
 import { scrub } from '../log';
-import type { LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
+import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
 import type { AppSigningKey } from './app-keys';
 import { exchangeAuthorizationCode } from './code-exchange';
 import type { SmartConfiguration } from './discovery';
@@ -31,11 +32,16 @@ export interface BeginInput {
   /** The EHR's opaque launch token; absent for a standalone launch. */
   launch: string | undefined;
   browserSessionId: string;
+  /** Default `clinical`; `compliance` is the dashboard's standalone launch (no patient, read-only scopes). */
+  purpose?: LaunchPurpose;
 }
 
 const STANDALONE_SCOPES = ['launch/patient'];
 
-function scopesFor(config: AppConfig, launch: string | undefined): string {
+function scopesFor(config: AppConfig, launch: string | undefined, purpose: LaunchPurpose): string {
+  if (purpose === 'compliance') {
+    return COMPLIANCE_SCOPES;
+  }
   const base = config.scopes.split(' ').filter((s) => launch !== undefined || s !== 'launch');
   return (launch === undefined ? [...base, ...STANDALONE_SCOPES] : base).join(' ');
 }
@@ -68,13 +74,14 @@ export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<
     iss: input.tenant.iss,
     launch: input.launch,
     clientId: input.tenant.clientId,
-    scope: scopesFor(config, input.launch),
+    scope: scopesFor(config, input.launch, input.purpose ?? 'clinical'),
     redirectUri: redirectUriOf(config),
     stateKey,
     endpoints,
   });
-  await store.savePending({ state: stateKey, browserSessionId: input.browserSessionId, tenantId: input.tenant.id, clientState: state });
-  logger.info('launch.authorize_redirect', { tenant: input.tenant.id, kind: input.launch === undefined ? 'standalone' : 'ehr' });
+  const purpose = input.purpose ?? 'clinical';
+  await store.savePending({ state: stateKey, browserSessionId: input.browserSessionId, tenantId: input.tenant.id, clientState: state, purpose });
+  logger.info('launch.authorize_redirect', { tenant: input.tenant.id, kind: input.launch === undefined ? 'standalone' : 'ehr', purpose });
   return url;
 }
 
@@ -115,10 +122,12 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
     throw badRequest('The sign-in answer from the EHR carried no authorization code.', { details: { reason: 'code_missing' } });
   }
   const exchanged = await exchangeCode(deps, pending.clientState as ClientState, input.code, tenant);
-  const tokens = parseTokenResponse(exchanged.tokenResponse ?? {});
+  const purpose = pending.purpose ?? 'clinical';
+  const tokens = parseTokenResponse(exchanged.tokenResponse ?? {}, Date.now(), { patientRequired: purpose === 'clinical' });
   const identity = await verifyIdToken(tokens.idToken ?? '', tenant, tenant.clientId);
   const session = await store.create({
     launchId: crypto.randomBytes(24).toString('base64url'),
+    purpose,
     browserSessionId: pending.browserSessionId,
     tenantId: tenant.id,
     fhirBaseUrl: exchanged.serverUrl.replace(/\/+$/, ''),

@@ -2,11 +2,14 @@ import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { AuditTrail } from '../audit/audit-trail';
 import { launchRecord } from '../audit/launch-audit';
-import { badRequest, notFound, reasonOf } from '../errors';
+import { mayReadCompliance } from '../config';
+import type { AppError } from '../errors';
+import { badRequest, forbidden, notFound, reasonOf } from '../errors';
+import { launchHandle } from '../audit/audit-record';
 import { singleParam } from '../http/params';
 import { browserSessionId, ensureBrowserSession } from './browser-session';
 import { tenantForIss } from './iss-allowlist';
-import type { LaunchSession } from '../store/launch-sessions';
+import type { LaunchPurpose, LaunchSession } from '../store/launch-sessions';
 import type { LaunchDeps } from './launch-service';
 import { beginLaunch, completeLaunch } from './launch-service';
 
@@ -14,6 +17,7 @@ import { beginLaunch, completeLaunch } from './launch-service';
  * SMART launch routes. Handlers only read input, call the launch service and redirect.
  *   GET /launch?iss&launch   EHR launch (what launch.html forwards to)
  *   GET /standalone?tenant   standalone launch (patient picked at the EHR)
+ *   GET /compliance/launch?tenant   the compliance dashboard's standalone launch (`openid fhirUser`, no patient)
  *   GET /callback            redirect_uri
  *   GET /.well-known/jwks.json   the app's public keys (private_key_jwt)
  */
@@ -39,7 +43,7 @@ function ehrLaunchHandler(deps: LaunchRouteDeps): RequestHandler {
   };
 }
 
-function standaloneHandler(deps: LaunchDeps): RequestHandler {
+function standaloneHandler(deps: LaunchDeps, purpose: LaunchPurpose): RequestHandler {
   return async (req: Request, res: Response) => {
     const tenantId = singleParam(req, 'tenant', 40);
     const tenant = deps.config.tenants.find((t) => t.id === tenantId);
@@ -47,8 +51,35 @@ function standaloneHandler(deps: LaunchDeps): RequestHandler {
       throw notFound('There is no EHR with that name in this app\'s configuration.', { details: { reason: 'tenant_unknown' } });
     }
     const browserSession = ensureBrowserSession(req, res);
-    res.redirect(303, await beginLaunch(deps, { tenant, launch: undefined, browserSessionId: browserSession }));
+    res.redirect(303, await beginLaunch(deps, { tenant, launch: undefined, browserSessionId: browserSession, purpose }));
   };
+}
+
+/** The dashboard's path for a compliance session. */
+export const complianceDashboardPath = (launchId: string): string => `/compliance/${launchId}`;
+
+/**
+ * A compliance launch lands on the dashboard only for a user on the tenant's compliance list; anyone else gets a
+ * 403 page, a `compliance.refused` row, and no session (its tokens are deleted at once).
+ */
+async function landCompliance(deps: LaunchRouteDeps, session: LaunchSession): Promise<string> {
+  const tenant = deps.config.tenants.find((t) => t.id === session.tenantId);
+  const who = { tenantId: session.tenantId, ...(session.fhirUser === undefined ? {} : { actor: session.fhirUser }), launch: launchHandle(session.launchId) };
+  if (tenant === undefined || !mayReadCompliance(tenant, session.fhirUser)) {
+    await deps.store.delete(session.launchId);
+    await deps.audit.append({ action: 'compliance.refused', outcome: 'refused', reason: 'not_compliance_user', ...who });
+    throw complianceRefusal();
+  }
+  await deps.audit.append({ action: 'launch.accepted', outcome: 'success', detail: { purpose: 'compliance' }, ...who });
+  return complianceDashboardPath(session.launchId);
+}
+
+/** The one refusal of the dashboard, in words for the person signed in. */
+export function complianceRefusal(): AppError {
+  return forbidden('The compliance dashboard is only for the compliance team.', {
+    hint: 'Your EHR user is not on this app\'s list of compliance users for this EHR. If you need access, ask your compliance officer to have you added; your attempt has been recorded.',
+    details: { reason: 'not_compliance_user' },
+  });
 }
 
 /**
@@ -79,6 +110,10 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
       await deps.audit.append({ action: 'launch.rejected', outcome: 'refused', reason: reasonOf(error) });
       throw error;
     }
+    if (session.purpose === 'compliance') {
+      res.redirect(303, await landCompliance(deps, session));
+      return;
+    }
     await deps.audit.append(launchRecord(session, 'launch.accepted', 'success', { ...(session.encounterId === undefined ? {} : { entities: [{ type: 'Encounter', id: session.encounterId }] }) }));
     await deps.readChart?.(session);
     deps.afterLaunch?.(session);
@@ -89,7 +124,8 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
 export function launchRoutes(deps: LaunchRouteDeps): Router {
   const router = Router();
   router.get('/launch', ehrLaunchHandler(deps));
-  router.get('/standalone', standaloneHandler(deps));
+  router.get('/standalone', standaloneHandler(deps, 'clinical'));
+  router.get('/compliance/launch', standaloneHandler(deps, 'compliance'));
   router.get('/callback', callbackHandler(deps));
   router.get('/.well-known/jwks.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=3600').json({ keys: [deps.signingKey.publicJwk] });

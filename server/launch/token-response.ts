@@ -33,7 +33,12 @@ export function needsPatientBanner(value: unknown): boolean {
   return !(value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'));
 }
 
-export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now()): ParsedTokenResponse {
+/**
+ * @param options.patientRequired - false for the compliance dashboard's launch, which has no patient in context
+ *   (`patientId` is then '' and any patient the EHR sent is ignored).
+ */
+export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(), options: { patientRequired?: boolean } = {}): ParsedTokenResponse {
+  const patientRequired = options.patientRequired ?? true;
   const accessToken = str(raw.access_token);
   if (accessToken === undefined) {
     throw relaunchNeeded('The EHR sent no access token.', 'token_missing');
@@ -41,8 +46,8 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
   if (str(raw.token_type)?.toLowerCase() !== 'bearer') {
     throw relaunchNeeded('The EHR sent a token of an unexpected type.', 'token_type');
   }
-  const patientId = str(raw.patient);
-  if (patientId === undefined || !FHIR_ID.test(patientId)) {
+  const patientId = patientRequired ? str(raw.patient) : '';
+  if (patientRequired && (patientId === undefined || !FHIR_ID.test(patientId))) {
     throw relaunchNeeded('The EHR did not say which patient this launch is for, so the app will not guess.', 'patient_missing');
   }
   const encounter = str(raw.encounter);
@@ -66,8 +71,8 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
       expiresAt: new Date(now + expiresIn * 1000),
     },
     idToken,
-    patientId,
-    encounterId: encounter !== undefined && FHIR_ID.test(encounter) ? encounter : undefined,
+    patientId: patientId ?? '',
+    encounterId: patientRequired && encounter !== undefined && FHIR_ID.test(encounter) ? encounter : undefined,
     context: {
       needPatientBanner: needsPatientBanner(raw.need_patient_banner),
       grantedScope: scope.slice(0, 4000),

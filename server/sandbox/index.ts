@@ -13,6 +13,7 @@ import type { SandboxContext } from './context';
 import { loadSandboxData } from './data/loader';
 import type { SandboxData } from './data/loader';
 import { sandboxErrorHandler } from './errors';
+import { documentRoutes } from './faults/document-routes';
 import { faultRoutes } from './faults/routes';
 import { fhirRoutes } from './fhir/routes';
 import { securityHeaders } from './html';
@@ -131,6 +132,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   }
   app.use(simulatorRoutes(ctx));
   app.use(faultRoutes(ctx));
+  app.use(documentRoutes(ctx));
   app.use(() => {
     throw notFound('There is no such page in the sandbox EHR.');
   });

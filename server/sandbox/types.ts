@@ -115,7 +115,8 @@ export const DEFAULT_SIMULATION: Simulation = {
 
 /** Who and what a launch is about. */
 export interface LaunchContext {
-  patient: string;
+  /** Absent for a standalone launch that asked for no patient (`launch/patient` not requested). */
+  patient?: string;
   encounter?: string;
   user: string;
   simulation: Simulation;

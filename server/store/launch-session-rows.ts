@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { SealedBox } from './sealed-box';
-import type { LaunchSession, LaunchTokens, PendingAuthorization } from './launch-sessions';
+import type { LaunchPurpose, LaunchSession, LaunchTokens, PendingAuthorization } from './launch-sessions';
+
+const purposeOf = (value: string): LaunchPurpose => (value === 'compliance' ? 'compliance' : 'clinical');
 
 /** Rows as both drivers return them: timestamptz → Date, jsonb → parsed value, NULL → null. */
 export interface PendingRow {
@@ -10,6 +12,7 @@ export interface PendingRow {
   client_state_sealed: string;
   created_at: Date;
   expires_at: Date;
+  purpose: string;
 }
 
 export interface SessionRow {
@@ -27,6 +30,7 @@ export interface SessionRow {
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
+  purpose: string;
 }
 
 /** What is sealed for tokens: dates travel as ISO strings inside the JSON. */
@@ -71,6 +75,7 @@ export function pendingFromRow(box: SealedBox, row: PendingRow): PendingAuthoriz
     state: row.state,
     browserSessionId: row.browser_session_id,
     tenantId: row.tenant_id,
+    ...(purposeOf(row.purpose) === 'compliance' ? { purpose: 'compliance' as const } : {}),
     clientState: box.open(row.client_state_sealed, clientStateContext(row.state)),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
@@ -80,6 +85,7 @@ export function pendingFromRow(box: SealedBox, row: PendingRow): PendingAuthoriz
 export function sessionFromRow(box: SealedBox, row: SessionRow): LaunchSession {
   const session: LaunchSession = {
     launchId: row.launch_id,
+    ...(purposeOf(row.purpose) === 'compliance' ? { purpose: 'compliance' as const } : {}),
     browserSessionId: row.browser_session_id,
     tenantId: row.tenant_id,
     fhirBaseUrl: row.fhir_base_url,

@@ -18,8 +18,16 @@ import {
  *   with an idle timeout and an absolute lifetime (ASVS 5.0 7.3.1 / 7.3.2; config passes 30 min / 8 h).
  * EHR tokens and fhirclient's state (with the PKCE verifier) are sealed before they reach the database.
  */
+/**
+ * What a launch is for: a patient's chart (`clinical`, the default) or the compliance dashboard (`compliance`, a
+ * standalone launch with no patient). A session of one purpose is never accepted by the routes of the other.
+ */
+export type LaunchPurpose = 'clinical' | 'compliance';
+
 export interface PendingAuthorization {
   state: string;
+  /** Absent means `clinical`. */
+  purpose?: LaunchPurpose;
   browserSessionId: string;
   tenantId: string;
   /** fhirclient's stored state, including the PKCE verifier: sealed at rest. */
@@ -39,6 +47,8 @@ export interface LaunchTokens {
 
 export interface LaunchSession {
   launchId: string;
+  /** Absent means `clinical`. A compliance session has no patient (`patientId` is ''). */
+  purpose?: LaunchPurpose;
   browserSessionId: string;
   tenantId: string;
   fhirBaseUrl: string;
@@ -101,13 +111,14 @@ export class LaunchSessionStore {
     const sealed = this.box.seal(p.clientState, clientStateContext(p.state));
     const rows = await this.db.query(
       `INSERT INTO pending_authorizations
-         (state, browser_session_id, tenant_id, client_state_sealed, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
+         (state, browser_session_id, tenant_id, client_state_sealed, created_at, expires_at, purpose)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (state) DO UPDATE SET client_state_sealed = EXCLUDED.client_state_sealed
          WHERE pending_authorizations.browser_session_id = EXCLUDED.browser_session_id
            AND pending_authorizations.tenant_id = EXCLUDED.tenant_id
+           AND pending_authorizations.purpose = EXCLUDED.purpose
        RETURNING state`,
-      [p.state, p.browserSessionId, p.tenantId, sealed, createdAt, expiresAt],
+      [p.state, p.browserSessionId, p.tenantId, sealed, createdAt, expiresAt, p.purpose ?? 'clinical'],
     );
     if (rows.length === 0) {
       throw new AppError('conflict', 'This sign-in is already in progress elsewhere', {
@@ -152,28 +163,29 @@ export class LaunchSessionStore {
     const expiresAt = new Date(createdAt.getTime() + this.options.maxMs);
     const rows = await this.db.query<SessionRow>(
       `INSERT INTO launch_sessions (launch_id, browser_session_id, tenant_id, fhir_base_url, patient_id, encounter_id,
-         fhir_user, user_sub, context, tokens_sealed, csrf_token, created_at, last_seen_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
+         fhir_user, user_sub, context, tokens_sealed, csrf_token, created_at, last_seen_at, expires_at, purpose)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
        RETURNING *`,
       [s.launchId, s.browserSessionId, s.tenantId, s.fhirBaseUrl, s.patientId, s.encounterId ?? null,
         s.fhirUser ?? null, s.userSub ?? null, JSON.stringify(s.context), sealTokens(this.box, s.launchId, s.tokens),
-        s.csrfToken, createdAt, expiresAt],
+        s.csrfToken, createdAt, expiresAt, s.purpose ?? 'clinical'],
     );
     return sessionFromRow(this.box, rows[0]);
   }
 
   /**
    * Returns a live session of this browser session and marks it used (sliding the idle timeout).
-   * @returns undefined when missing, owned by another browser session, idle too long or past its lifetime.
+   * @param purpose - the routes asking: a session of another purpose is not returned (nor touched).
+   * @returns undefined when missing, of another purpose, owned by another browser session, idle too long or past its lifetime.
    */
-  async get(launchId: string, browserSessionId: string): Promise<LaunchSession | undefined> {
+  async get(launchId: string, browserSessionId: string, purpose: LaunchPurpose = 'clinical'): Promise<LaunchSession | undefined> {
     const now = this.now();
     const idleCutoff = new Date(now.getTime() - this.options.idleMs);
     const rows = await this.db.query<SessionRow>(
       `UPDATE launch_sessions SET last_seen_at = $3
-       WHERE launch_id = $1 AND browser_session_id = $2 AND expires_at > $3 AND last_seen_at > $4
+       WHERE launch_id = $1 AND browser_session_id = $2 AND expires_at > $3 AND last_seen_at > $4 AND purpose = $5
        RETURNING *`,
-      [launchId, browserSessionId, now, idleCutoff],
+      [launchId, browserSessionId, now, idleCutoff, purpose],
     );
     const row = rows[0];
     return row === undefined ? undefined : sessionFromRow(this.box, row);

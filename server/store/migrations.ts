@@ -6,6 +6,7 @@ import { writeLedger003 } from './migrations/003_write_ledger';
 import { chartSnapshots004 } from './migrations/004_chart_snapshots';
 import { auditTrail005 } from './migrations/005_audit_trail';
 import { contentApprovals006 } from './migrations/006_content_approvals';
+import { complianceDashboard007 } from './migrations/007_compliance_dashboard';
 
 /**
  * One schema change. Applied migrations are never edited: change the schema by appending a new one.
@@ -20,7 +21,15 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [launchSessions001, discussions002, writeLedger003, chartSnapshots004, auditTrail005, contentApprovals006];
+export const MIGRATIONS: readonly Migration[] = [
+  launchSessions001,
+  discussions002,
+  writeLedger003,
+  chartSnapshots004,
+  auditTrail005,
+  contentApprovals006,
+  complianceDashboard007,
+];
 
 const MIGRATION_ID = /^\d{3}_[a-z0-9_]+$/;
 

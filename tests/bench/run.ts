@@ -12,6 +12,7 @@ import path from 'node:path';
 import { projectRoot } from '../../server/project-root';
 import { auditBenchmark } from './audit-bench';
 import { clientJsGzipKb } from './client-size';
+import { dashboardBenchmark } from './dashboard-bench';
 import { filingBenchmark } from './filing-bench';
 import { measureLaunch } from './launch-bench';
 import { pdfRenderBenchmark } from './pdf-bench';
@@ -86,8 +87,14 @@ const auditTrailBenchmark: Benchmark = {
   run: () => auditBenchmark(),
 };
 
+const dashboardQueryBenchmark: Benchmark = {
+  name: 'dashboard',
+  description: 'The compliance dashboard\'s filtered page at 100 000 discussions, embedded and on PostgreSQL.',
+  run: () => dashboardBenchmark(),
+};
+
 /** The benchmarks, in the order they run. */
-const BENCHMARKS: readonly Benchmark[] = [launchBenchmark, pdfRenderBenchmark, filingBenchmark, auditTrailBenchmark, memoryBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [launchBenchmark, pdfRenderBenchmark, filingBenchmark, auditTrailBenchmark, dashboardQueryBenchmark, memoryBenchmark];
 
 interface BenchResult extends BenchReport {
   name: string;

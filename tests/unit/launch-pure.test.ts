@@ -106,18 +106,20 @@ describe('configuration', () => {
       authOrigins: ['http://localhost:4001'],
       frameOrigins: ['http://localhost:4001'],
       backend: { clientId: 'itdd-consent', scopes: 'system/Procedure.rs system/ServiceRequest.rs system/DocumentReference.rs' },
+      compliance: { users: ['Practitioner/itdd-compliance-brooks'] },
     })));
   });
 
   test('a tenant gets backend services only when it says so, with its own client id or the launch one', () => {
     const tenant = { id: 'epic-prod', name: 'Epic', iss: 'https://fhir.example.org/api/FHIR/R4', vendor: 'epic', clientId: 'launch-id' };
     const [plain, backend, own] = loadConfig({
+      ITDD_ENV: 'sandbox',
       EHR_TENANTS: JSON.stringify([tenant, { ...tenant, id: 'b' , backend: {} }, { ...tenant, id: 'c', backend: { clientId: 'backend-id', scopes: 'system/Procedure.read' } }]),
     }).tenants;
     expect(plain?.backend).toBeUndefined();
     expect(backend?.backend).toEqual({ clientId: 'launch-id', scopes: 'system/Procedure.rs system/ServiceRequest.rs system/DocumentReference.rs' });
     expect(own?.backend).toEqual({ clientId: 'backend-id', scopes: 'system/Procedure.read' });
-    expect(() => loadConfig({ EHR_TENANTS: JSON.stringify([{ ...tenant, backend: { scopes: 'patient/*.rs' } }]) })).toThrow();
+    expect(() => loadConfig({ ITDD_ENV: 'sandbox', EHR_TENANTS: JSON.stringify([{ ...tenant, backend: { scopes: 'patient/*.rs' } }]) })).toThrow(/scopes/);
   });
 
   test('production refuses to start on generated secrets, plain HTTP or the sandbox', () => {

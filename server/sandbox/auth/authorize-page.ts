@@ -32,7 +32,7 @@ export function renderAuthorizePage(input: AuthorizePageInput): string {
 <input type="hidden" name="request" value="${escapeHtml(input.requestId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrf)}">
 <label>Sign in as <select name="user">${users}</select></label>
-<label>Patient <select name="patient">${patients}</select></label>
+${input.scopes.includes('launch/patient') ? `<label>Patient <select name="patient">${patients}</select></label>` : ''}
 <div class="actions">
 <button id="approve" type="submit" name="decision" value="approve">Allow</button>
 <button id="deny" type="submit" name="decision" value="deny" class="secondary">Deny</button>

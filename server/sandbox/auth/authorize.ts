@@ -78,11 +78,14 @@ function decide(ctx: SandboxContext, req: Request): string {
     return errorRedirect(request.redirectUri, 'access_denied', 'The user denied access.', request.state);
   }
   const user = ctx.data.practitioners.find((p) => p.id === body.user);
-  const patient = ctx.data.patients.find((p) => p.patientId === body.patient);
-  if (user === undefined || patient === undefined) {
-    throw badRequest('Choose a user and a patient from the lists.');
+  // A launch that asked for no patient (`launch/patient`), such as a compliance dashboard, gets none.
+  const wantsPatient = request.scopes.includes('launch/patient');
+  const patient = wantsPatient ? ctx.data.patients.find((p) => p.patientId === body.patient) : undefined;
+  if (user === undefined || (wantsPatient && patient === undefined)) {
+    throw badRequest(wantsPatient ? 'Choose a user and a patient from the lists.' : 'Choose a user from the list.');
   }
-  const context = { patient: patient.patientId, user: user.id, simulation: { ...DEFAULT_SIMULATION, vendor: request.vendor } };
+  const simulation = { ...DEFAULT_SIMULATION, vendor: request.vendor };
+  const context = patient === undefined ? { user: user.id, simulation } : { patient: patient.patientId, user: user.id, simulation };
   return redirectWithCode(ctx, request, grantFor(request, context, false));
 }
 

@@ -31,14 +31,14 @@ function launchContext(ctx: SandboxContext, grant: Grant): Record<string, unknow
   const { patient, encounter, simulation } = grant.context;
   // Nothing here names the imitated vendor: the app knows it from the tenant configured for the `iss`, as with a real EHR.
   const context: Record<string, unknown> = {
-    patient,
+    ...(patient === undefined ? {} : { patient }),
     need_patient_banner: patientBanner(grant),
     smart_style_url: ctx.styleUrl,
   };
   if (grant.ehrLaunch && encounter !== undefined) {
     context.encounter = encounter;
   }
-  if (simulation.vendor === 'epic') {
+  if (simulation.vendor === 'epic' && patient !== undefined) {
     context['__epic.dstu2.patient'] = `dstu2-${patient}`;
   }
   return context;

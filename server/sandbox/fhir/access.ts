@@ -35,7 +35,15 @@ export function decideAccess(grant: Grant, resourceType: string, interaction: In
   if (scopes.length === 0) {
     refuse(`The granted scopes do not allow ${interaction} of ${resourceType}.`);
   }
-  return scopes.some((s) => s.context !== 'patient') ? {} : { patient: grant.context.patient };
+  if (scopes.some((s) => s.context !== 'patient')) {
+    return {};
+  }
+  // Patient scopes reach one patient's compartment: with no patient in context they reach nothing.
+  const patient = grant.context.patient;
+  if (patient === undefined) {
+    refuse('Patient scopes were granted without a patient in context.');
+  }
+  return { patient };
 }
 
 /** Patient, and every type with a `patient` or `subject` search parameter that can point at a Patient. */
