@@ -1,11 +1,9 @@
 import type { PatientContext } from '../chart/patient-context';
 import type { ClinicContact } from '../config';
 import { clinicContactFromEnv } from '../config';
-import type { ScenarioOverride } from '../content/scenario';
-import { scenarioFromFlags } from '../content/scenario';
 import { evidenceByHandoutFlag, pumpFactsOf } from './chart-findings';
 import type { Discussion } from '../consent/discussion';
-import { activeChecklistFlags } from '../consent/discussion';
+import { activeChecklistFlags, scenarioOfDiscussion } from '../consent/discussion';
 import { AppError } from '../errors';
 import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
 import type { HandoutPack, TailoringFlagId } from '../content/content-schema';
@@ -21,8 +19,6 @@ export interface HandoutOptions {
   /** Production refuses to print a pack that no reviewer has approved; the sandbox prints it marked DRAFT. */
   requireApproved: boolean;
   printTarget: 'browser' | 'pdf';
-  /** The clinician's choice of indication or procedure before printing (`parseScenarioQuery`); else the chart's. */
-  scenario?: ScenarioOverride;
   clinic?: ClinicContact;
 }
 
@@ -65,7 +61,9 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
   return {
     pack,
     activeFlags,
-    scenario: scenarioFromFlags(activeFlags, options.scenario ?? {}),
+    // The clinician's saved choice over the chart's reading: never a request's query, so what is previewed is
+    // what is printed, checked off and filed.
+    scenario: scenarioOfDiscussion(discussion),
     flagEvidence: evidenceByHandoutFlag(discussion.flagsShown.filter((f) => f.audience === 'patient' && !dismissed.has(f.id))),
     pump: pumpFactsOf(context),
     clinic: options.clinic ?? clinicContactFromEnv(),

@@ -7,6 +7,7 @@ import type { PatientContext } from '../chart/patient-context';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
 import { viewedDiscussion } from '../consent/current-discussion';
+import { chartScenarioOf, scenarioOfDiscussion } from '../consent/discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
@@ -16,7 +17,6 @@ import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
 import { interpreterNoticeFor, loadHandoutPack } from '../content/content-packs';
-import { parseScenarioQuery } from '../content/scenario';
 import { discussionTime, handoutInputFor, preferredLanguageOf } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import type { HandoutRenderInput } from './render-html';
@@ -31,8 +31,9 @@ import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-h
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME, unchecked
  *                                              tailoring areas, the language-help notice and its translation review
  *                                              (clinician only)
- * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
- * `?discussionId=` reopens an earlier discussion of the same patient.
+ * `?large=1` gives large print; `?discussionId=` reopens an earlier discussion of the same patient. What the handout is
+ * about (indication, procedure) is the discussion's: the chart's, or the clinician's choice saved with it
+ * (PUT /api/launches/:launchId/discussion/scenario) — a GET never changes it.
  */
 export interface HandoutDeps {
   store: LaunchSessionStore;
@@ -75,7 +76,7 @@ async function load(deps: HandoutDeps, res: Response, query: Record<string, unkn
 const largePrint = (query: unknown): boolean => (query as Record<string, unknown>).large === '1';
 
 function browserHandout(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>): HandoutRenderInput {
-  return handoutInputFor(loaded.discussion, loaded.context, { largePrint: largePrint(query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser', scenario: parseScenarioQuery(query) });
+  return handoutInputFor(loaded.discussion, loaded.context, { largePrint: largePrint(query), requireApproved: deps.requireApprovedPacks, printTarget: 'browser' });
 }
 
 function previewHandler(deps: HandoutDeps): RequestHandler {
@@ -101,7 +102,7 @@ function copyStylesHandler(deps: HandoutDeps): RequestHandler {
 function pdfHandler(deps: HandoutDeps): RequestHandler {
   return async (req, res) => {
     const { discussion, context } = await load(deps, res, req.query);
-    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf', scenario: parseScenarioQuery(req.query) });
+    const input = handoutInputFor(discussion, context, { largePrint: largePrint(req.query), requireApproved: deps.requireApprovedPacks, printTarget: 'pdf' });
     // The same discussion prints the same bytes, so a reprint can be checked against the hash in the note.
     const pdf = await printHandoutPdf(await deps.pdf.get(), input, discussionTime(discussion));
     await deps.audit.append(launchRecord(launchOf(res), 'handout.downloaded', 'success', {
@@ -123,6 +124,9 @@ function infoHandler(deps: HandoutDeps): RequestHandler {
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
       interpreterNeeded: discussion.interpreterNeeded,
+      // What the handout is about, and whether the clinician may still change it (a draft, at the version shown).
+      scenario: { fromChart: chartScenarioOf(discussion), inForce: scenarioOfDiscussion(discussion), chosen: discussion.scenarioChoice ?? {} },
+      discussion: { status: discussion.status, version: discussion.version },
       // What the tailoring could not check, so the clinician reviews it before the handout is given.
       uncheckedAreas: discussion.uncheckedAreas.map((area) => ({ read: area.read, state: area.state, checks: area.checks, text: area.text })),
       // The language-help notice printed for this patient and whether a qualified translator has signed it off.
