@@ -90,6 +90,12 @@ const print = ({ html, body }: Roots): string => `
   ${body} { max-width: none; padding: 0; }
   h1, h2, h3, .lead { break-after: avoid; }
   li, .box, .fill-in, .copy-facts, .draft-banner, tr, figure, .keep, h3 + p { break-inside: avoid; }
+  /*
+   * A paragraph is never split: the handout's paragraphs are a few lines each, and Chromium gives up orphans and
+   * widows before it gives up a "break-avoid" (headings kept with their text, boxes kept whole), which left one line
+   * alone at a page top in large print. A paragraph taller than a page or column still breaks (the last resort).
+   */
+  p { break-inside: avoid; }
   ${html}, ${body}, section, p, li, ul, ol { orphans: 2; widows: 2; }
 }
 `;

@@ -10,7 +10,7 @@ import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
 import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
 import { escapeHtml } from '../../server/http/html';
-import { normalizeText, pdfPages, pdfText } from '../support/pdf-text';
+import { loneLines, normalizeText, paragraphTexts, pdfColumns, pdfPages, pdfText } from '../support/pdf-text';
 import { plainName } from '../../server/handout/chart-findings';
 import type { SeedFactText } from '../support/seed-facts';
 import { missingFromPdfText, seedFactTexts } from '../support/seed-facts';
@@ -27,8 +27,10 @@ interface Printed {
   pdfBody: string;
   /** Page by page, as `pdftotext -layout` reads it. */
   pages: string[];
-  largePages: number;
+  largePages: string[];
   spanishPages: string[];
+  /** Page and column breaks that leave one line of a paragraph alone, per print. */
+  loneLines: { normal: string[]; large: string[]; spanish: string[] };
 }
 
 const index = syntheticIndex;
@@ -49,17 +51,25 @@ async function pdfOf(input: HandoutRenderInput): Promise<Buffer> {
   return pdf;
 }
 
+/** The lone lines of one print: its PDF read column by column (normal print sets two), against its own HTML. */
+function loneLinesOf(input: HandoutRenderInput, pdf: Buffer): string[] {
+  return loneLines(pdfColumns(pdf, { twoColumns: !input.largePrint }), paragraphTexts(renderHandoutHtml(input)));
+}
+
 async function print(entry: IndexEntry): Promise<void> {
   const input = inputFor(entry);
+  const largeInput = inputFor(entry, { largePrint: true });
+  const spanishInput = inputFor(entry, { language: 'es' });
   const html = renderHandoutHtml(input);
-  const [pdf, large, spanish] = await Promise.all([pdfOf(input), pdfOf(inputFor(entry, { largePrint: true })), pdfOf(inputFor(entry, { language: 'es' }))]);
+  const [pdf, large, spanish] = await Promise.all([pdfOf(input), pdfOf(largeInput), pdfOf(spanishInput)]);
   printed.set(entry.file, {
     input,
     html,
     pdfBody: normalizeText(pdfText(pdf, { bodyOnly: true })),
     pages: pdfPages(pdf),
-    largePages: pdfPages(large).length,
+    largePages: pdfPages(large),
     spanishPages: pdfPages(spanish),
+    loneLines: { normal: loneLinesOf(input, pdf), large: loneLinesOf(largeInput, large), spanish: loneLinesOf(spanishInput, spanish) },
   });
 }
 
@@ -72,6 +82,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await renderer?.close();
+  // The page counts, for the record (normal: patient pages before the references / all; large print; Spanish).
+  const counts = [...printed.entries()].map(([file, r]) => {
+    const heading = r.input.pack.sections.find((s) => s.id === 'references')!.heading;
+    return `${file}: normal ${referencesPage(r.pages, heading) - 1}+${r.pages.length - referencesPage(r.pages, heading) + 1}=${r.pages.length}, large ${referencesPage(r.largePages, heading) - 1}+${r.largePages.length - referencesPage(r.largePages, heading) + 1}=${r.largePages.length}, Spanish ${r.spanishPages.length}`;
+  });
+  if (process.env.HANDOUT_PAGE_COUNTS === '1') {
+    process.stdout.write(`${counts.join('\n')}\n`);
+  }
 });
 
 function missingFrom(result: Printed, texts: readonly SeedFactText[]): string[] {
@@ -122,8 +140,13 @@ describe.each(index)('the printed length of $file', (entry) => {
     expect(start - 1).toBeLessThanOrEqual(LIMITS.patientPages);
     expect(result.pages.length).toBeLessThanOrEqual(LIMITS.totalPages);
     expect(result.pages.length - (start - 1)).toBeLessThanOrEqual(2);
-    expect(result.largePages).toBeLessThanOrEqual(LIMITS.largePrintTotal);
+    expect(result.largePages.length).toBeLessThanOrEqual(LIMITS.largePrintTotal);
     expect(result.spanishPages.length).toBeLessThanOrEqual(LIMITS.totalPages);
+  });
+
+  test('no page or column starts or ends with one line alone of a paragraph (no widows or orphans), in normal and large print and in Spanish', () => {
+    const result = printed.get(entry.file)!;
+    expect(result.loneLines).toEqual({ normal: [], large: [], spanish: [] });
   });
 
   test('no page ends with a section heading (headings keep with their text)', () => {
