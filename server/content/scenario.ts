@@ -10,7 +10,6 @@
  * view of it — preview, PDF, checklist, attestation, note — follows it; "trial only" is a clinician choice.
  * Pure.
  */
-import { INDICATIONS, PROCEDURES } from './content-schema';
 import type { AppliesTo, Indication, ProcedurePlan } from './content-schema';
 
 export interface Scenario {
@@ -39,21 +38,6 @@ export function appliesToScenario(appliesTo: AppliesTo | undefined, scenario: Sc
     (appliesTo.indication === undefined || appliesTo.indication.includes(scenario.indication)) &&
     (appliesTo.procedure === undefined || appliesTo.procedure.includes(scenario.procedure))
   );
-}
-
-const isIndication = (value: unknown): value is Indication => typeof value === 'string' && (INDICATIONS as readonly string[]).includes(value);
-const isProcedure = (value: unknown): value is ProcedurePlan => typeof value === 'string' && (PROCEDURES as readonly string[]).includes(value);
-
-/**
- * The clinician's choice from a request's query (`indication`, `procedure`); anything else — an unknown value, a
- * repeated parameter — is ignored, so the chart's scenario stands.
- */
-export function parseScenarioQuery(query: unknown): ScenarioOverride {
-  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
-  return {
-    ...(isIndication(q.indication) ? { indication: q.indication } : {}),
-    ...(isProcedure(q.procedure) ? { procedure: q.procedure } : {}),
-  };
 }
 
 /** The scenario in words, for the clinician and the note. */
