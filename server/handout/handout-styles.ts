@@ -36,7 +36,6 @@ export const BODY_SIZE_PT = { normal: 12, large: 16 } as const;
 const base = ({ root, html, body }: Roots): string => `
 ${root} { --body: ${BODY_SIZE_PT.normal}pt; --h1: 18pt; --h2: 14.5pt; --h3: 12.5pt; --gap: 0.3em; }
 ${root}.large-print { --body: ${BODY_SIZE_PT.large}pt; --h1: 21pt; --h2: 18pt; --h3: 16.5pt; --gap: 0.35em; line-height: 1.25; }
-${root}.large-print .appendix .citations { column-count: 2; column-gap: 7mm; }
 * { box-sizing: border-box; }
 ${html} { font-family: ${FONT_STACK}; font-size: var(--body); line-height: 1.3; color: #000; background: #fff; }
 ${body} { margin: 0 auto; max-width: 46em; padding: 1em; hyphens: manual; overflow-wrap: break-word; }

@@ -136,7 +136,7 @@ const LIMITS = { patientPages: 4, totalPages: 6, afterReferences: 2 };
 /**
  * Large print's limits, derived (docs/large-print.md): a page holds text in proportion to the inverse square of the
  * type size, so the patient pages may grow by (16/12)² ≈ 1.78, rounded up (4 → 8); the references and longer
- * detail stay within 2 pages (they are set in two columns), so the whole PDF is at most 10 pages.
+ * detail stay within 2 pages, so the whole PDF is at most 10 pages.
  */
 const AREA_RATIO = (BODY_SIZE_PT.large / BODY_SIZE_PT.normal) ** 2;
 const LARGE_LIMITS = { patientPages: Math.ceil(LIMITS.patientPages * AREA_RATIO), afterReferences: LIMITS.afterReferences };
