@@ -32,6 +32,14 @@ interface HandoutInfo {
     review: { status: 'needs-translator-review' | 'translator-approved'; reviewedBy: string | null; reviewedAt: string | null; note: string };
   };
   printable: boolean;
+  /** What the handout is about: the chart's reading, what is in force, and the clinician's saved choice (if any). */
+  scenario: {
+    fromChart: { indication: string; procedure: string };
+    inForce: { indication: string; procedure: string };
+    chosen: { indication?: string; procedure?: string };
+  };
+  /** The discussion the handout belongs to: a choice is saved against its version, and only while it is a draft. */
+  discussion: { status: 'draft' | 'attested'; version: number };
   oralMme: null | {
     totalPerDay: number;
     lines: Array<{ display: string; mmePerDay: number; factor: number }>;
@@ -52,12 +60,23 @@ const aim = (formula: string): string =>
     ? 'aim: 65 or more on the INFLESZ scale ("bastante fácil"; 0–100, higher is easier).'
     : 'aim: grade 6, never above 8.';
 
-/** Why the pump and which operation: the chart decides, the clinician may change it before printing. */
-const INDICATION_CHOICES: Array<[string, string]> = [['', 'From the chart'], ['non-cancer-pain', 'Pain (not cancer)'], ['cancer-pain', 'Cancer pain'], ['spasticity', 'Spasticity (baclofen)']];
-const PROCEDURE_CHOICES: Array<[string, string]> = [['', 'From the chart'], ['first-implant', 'First implant (after a trial)'], ['replacement', 'Pump replacement or revision (no trial)'], ['trial-only', 'Trial only']];
+/**
+ * Why the pump and which operation: the chart decides, the clinician may change it before printing. The choice is
+ * saved with the discussion (PUT …/discussion/scenario), so the checklist, the attestation and the note follow it.
+ */
+const INDICATION_CHOICES: Array<[string, string]> = [['non-cancer-pain', 'Pain (not cancer)'], ['cancer-pain', 'Cancer pain'], ['spasticity', 'Spasticity (baclofen)']];
+const PROCEDURE_CHOICES: Array<[string, string]> = [['first-implant', 'First implant (after a trial)'], ['replacement', 'Pump replacement or revision (no trial)'], ['trial-only', 'Trial only']];
 
-function select(id: string, choices: Array<[string, string]>): HTMLSelectElement {
-  return el('select', { id }, ...choices.map(([value, label]) => el('option', { value }, label)));
+/** "From the chart (…)" first — the value '' goes back to the chart's reading — then every choice. */
+function select(id: string, choices: Array<[string, string]>, fromChart: string, chosen: string | undefined): HTMLSelectElement {
+  const chartLabel = choices.find(([value]) => value === fromChart)?.[1] ?? fromChart;
+  const control = el('select', { id }, el('option', { value: '' }, `From the chart (${chartLabel})`), ...choices.map(([value, label]) => el('option', { value }, label)));
+  control.value = chosen ?? '';
+  return control;
+}
+
+function csrfToken(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 }
 
 /** The notice in the patient's language as printed, and whether a qualified translator has signed it off. */
@@ -172,25 +191,45 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
   const large = el('input', { type: 'checkbox', id: 'large-print' });
   const download = el('a', { id: 'download-pdf', class: 'button', href: `/api/launches/${launchId}/handout.pdf`, download: '' }, 'Download PDF');
   const print = el('button', { type: 'button', id: 'print-handout', class: 'secondary' }, 'Print');
-  const indication = select('handout-indication', INDICATION_CHOICES);
-  const procedure = select('handout-procedure', PROCEDURE_CHOICES);
+  const { scenario } = body;
+  const indication = select('handout-indication', INDICATION_CHOICES, scenario.fromChart.indication, scenario.chosen.indication);
+  const procedure = select('handout-procedure', PROCEDURE_CHOICES, scenario.fromChart.procedure, scenario.chosen.procedure);
+  const choiceStatus = el('span', { id: 'scenario-status', role: 'status' });
+  let version = body.discussion.version;
+  let saved = { indication: indication.value, procedure: procedure.value };
+  if (body.discussion.status !== 'draft') {
+    indication.disabled = true;
+    procedure.disabled = true;
+  }
   const refresh = (): void => {
-    const query = new URLSearchParams();
-    if (large.checked) {
-      query.set('large', '1');
-    }
-    if (indication.value !== '') {
-      query.set('indication', indication.value);
-    }
-    if (procedure.value !== '') {
-      query.set('procedure', procedure.value);
-    }
-    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    const suffix = large.checked ? '?large=1' : '';
     frame.src = `/app/${launchId}/handout${suffix}`;
     download.setAttribute('href', `/api/launches/${launchId}/handout.pdf${suffix}`);
   };
-  for (const control of [large, indication, procedure]) {
-    control.addEventListener('change', refresh);
+  const choose = async (): Promise<void> => {
+    choiceStatus.textContent = 'Saving…';
+    const response = await fetch(`/api/launches/${encodeURIComponent(launchId)}/discussion/scenario`, {
+      method: 'PUT',
+      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrfToken() },
+      cache: 'no-store',
+      body: JSON.stringify({ version, indication: indication.value === '' ? null : indication.value, procedure: procedure.value === '' ? null : procedure.value }),
+    }).catch(() => undefined);
+    const answer = (await response?.json().catch(() => ({}))) as { discussion?: { version: number }; message?: string } | undefined;
+    if (response?.ok === true && answer?.discussion !== undefined) {
+      version = answer.discussion.version;
+      saved = { indication: indication.value, procedure: procedure.value };
+      choiceStatus.textContent = 'Saved: the handout and the checklist follow this choice.';
+      refresh();
+      return;
+    }
+    // Not saved: the selects go back to what the handout and the checklist still follow.
+    indication.value = saved.indication;
+    procedure.value = saved.procedure;
+    choiceStatus.textContent = answer?.message ?? 'The choice could not be saved. Reload the page and try again.';
+  };
+  large.addEventListener('change', refresh);
+  for (const control of [indication, procedure]) {
+    control.addEventListener('change', () => void choose());
   }
   print.addEventListener('click', () => frame.contentWindow?.print());
   const actions = body.printable
@@ -200,6 +239,8 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
         el('label', {}, 'Handout for: ', indication),
         ' ',
         el('label', {}, 'Procedure: ', procedure),
+        ' ',
+        choiceStatus,
         ' ',
         el('label', {}, large, ' Large print'),
         ' ',

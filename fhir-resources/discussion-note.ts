@@ -32,6 +32,11 @@ export interface DiscussionNoteInput {
   periodStart: string;
   periodEnd: string;
   handout: { id: string; title: string; version: string; language: string; interpreterNeeded: boolean; pdfSha256?: string };
+  /**
+   * What the handout and the checklist were about, in words ("cancer pain; a first implant after a trial"), and
+   * whether the chart's reading stood or the clinician chose it (then also what the chart read).
+   */
+  scenario: { text: string; chosenBy: 'chart' } | { text: string; chosenBy: 'clinician'; fromChart: string };
   flagsShown: Array<{ id: string; title: string; audience: 'patient' | 'clinician'; dismissed?: { reason: string } }>;
   /**
    * What the tailoring rules could not check because a chart read was refused or failed, and whether the clinician
@@ -124,13 +129,21 @@ function replacementLines(replaces: NonNullable<DiscussionNoteInput['replaces']>
   ];
 }
 
-function handoutLines(handout: DiscussionNoteInput['handout']): string[] {
+function scenarioLine(scenario: DiscussionNoteInput['scenario']): string {
+  const text = requiredText(scenario.text, ITEM_MAX, 'scenario.text');
+  return scenario.chosenBy === 'chart'
+    ? `Handout and checklist for: ${text} (as the chart reads)`
+    : `Handout and checklist for: ${text} (chosen by the clinician; the chart reads: ${requiredText(scenario.fromChart, ITEM_MAX, 'scenario.fromChart')})`;
+}
+
+function handoutLines(handout: DiscussionNoteInput['handout'], scenario: DiscussionNoteInput['scenario']): string[] {
   const pdfSha256 = handout.pdfSha256 === undefined ? undefined : requirePattern(handout.pdfSha256, SHA256_HEX, 'handout.pdfSha256');
   return [
     'HANDOUT GIVEN',
     `Title: ${requiredText(handout.title, TITLE_MAX, 'handout.title')}`,
     `Version: ${requiredText(handout.version, 40, 'handout.version')}`,
     `Language: ${formatLanguage(handout.language, 'handout.language')}`,
+    scenarioLine(scenario),
     `Interpreter needed for this patient: ${yesNo(handout.interpreterNeeded)}`,
     `Handout PDF SHA-256: ${pdfSha256 ?? 'no PDF was made'}`,
   ];
@@ -233,7 +246,7 @@ export function renderDiscussionNote(input: DiscussionNoteInput): string {
   const sections = [
     headerLines(input),
     ...(input.replaces === undefined ? [] : [replacementLines(input.replaces)]),
-    handoutLines(input.handout),
+    handoutLines(input.handout, input.scenario),
     understandingLines(input),
     flagLines(input.flagsShown, (input.uncheckedAreas ?? []).length > 0),
     uncheckedLines(input.uncheckedAreas ?? []),

@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'handout.previewed',
   'handout.downloaded',
   'checklist.saved',
+  'scenario.chosen',
   'flag.dismissed',
   'note.added',
   'note.removed',

@@ -9,6 +9,7 @@ import { appFilledAnswers, parseClinicianAnswers } from '../consent/checklist-an
 import type { ChecklistAnswers, InvalidItem, MissingItem } from '../consent/checklist-model';
 import { answersForRecord } from '../consent/checklist-model';
 import { attestationCheck } from '../consent/interpreter-rule';
+import type { Scenario } from '../content/scenario';
 import type { DiscussionLanguages } from '../consent/interpreter-rule';
 import { AppError, badRequest, isAppError } from '../errors';
 import type { Checklist } from '../content/checklist-schema';
@@ -102,9 +103,10 @@ export function attestedAnswers(
   attestedAt: string,
   activeFlags: readonly string[],
   languages: DiscussionLanguages,
+  scenario?: Scenario,
 ): ChecklistAnswers {
   const answers = { ...draftAnswers, ...appFilledAnswers(checklist, { attestedAt }) };
-  const check = attestationCheck(checklist, answers, activeFlags, languages);
+  const check = attestationCheck(checklist, answers, activeFlags, languages, scenario);
   if (!check.ok) {
     const count = check.missing.length + check.invalid.length;
     const message = `The discussion cannot be attested: ${count} checklist item${count === 1 ? ' needs' : 's need'} attention:`;
@@ -113,5 +115,5 @@ export function attestedAnswers(
       details: { missing: check.missing, invalid: check.invalid },
     });
   }
-  return answersForRecord(checklist, answers, activeFlags);
+  return answersForRecord(checklist, answers, activeFlags, scenario);
 }

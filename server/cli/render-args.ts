@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import type { WriteProfile } from '../../fhir-resources/document-reference';
 import { WRITE_PROFILES } from '../../fhir-resources/document-reference';
 import { badRequest } from '../errors';
+import { INDICATIONS, PROCEDURES } from '../content/content-schema';
+import type { ScenarioOverride } from '../content/scenario';
 
 export const USAGE = [
   'usage: npm run render -- --bundle <bundle.json> [--out <file.pdf>] [--html <file.html>] [--flags <file.json>]',
   '         [--lang <code>] [--large-print] [--date YYYY-MM-DD | YYYY-MM-DDTHH:MM:SS±HH:MM]',
+  `         [--indication ${INDICATIONS.join('|')}] [--procedure ${PROCEDURES.join('|')}]`,
   '         [--checklist <answers.json> [--note <file.txt>] [--document-reference us-core|epic|oracle:<file.json>]...',
   '          [--clinician "Practitioner/<id>|Name"] [--discussion-id <uuid>]]',
   '  --out is required unless --note or --document-reference is given; those two need --checklist.',
@@ -45,6 +48,11 @@ export interface RenderCommand {
   documentReferences: DocumentReferenceTarget[];
   clinician: ClinicianArg;
   discussionId?: string;
+  /**
+   * What the handout is about where the chart's reading is not right (`--indication`, `--procedure`): recorded with
+   * the discussion as the clinician's choice on the Handout tab is, so the handout, checklist and note follow it.
+   */
+  scenario?: ScenarioOverride;
 }
 
 /** The sandbox's pain specialist (`fhir-resources/sandbox/practitioners.json`), who holds the sandbox discussions. */
@@ -130,6 +138,8 @@ const OPTIONS = {
   'document-reference': { type: 'string', multiple: true, default: [] },
   clinician: { type: 'string' },
   'discussion-id': { type: 'string' },
+  indication: { type: 'string' },
+  procedure: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 type ParsedValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
@@ -157,6 +167,24 @@ function checkedBundle(values: ParsedValues): string {
   return values.bundle;
 }
 
+/** `--indication` / `--procedure`: each one of the listed values, or absent (the chart's reading). */
+export function scenarioArgsOf(values: { indication?: string; procedure?: string }): ScenarioOverride | undefined {
+  const { indication, procedure } = values;
+  if (indication !== undefined && !(INDICATIONS as readonly string[]).includes(indication)) {
+    throw usageError(`--indication must be one of: ${INDICATIONS.join(', ')}.`);
+  }
+  if (procedure !== undefined && !(PROCEDURES as readonly string[]).includes(procedure)) {
+    throw usageError(`--procedure must be one of: ${PROCEDURES.join(', ')}.`);
+  }
+  if (indication === undefined && procedure === undefined) {
+    return undefined;
+  }
+  return {
+    ...(indication === undefined ? {} : { indication: indication as (typeof INDICATIONS)[number] }),
+    ...(procedure === undefined ? {} : { procedure: procedure as (typeof PROCEDURES)[number] }),
+  };
+}
+
 /** Options not given are left out of the command (absent, never `undefined`), so it prints and compares cleanly. */
 function withoutUndefined<T extends object>(command: T): T {
   return Object.fromEntries(Object.entries(command).filter(([, value]) => value !== undefined)) as T;
@@ -177,5 +205,6 @@ export function parseRenderArgs(argv: readonly string[], today: Date = new Date(
     documentReferences: values['document-reference'].map(documentReferenceTargetOf),
     clinician: clinicianOf(values.clinician),
     discussionId: values['discussion-id'],
+    scenario: scenarioArgsOf(values),
   });
 }

@@ -14,7 +14,7 @@ import type { PatientContext } from '../chart/patient-context';
 import { snapshotHash } from '../chart-snapshot/snapshot-store';
 import { keepAppFilled } from '../consent/checklist-answers';
 import type { Discussion } from '../consent/discussion';
-import { activeChecklistFlags } from '../consent/discussion';
+import { activeChecklistFlags, scenarioChoiceFor, scenarioOfDiscussion, withScenarioChoice } from '../consent/discussion';
 import { attested, newDraft } from '../consent/discussion-lifecycle';
 import { snapshotOf } from '../consent/discussion-snapshot';
 import { languagesOf } from '../consent/interpreter-rule';
@@ -72,11 +72,13 @@ export function discussionOf(command: RenderCommand, chart: BundleChart): Discus
   const clinicianAnswers = command.checklistPath === undefined ? {} : readClinicianAnswers(command.checklistPath, checklist, subject);
   const id = command.discussionId ??
     derivedDiscussionId({ bundle: chart.bundle, answers: clinicianAnswers, attestedAt: command.attestedAt, clinicianReference: clinician.reference });
-  const draft = draftOf(chart, { clinician, at: new Date(command.attestedAt), id, ...(command.language === undefined ? {} : { language: command.language }) });
+  const opened = draftOf(chart, { clinician, at: new Date(command.attestedAt), id, ...(command.language === undefined ? {} : { language: command.language }) });
+  // As the Handout tab's selects save it (PUT …/discussion/scenario): only what differs from the chart's reading.
+  const draft = command.scenario === undefined ? opened : withScenarioChoice(opened, scenarioChoiceFor(opened, command.scenario));
   if (command.checklistPath === undefined) {
     return draft;
   }
-  const answers = attestedAnswers(checklist, keepAppFilled(checklist, clinicianAnswers, draft.answers), command.attestedAt, activeChecklistFlags(draft), languagesOf(draft));
+  const answers = attestedAnswers(checklist, keepAppFilled(checklist, clinicianAnswers, draft.answers), command.attestedAt, activeChecklistFlags(draft), languagesOf(draft), scenarioOfDiscussion(draft));
   return attested(draft, { attestedAt: new Date(command.attestedAt), attestedBy: clinician.reference, answers });
 }
 

@@ -116,7 +116,7 @@ export async function runRender(command: RenderCommand): Promise<string[]> {
   const report = [
     `pack ${handoutFooterText(input.pack)}${input.draft ? ' DRAFT' : ''}`,
     `flags: ${input.activeFlags.join(', ') || 'none'}`,
-    ...(input.scenario === undefined ? [] : [`handout for: ${input.scenario.indication}, ${input.scenario.procedure}`]),
+    ...(input.scenario === undefined ? [] : [`handout for: ${input.scenario.indication}, ${input.scenario.procedure}${discussion.scenarioChoice === undefined ? ' (as the chart reads)' : ' (chosen with --indication/--procedure)'}`]),
   ];
   const pdf = await renderPdf(input, command.attestedAt);
   const outputs = chartOutputs(command, chart, input);

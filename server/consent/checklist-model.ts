@@ -9,6 +9,7 @@
  * research/peers-and-clinical-facts.md §2.1–2.4 and §4.2.
  */
 import type { Checklist, ChecklistItem } from '../content/checklist-schema';
+import type { Scenario } from '../content/scenario';
 import { appliesToScenario, scenarioFromFlags } from '../content/scenario';
 
 /** Longest text answer or note a clinician can enter (bounded so one field cannot bloat the record or the note). */
@@ -50,11 +51,11 @@ const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d
 
 /**
  * Drops the items tied to a tailoring flag that is not active for this patient (not raised, or dismissed), and the
- * items of another indication or procedure (the scenario read off the same flags: a pump replacement has no trial).
+ * items of another indication or procedure (a pump replacement has no trial). The scenario is the discussion's
+ * (`scenarioOfDiscussion`: the clinician's saved choice over the chart's); without one, the chart's reading of the flags.
  */
-export function applicableItems(checklist: Checklist, activeFlags: readonly string[]): ChecklistItem[] {
+export function applicableItems(checklist: Checklist, activeFlags: readonly string[], scenario: Scenario = scenarioFromFlags(activeFlags)): ChecklistItem[] {
   const active = new Set(activeFlags);
-  const scenario = scenarioFromFlags(activeFlags);
   return checklist.items.filter(
     (item) => (item.appliesWhen === undefined || active.has(item.appliesWhen)) && appliesToScenario(item.appliesTo, scenario),
   );
@@ -78,8 +79,8 @@ function holds(when: ChecklistItem['requiredWhen'], answers: ChecklistAnswers): 
  * `requiredWhen` or `shownWhen`) whose trigger does not hold — the interpreter's ID only matters once an interpreter
  * was used.
  */
-export function shownItems(checklist: Checklist, activeFlags: readonly string[], answers: ChecklistAnswers): ChecklistItem[] {
-  return applicableItems(checklist, activeFlags).filter((item) => {
+export function shownItems(checklist: Checklist, activeFlags: readonly string[], answers: ChecklistAnswers, scenario?: Scenario): ChecklistItem[] {
+  return applicableItems(checklist, activeFlags, scenario).filter((item) => {
     const when = item.requiredWhen ?? item.shownWhen;
     return when === undefined || holds(when, answers);
   });
@@ -156,13 +157,14 @@ export function validateForAttestation(
   checklist: Checklist,
   answers: ChecklistAnswers,
   activeFlags: readonly string[],
+  scenario?: Scenario,
 ): AttestationCheck {
   const known = new Set(checklist.items.map((item) => item.id));
   const missing: MissingItem[] = [];
   const invalid: InvalidItem[] = Object.keys(answers)
     .filter((id) => !known.has(id))
     .map((id) => ({ id, text: id, why: 'not an item of this checklist' }));
-  for (const item of shownItems(checklist, activeFlags, answers)) {
+  for (const item of shownItems(checklist, activeFlags, answers, scenario)) {
     const answer = answers[item.id];
     const problem = answer === undefined ? undefined : answerProblem(item, answer);
     if (problem !== undefined) {
@@ -179,9 +181,10 @@ export function answersForRecord(
   checklist: Checklist,
   answers: ChecklistAnswers,
   activeFlags: readonly string[],
+  scenario?: Scenario,
 ): ChecklistAnswers {
   const kept: ChecklistAnswers = {};
-  for (const item of shownItems(checklist, activeFlags, answers)) {
+  for (const item of shownItems(checklist, activeFlags, answers, scenario)) {
     const answer = answers[item.id];
     if (answer !== undefined) {
       kept[item.id] = answer;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import type { SealedBox } from '../store/sealed-box';
-import { TAILORING_FLAG_IDS, UNCHECKED_AREA_FLAG_IDS } from '../content/content-schema';
+import { INDICATIONS, PROCEDURES, TAILORING_FLAG_IDS, UNCHECKED_AREA_FLAG_IDS } from '../content/content-schema';
 import { TAILORED_READS } from '../tailoring/rule-reads';
 import type { Discussion } from './discussion';
 
@@ -69,6 +69,8 @@ const payloadSchema = z.object({
   dismissedFlags: z.array(entrySchema.extend({ flagId: z.string(), reason: z.string() })),
   clinicianNotes: z.array(entrySchema.extend({ id: z.string(), text: z.string() })),
   answers: z.record(z.string(), z.object({ value: z.union([z.boolean(), z.string()]), note: z.string().optional() })),
+  /** Absent in records written before the clinician could choose, and whenever the chart's scenario stands. */
+  scenarioChoice: z.object({ indication: z.enum(INDICATIONS).optional(), procedure: z.enum(PROCEDURES).optional() }).optional(),
   chartRead: z.object({ readAt: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 
@@ -89,6 +91,7 @@ export function sealPayload(box: SealedBox, d: Discussion): string {
     dismissedFlags: d.dismissedFlags,
     clinicianNotes: d.clinicianNotes,
     answers: d.answers,
+    ...(d.scenarioChoice === undefined ? {} : { scenarioChoice: d.scenarioChoice }),
     ...(d.chartRead === undefined ? {} : { chartRead: d.chartRead }),
   };
   return box.seal(payload, payloadContext(d.id));
@@ -143,6 +146,13 @@ export function discussionFromRow(box: SealedBox, row: DiscussionRow): Discussio
   }
   if (p.chartRead !== undefined) {
     discussion.chartRead = p.chartRead;
+  }
+  const choice = p.scenarioChoice;
+  if (choice !== undefined && (choice.indication !== undefined || choice.procedure !== undefined)) {
+    discussion.scenarioChoice = {
+      ...(choice.indication === undefined ? {} : { indication: choice.indication }),
+      ...(choice.procedure === undefined ? {} : { procedure: choice.procedure }),
+    };
   }
   if (p.preferredLanguage !== undefined) {
     discussion.preferredLanguage = p.preferredLanguage;

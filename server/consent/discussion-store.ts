@@ -5,7 +5,9 @@ import type { SealedBox } from '../store/sealed-box';
 import { AppError, notFound } from '../errors';
 import type { ChecklistAnswers } from './checklist-model';
 import { MAX_CLINICIAN_NOTES } from './checklist-model';
+import type { ScenarioOverride } from '../content/scenario';
 import type { ClinicianNote, DismissedFlag, Discussion, DiscussionKey, DiscussionSnapshot } from './discussion';
+import { withScenarioChoice } from './discussion';
 import { DISCUSSION_COLUMNS, discussionFromRow, rowValues } from './discussion-rows';
 import type { DiscussionRow } from './discussion-rows';
 import type { Attestation } from './discussion-lifecycle';
@@ -134,6 +136,14 @@ export class DiscussionStore {
   /** Replaces the clinician's answers (autosave). The caller keeps the app-filled ones (keepAppFilled). */
   async saveAnswers(id: string, expectedVersion: number, answers: ChecklistAnswers): Promise<Discussion> {
     return this.mutate(id, expectedVersion, (d) => ({ ...d, answers }));
+  }
+
+  /**
+   * Records what the clinician chose the handout to be about (`scenarioChoiceFor`); an empty choice goes back to the
+   * chart's reading.
+   */
+  async chooseScenario(id: string, expectedVersion: number, choice: ScenarioOverride): Promise<Discussion> {
+    return this.mutate(id, expectedVersion, (d) => withScenarioChoice(d, choice));
   }
 
   /** Records that the clinician set a tailoring flag aside, and why. A flag is dismissed once. */

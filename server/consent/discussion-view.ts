@@ -6,7 +6,8 @@
 import type { Checklist, ChecklistItem } from '../content/checklist-schema';
 import { applicableItems } from './checklist-model';
 import type { Discussion } from './discussion';
-import { activeChecklistFlags } from './discussion';
+import type { Scenario } from '../content/scenario';
+import { activeChecklistFlags, chartScenarioOf, scenarioOfDiscussion } from './discussion';
 import type { Permissions } from './signer-role';
 import { languageMismatches, languagesOf } from './interpreter-rule';
 
@@ -25,6 +26,8 @@ export interface DiscussionView {
   };
   /** Content-pack flags in force (raised and not dismissed). */
   activeFlags: string[];
+  /** What the handout and checklist are about: as the chart reads, and in force (the clinician's saved choice over it). */
+  scenario: { fromChart: Scenario; inForce: Scenario };
   /**
    * How the handout's and the discussion's language differ from the patient's preferred one, in words (empty when
    * they do not): "not needed" then needs a reason (`interpreter-rule.ts`).
@@ -58,7 +61,8 @@ function viewItem(item: ChecklistItem): ViewItem {
 
 export function discussionView(checklist: Checklist, discussion: Discussion, permissions: Permissions): DiscussionView {
   const activeFlags = activeChecklistFlags(discussion);
-  const items = applicableItems(checklist, activeFlags);
+  const scenario = scenarioOfDiscussion(discussion);
+  const items = applicableItems(checklist, activeFlags, scenario);
   const groupIds = new Set(items.map((item) => item.group));
   return {
     statement: checklist.statement,
@@ -70,6 +74,7 @@ export function discussionView(checklist: Checklist, discussion: Discussion, per
       items: items.map(viewItem),
     },
     activeFlags,
+    scenario: { fromChart: chartScenarioOf(discussion), inForce: scenario },
     languageMismatches: languageMismatches(languagesOf(discussion), discussion.answers),
     discussion,
     permissions,

@@ -7,6 +7,8 @@
  */
 import type { ChartReadRef } from '../chart-snapshot/snapshot-store';
 import type { TailoringFlag, UncheckedArea } from '../tailoring/types';
+import type { Scenario, ScenarioOverride } from '../content/scenario';
+import { scenarioFromFlags } from '../content/scenario';
 
 export type { ChartReadRef } from '../chart-snapshot/snapshot-store';
 import { activeHandoutFlags } from '../tailoring/engine';
@@ -103,6 +105,12 @@ export interface Discussion {
   dismissedFlags: DismissedFlag[];
   clinicianNotes: ClinicianNote[];
   answers: ChecklistAnswers;
+  /**
+   * What the clinician chose the handout to be about (indication, procedure) where the chart's reading was not
+   * right; absent = the chart's. Saved by a change (PUT …/discussion/scenario), so the preview, the PDF, the checklist,
+   * the attestation and the note all follow the same choice.
+   */
+  scenarioChoice?: ScenarioOverride;
   /** The chart read its handout and note were built from (kept as it was once attested). */
   chartRead?: ChartReadRef;
   status: DiscussionStatus;
@@ -147,4 +155,40 @@ export function activeChecklistFlags(discussion: Pick<Discussion, 'flagsShown' |
   const raised = activeHandoutFlags({ flags: discussion.flagsShown }, discussion.dismissedFlags.map((d) => d.flagId));
   // An unchecked area cannot be dismissed: its pseudo-flag brings in the item confirming the clinician's review.
   return [...raised, ...discussion.uncheckedAreas.map((area) => area.flag)];
+}
+
+/** What the chart says the handout is about, from the flags in force (the clinician's choice left out). */
+export function chartScenarioOf(discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags' | 'uncheckedAreas'>): Scenario {
+  return scenarioFromFlags(activeChecklistFlags(discussion));
+}
+
+/**
+ * What the discussion's handout and checklist are about: the chart's scenario with the clinician's saved choice over
+ * it. The one answer the preview, the PDF, the checklist items, the attestation rules and the note share.
+ */
+export function scenarioOfDiscussion(discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags' | 'uncheckedAreas' | 'scenarioChoice'>): Scenario {
+  return scenarioFromFlags(activeChecklistFlags(discussion), discussion.scenarioChoice ?? {});
+}
+
+/**
+ * The choice to keep for a clinician's request (`null` or absent: the chart's reading of that dimension): only the
+ * dimensions that differ from the chart's reading, so a choice that agrees with the chart leaves nothing to go stale.
+ */
+export function scenarioChoiceFor(
+  discussion: Pick<Discussion, 'flagsShown' | 'dismissedFlags' | 'uncheckedAreas'>,
+  requested: { indication?: Scenario['indication'] | null; procedure?: Scenario['procedure'] | null },
+): ScenarioOverride {
+  const fromChart = chartScenarioOf(discussion);
+  const { indication, procedure } = requested;
+  return {
+    ...(indication === null || indication === undefined || indication === fromChart.indication ? {} : { indication }),
+    ...(procedure === null || procedure === undefined || procedure === fromChart.procedure ? {} : { procedure }),
+  };
+}
+
+/** The discussion with the clinician's choice of scenario recorded (an empty choice: the chart's reading stands). */
+export function withScenarioChoice(discussion: Discussion, choice: ScenarioOverride): Discussion {
+  const next = { ...discussion };
+  delete next.scenarioChoice;
+  return choice.indication === undefined && choice.procedure === undefined ? next : { ...next, scenarioChoice: { ...choice } };
 }

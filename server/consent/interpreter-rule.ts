@@ -9,6 +9,7 @@ import type { Checklist } from '../content/checklist-schema';
 import { primaryLanguageSubtag } from '../content/content-packs';
 import type { AttestationCheck, ChecklistAnswers, InvalidItem } from './checklist-model';
 import { validateForAttestation } from './checklist-model';
+import type { Scenario } from '../content/scenario';
 import { languageLabel } from './discussion-snapshot';
 
 /** The languages the rule compares, as the discussion record pins them. */
@@ -92,8 +93,9 @@ export function attestationCheck(
   answers: ChecklistAnswers,
   activeFlags: readonly string[],
   languages: DiscussionLanguages,
+  scenario?: Scenario,
 ): AttestationCheck {
-  const check = validateForAttestation(checklist, answers, activeFlags);
+  const check = validateForAttestation(checklist, answers, activeFlags, scenario);
   const interpreter = interpreterProblems(checklist, answers, languages);
   if (interpreter.length === 0) {
     return check;

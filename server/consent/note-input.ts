@@ -9,6 +9,8 @@ import type { PatientFacts } from '../chart/patient-context';
 import type { Checklist } from '../content/checklist-schema';
 import type { ChecklistAnswer, ChecklistAnswers } from './checklist-model';
 import { isAreaConfirmed } from './checklist-model';
+import type { Scenario } from '../content/scenario';
+import { scenarioText } from '../content/scenario';
 import type { ChartReadRef, ClinicianNote, DismissedFlag, PackRef, ShownFlag, ShownUncheckedArea } from './discussion';
 
 /** The parts of a discussion record the note is made from. A stored `Discussion` is one as it is. */
@@ -49,6 +51,16 @@ export interface NoteInputSources {
   appVersion: string;
   /** SHA-256 (hex) of the handout PDF given, when one was made. */
   pdfSha256?: string;
+  /** What the handout and checklist were about (`scenarioOfDiscussion`), and the chart's reading when the clinician chose. */
+  scenario: { inForce: Scenario; fromChart: Scenario };
+}
+
+/** The scenario as the note words it: the chart's reading, or the clinician's choice with what the chart read. */
+export function noteScenarioOf(scenario: NoteInputSources['scenario']): DiscussionNoteInput['scenario'] {
+  const chosen = scenario.inForce.indication !== scenario.fromChart.indication || scenario.inForce.procedure !== scenario.fromChart.procedure;
+  return chosen
+    ? { text: scenarioText(scenario.inForce), chosenBy: 'clinician', fromChart: scenarioText(scenario.fromChart) }
+    : { text: scenarioText(scenario.inForce), chosenBy: 'chart' };
 }
 
 /** "Confirmed", an option's display or the text entered, followed by the clinician's note on the item, if any. */
@@ -135,6 +147,7 @@ export function noteInputFor(sources: NoteInputSources): DiscussionNoteInput {
       interpreterNeeded: record.interpreterNeeded,
       ...(sources.pdfSha256 === undefined ? {} : { pdfSha256: sources.pdfSha256 }),
     },
+    scenario: noteScenarioOf(sources.scenario),
     flagsShown: flagsOf(record),
     uncheckedAreas: uncheckedAreaLines(checklist, record),
     checklist: checklistLines(checklist, record.answers),

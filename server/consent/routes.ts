@@ -13,7 +13,8 @@ import { appFilledAnswers, parseClinicianAnswers, keepAppFilled } from './checkl
 import { MAX_TEXT_CHARS, answersForRecord, unconfirmedAreas } from './checklist-model';
 import type { Discussion } from './discussion';
 import { mayAccessDiscussion } from './discussion-access';
-import { activeChecklistFlags } from './discussion';
+import { activeChecklistFlags, scenarioChoiceFor, scenarioOfDiscussion } from './discussion';
+import { INDICATIONS, PROCEDURES } from '../content/content-schema';
 import { discussionKeyOf } from './discussion-snapshot';
 import type { DiscussionStore } from './discussion-store';
 import { discussionView } from './discussion-view';
@@ -59,6 +60,8 @@ const removeNoteBody = z.strictObject({ version });
 /** Notes get random UUIDs (the store's `crypto.randomUUID()`). */
 const NOTE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const attestBody = z.strictObject({ version });
+/** `null` (or left out) = the chart's reading of that dimension. */
+const scenarioBody = z.strictObject({ version, indication: z.enum(INDICATIONS).nullable().optional(), procedure: z.enum(PROCEDURES).nullable().optional() });
 
 function bodyOf<T>(schema: ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -92,6 +95,31 @@ function answersHandler(deps: ConsentDeps): RequestHandler {
     const saved = await deps.audit.together(
       (tx) => deps.discussions.on(tx).saveAnswers(draft.id, draft.version, merged),
       (d) => launchRecord(launchOf(res), 'checklist.saved', 'success', { entities: discussionEntities(d), detail: { version: d.version, answered: Object.keys(d.answers).length } }),
+    );
+    await respond(deps, res, saved);
+  };
+}
+
+/**
+ * The clinician's choice of what the handout is about (the Handout tab's two selects), saved with the discussion so
+ * the preview, the PDF, the checklist items, the attestation and the note follow it. Only the dimensions that differ
+ * from the chart's reading are kept.
+ */
+function scenarioHandler(deps: ConsentDeps): RequestHandler {
+  return async (req, res) => {
+    const body = bodyOf(scenarioBody, req.body);
+    const launch = launchOf(res);
+    const draft = await draftToChange(deps, launch, body.version);
+    const choice = scenarioChoiceFor(draft, body);
+    const saved = await deps.audit.together(
+      (tx) => deps.discussions.on(tx).chooseScenario(draft.id, draft.version, choice),
+      (d) => {
+        const inForce = scenarioOfDiscussion(d);
+        return launchRecord(launch, 'scenario.chosen', 'success', {
+          entities: discussionEntities(d),
+          detail: { indication: inForce.indication, procedure: inForce.procedure, fromChart: d.scenarioChoice === undefined },
+        });
+      },
     );
     await respond(deps, res, saved);
   };
@@ -162,7 +190,7 @@ function refusalMessage(count: number, unconfirmed: ReadonlyArray<{ read: string
  */
 async function refuseIfIncomplete(deps: ConsentDeps, launch: LaunchSession, checklist: Checklist, discussion: Discussion, attestedAt: Date): Promise<void> {
   const answers = { ...discussion.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
-  const check = attestationCheck(checklist, answers, activeChecklistFlags(discussion), languagesOf(discussion));
+  const check = attestationCheck(checklist, answers, activeChecklistFlags(discussion), languagesOf(discussion), scenarioOfDiscussion(discussion));
   const unconfirmed = unconfirmedAreas(checklist, answers, discussion.uncheckedAreas)
     .map((area) => ({ read: area.read, label: READ_LABELS[area.read], text: area.text }));
   if (check.ok && unconfirmed.length === 0) {
@@ -201,7 +229,7 @@ function attestHandler(deps: ConsentDeps, now: () => Date): RequestHandler {
     await refuseIfIncomplete(deps, launch, checklist, draft, attestedAt);
     const answers = { ...draft.answers, ...appFilledAnswers(checklist, { attestedAt: attestedAt.toISOString() }) };
     const flags = activeChecklistFlags(draft);
-    const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags) };
+    const attestation = { attestedAt, attestedBy: discussionKeyOf(launch).clinician, answers: answersForRecord(checklist, answers, flags, scenarioOfDiscussion(draft)) };
     const done = await deps.audit.together(
       (tx) => deps.discussions.on(tx).attest(draft.id, draft.version, attestation),
       (d) => launchRecord(launch, 'discussion.attested', 'success', { entities: discussionEntities(d), detail: { answered: Object.keys(d.answers).length } }),
@@ -237,6 +265,7 @@ export function consentRoutes(deps: ConsentDeps): Router {
   router.get(BASE, launch, getHandler(deps));
   router.get('/api/launches/:launchId/discussions', launch, listHandler(deps));
   router.put(`${BASE}/answers`, launch, csrf, answersHandler(deps));
+  router.put(`${BASE}/scenario`, launch, csrf, scenarioHandler(deps));
   router.post(`${BASE}/flags/:flagId/dismiss`, launch, csrf, dismissHandler(deps, now));
   router.post(`${BASE}/notes`, launch, csrf, noteHandler(deps, now));
   router.post(`${BASE}/notes/:noteId/remove`, launch, csrf, removeNoteHandler(deps));

@@ -8,6 +8,7 @@
  * research/peers-and-clinical-facts.md §2 and §4.2. It records the discussion; it is not the legal consent form.
  */
 import { z } from 'zod';
+import { approvalCitationProblems } from './citation-identifiers';
 import { appliesToSchema, citationSchema, duplicates, reviewSchema, tailoringFlagIdSchema, uncheckedAreaFlagIdSchema } from './content-schema';
 
 const slug = z.string().regex(/^[a-z0-9]+(?:[-.][a-z0-9]+)*$/, 'lower-case id: letters, digits, "-" or "."');
@@ -71,7 +72,7 @@ export const checklistSchema = z
     items: z.array(checklistItemSchema).min(1),
   })
   .superRefine((checklist, ctx) => {
-    for (const problem of checklistIntegrityProblems(checklist)) {
+    for (const problem of [...checklistIntegrityProblems(checklist), ...approvalCitationProblems(checklist)]) {
       ctx.addIssue({ code: 'custom', message: problem });
     }
   });

@@ -6,6 +6,7 @@
  * it still covers the seed, without reading code. Each schema is strict: an unknown key is a typo, not an extension.
  */
 import { z } from 'zod';
+import { approvalCitationProblems } from './citation-identifiers';
 
 /**
  * The tailoring flags a handout block or checklist item may depend on. The tailoring engine raises exactly these
@@ -193,7 +194,7 @@ export const handoutPackSchema = z
     sections: z.array(sectionSchema).min(1),
   })
   .superRefine((pack, ctx) => {
-    for (const problem of handoutIntegrityProblems(pack)) {
+    for (const problem of [...handoutIntegrityProblems(pack), ...approvalCitationProblems(pack)]) {
       ctx.addIssue({ code: 'custom', message: problem });
     }
   });

@@ -6,10 +6,10 @@
  * `baclofen-withdrawal` (intrathecal baclofen) or `spasticity` (a spasticity condition) → spasticity; else `cancer-pain` → cancer pain; else
  * non-cancer pain (a pain clinic's usual patient). `existing-pump` (a pump device, pump procedure or pump status) →
  * a replacement or revision with no trial; else a first implant after a trial. The clinician can change either before
- * printing (`?indication=…&procedure=…`, `parseScenarioQuery`); "trial only" is a clinician choice.
+ * printing: the choice is saved with the discussion (`Discussion.scenarioChoice`, `scenarioOfDiscussion`) and every
+ * view of it — preview, PDF, checklist, attestation, note — follows it; "trial only" is a clinician choice.
  * Pure.
  */
-import { INDICATIONS, PROCEDURES } from './content-schema';
 import type { AppliesTo, Indication, ProcedurePlan } from './content-schema';
 
 export interface Scenario {
@@ -40,17 +40,18 @@ export function appliesToScenario(appliesTo: AppliesTo | undefined, scenario: Sc
   );
 }
 
-const isIndication = (value: unknown): value is Indication => typeof value === 'string' && (INDICATIONS as readonly string[]).includes(value);
-const isProcedure = (value: unknown): value is ProcedurePlan => typeof value === 'string' && (PROCEDURES as readonly string[]).includes(value);
+/** The scenario in words, for the clinician and the note. */
+export const INDICATION_LABELS: Record<Indication, string> = {
+  'non-cancer-pain': 'pain not caused by cancer',
+  'cancer-pain': 'cancer pain',
+  spasticity: 'spasticity (baclofen)',
+};
+export const PROCEDURE_LABELS: Record<ProcedurePlan, string> = {
+  'first-implant': 'a first implant after a trial',
+  replacement: 'a pump replacement or revision (no trial)',
+  'trial-only': 'a trial only',
+};
 
-/**
- * The clinician's choice from a request's query (`indication`, `procedure`); anything else — an unknown value, a
- * repeated parameter — is ignored, so the chart's scenario stands.
- */
-export function parseScenarioQuery(query: unknown): ScenarioOverride {
-  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
-  return {
-    ...(isIndication(q.indication) ? { indication: q.indication } : {}),
-    ...(isProcedure(q.procedure) ? { procedure: q.procedure } : {}),
-  };
+export function scenarioText(scenario: Scenario): string {
+  return `${INDICATION_LABELS[scenario.indication]}; ${PROCEDURE_LABELS[scenario.procedure]}`;
 }

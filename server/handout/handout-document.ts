@@ -1,11 +1,9 @@
 import type { PatientContext } from '../chart/patient-context';
 import type { ClinicContact } from '../config';
 import { clinicContactFromEnv } from '../config';
-import type { ScenarioOverride } from '../content/scenario';
-import { scenarioFromFlags } from '../content/scenario';
 import { evidenceByHandoutFlag, pumpFactsOf } from './chart-findings';
 import type { Discussion } from '../consent/discussion';
-import { activeChecklistFlags } from '../consent/discussion';
+import { activeChecklistFlags, scenarioOfDiscussion } from '../consent/discussion';
 import type { PrintableHandout, PrintOptions } from '../content/content-approvals';
 import { interpreterNoticeFor } from '../content/content-packs';
 import type { TailoringFlagId } from '../content/content-schema';
@@ -20,8 +18,6 @@ import type { HandoutRenderInput } from './render-html';
 export interface HandoutOptions {
   largePrint: boolean;
   printTarget: 'browser' | 'pdf';
-  /** The clinician's choice of indication or procedure before printing (`parseScenarioQuery`); else the chart's. */
-  scenario?: ScenarioOverride;
   clinic?: ClinicContact;
 }
 
@@ -57,7 +53,9 @@ export function handoutInputFor(discussion: Discussion, context: PatientContext,
   return {
     pack,
     activeFlags,
-    scenario: scenarioFromFlags(activeFlags, options.scenario ?? {}),
+    // The clinician's saved choice over the chart's reading: never a request's query, so what is previewed is
+    // what is printed, checked off and filed.
+    scenario: scenarioOfDiscussion(discussion),
     flagEvidence: evidenceByHandoutFlag(discussion.flagsShown.filter((f) => f.audience === 'patient' && !dismissed.has(f.id))),
     pump: pumpFactsOf(context),
     clinic: options.clinic ?? clinicContactFromEnv(),

@@ -7,6 +7,7 @@ import type { PatientContext } from '../chart/patient-context';
 import type { ChartSnapshotDeps } from '../chart-snapshot/chart-snapshots';
 import { chartSnapshotOf } from '../chart-snapshot/chart-snapshots';
 import { viewedDiscussion } from '../consent/current-discussion';
+import { chartScenarioOf, scenarioOfDiscussion } from '../consent/discussion';
 import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
@@ -17,7 +18,6 @@ import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
 import type { ContentApprovals } from '../content/content-approvals';
 import { interpreterNoticeFor } from '../content/content-packs';
-import { parseScenarioQuery } from '../content/scenario';
 import { discussionTime, handoutInputFor, preferredLanguageOf, printOptionsFor } from './handout-document';
 import type { LazyPdfRenderer } from './lazy-pdf-renderer';
 import type { HandoutRenderInput } from './render-html';
@@ -32,8 +32,9 @@ import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-h
  *   GET /api/launches/:launchId/handout-info   pack version, review status, readability grades, oral MME, unchecked
  *                                              tailoring areas, the language-help notice and its translation review
  *                                              (clinician only)
- * `?large=1` gives large print; `?indication=` / `?procedure=` change what the handout is about (parseScenarioQuery);
- * `?discussionId=` reopens an earlier discussion of the same patient.
+ * `?large=1` gives large print; `?discussionId=` reopens an earlier discussion of the same patient. What the handout is
+ * about (indication, procedure) is the discussion's: the chart's, or the clinician's choice saved with it
+ * (PUT /api/launches/:launchId/discussion/scenario) — a GET never changes it.
  */
 export interface HandoutDeps {
   store: LaunchSessionStore;
@@ -80,7 +81,7 @@ const largePrint = (query: unknown): boolean => (query as Record<string, unknown
 /** The one way the routes choose what to print: the discussion's content, approved where production needs it. */
 async function handoutOf(deps: HandoutDeps, loaded: Loaded, query: Record<string, unknown>, printTarget: 'browser' | 'pdf'): Promise<HandoutRenderInput> {
   const printable = await deps.content.handoutToPrint(loaded.discussion.pack, printOptionsFor(loaded.discussion, deps.requireApprovedPacks));
-  return handoutInputFor(loaded.discussion, loaded.context, printable, { largePrint: largePrint(query), printTarget, scenario: parseScenarioQuery(query) });
+  return handoutInputFor(loaded.discussion, loaded.context, printable, { largePrint: largePrint(query), printTarget });
 }
 
 function previewHandler(deps: HandoutDeps): RequestHandler {
@@ -131,6 +132,9 @@ function infoHandler(deps: HandoutDeps): RequestHandler {
     res.set('Cache-Control', 'no-store').json({
       pack: { id: pack.id, version: pack.version, language: pack.language, title: pack.title, review: pack.review, readability: pack.readability },
       interpreterNeeded: discussion.interpreterNeeded,
+      // What the handout is about, and whether the clinician may still change it (a draft, at the version shown).
+      scenario: { fromChart: chartScenarioOf(discussion), inForce: scenarioOfDiscussion(discussion), chosen: discussion.scenarioChoice ?? {} },
+      discussion: { status: discussion.status, version: discussion.version },
       // What the tailoring could not check, so the clinician reviews it before the handout is given.
       uncheckedAreas: discussion.uncheckedAreas.map((area) => ({ read: area.read, state: area.state, checks: area.checks, text: area.text })),
       // The language-help notice printed for this patient and whether a qualified translator has signed it off.

@@ -9,6 +9,7 @@ import type { DocumentReferenceInput, PdfInput } from '../../fhir-resources/docu
 import type { PatientFacts } from '../chart/patient-context';
 import { isUnderBase, referenceOfUrl } from '../chart/fhir-url';
 import type { Discussion } from '../consent/discussion';
+import { chartScenarioOf, scenarioOfDiscussion } from '../consent/discussion';
 import { noteInputFor } from '../consent/note-input';
 import { AppError } from '../errors';
 import type { Checklist } from '../content/checklist-schema';
@@ -73,6 +74,7 @@ export function noteInputOf(sources: NoteSources): DiscussionNoteInput {
     clinician: { reference: sources.authorReference, ...(d.clinician.name === undefined ? {} : { name: d.clinician.name }) },
     times: { attestedAt: period.end, periodStart: period.start, periodEnd: period.end },
     appVersion: sources.appVersion,
+    scenario: { inForce: scenarioOfDiscussion(d), fromChart: chartScenarioOf(d) },
     ...(sources.pdfSha256 === undefined ? {} : { pdfSha256: sources.pdfSha256 }),
   });
   return sources.replaces === undefined ? note : { ...note, replaces: sources.replaces };

@@ -193,3 +193,34 @@ test('a dismissed flag leaves the handout and a clinician note is printed in it;
   expect(await page.$eval('[data-section="notes"] li', (n) => n.textContent)).toContain('Bring your medicine list');
   await page.close();
 });
+
+test('the clinician changes what the handout is about on the Handout tab: saved, and the preview and the checklist follow it', async () => {
+  const page = await launch('morphine-allergy-patient');
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#handout-procedure');
+  expect(await page.$eval('#handout-procedure option[value=""]', (o) => o.textContent)).toBe('From the chart (First implant (after a trial))');
+  const trial = loadHandoutPack('en').sections.find((s) => s.id === 'trial')!.heading;
+  expect(await previewText(page)).toContain(trial);
+  await page.select('#handout-procedure', 'replacement');
+  await page.waitForFunction(() => document.querySelector('#scenario-status')?.textContent?.startsWith('Saved') === true);
+  await page.waitForFunction(
+    (heading) => {
+      const doc = document.querySelector<HTMLIFrameElement>('#handout-preview')?.contentDocument;
+      return doc?.querySelector('h1') !== null && doc?.body.textContent?.includes(heading) === false;
+    },
+    {},
+    trial,
+  );
+  await page.click('#tab-button-checklist');
+  await page.waitForSelector('#item-benefit-trial-first-replacement');
+  expect(await page.$('#item-benefit-trial-first')).toBeNull();
+  expect(await page.$('#item-trial-explained')).toBeNull();
+  // Kept with the discussion: a reload shows the same choice.
+  await page.reload();
+  await page.waitForSelector('[data-section="conditions"]');
+  await page.click('#tab-button-handout');
+  await page.waitForSelector('#handout-procedure');
+  expect(await page.$eval('#handout-procedure', (s) => (s as HTMLSelectElement).value)).toBe('replacement');
+  expect(await previewText(page)).not.toContain(trial);
+  await page.close();
+});

@@ -234,6 +234,71 @@ describe('changes are guarded', () => {
   });
 });
 
+describe('what the handout is about: the clinician changes the chart\'s reading before printing', () => {
+  const ids = (view: ApiBody): string[] => view.checklist.items.map((i) => i.id);
+
+  test('the choice is saved by a PUT and the checklist, the preview, the PDF and the attestation follow it', async () => {
+    const s = await open('anticoagulant-patient');
+    const { body: view } = await call(s, 'GET', '');
+    expect(view.scenario).toEqual({
+      fromChart: { indication: 'non-cancer-pain', procedure: 'first-implant' },
+      inForce: { indication: 'non-cancer-pain', procedure: 'first-implant' },
+    });
+    expect(ids(view)).toEqual(expect.arrayContaining(['benefit-trial-first', 'trial-explained']));
+    // The preview takes no query override: a GET never changes what is printed.
+    const preview = (query: string): Promise<string> => s.launch.agent.request(`${system.appUrl}/app/${s.launch.launchId}/handout${query}`).then((r) => r.text());
+    expect(await preview('?procedure=replacement')).toContain('data-section="trial"');
+
+    const chosen = await call(s, 'PUT', '/scenario', { version: view.discussion.version, procedure: 'replacement' });
+    expect(chosen.status).toBe(200);
+    expect(chosen.body.discussion.scenarioChoice).toEqual({ procedure: 'replacement' });
+    expect(chosen.body.scenario.inForce).toEqual({ indication: 'non-cancer-pain', procedure: 'replacement' });
+    expect(ids(chosen.body)).not.toContain('benefit-trial-first');
+    expect(ids(chosen.body)).not.toContain('trial-explained');
+    expect(ids(chosen.body)).toEqual(expect.arrayContaining(['benefit-trial-first-replacement', 'replacement-explained']));
+    expect(await preview('')).not.toContain('data-section="trial"');
+    const reload = await call(s, 'GET', '');
+    expect(reload.body.scenario.inForce.procedure).toBe('replacement');
+
+    // The server's rules follow it too: answering the replacement items (and not the trial ones) is enough to attest.
+    const answers = completeAnswers(reload.body.checklist.items);
+    expect(answers['benefit-trial-first']).toBeUndefined();
+    const saved = await call(s, 'PUT', '/answers', { version: reload.body.discussion.version, answers });
+    expect(saved.status).toBe(200);
+    const attested = await call(s, 'POST', '/attest', { version: saved.body.discussion.version });
+    expect(attested.status).toBe(200);
+    expect(attested.body.discussion.answers['benefit-trial-first']).toBeUndefined();
+    expect(attested.body.discussion.answers['benefit-trial-first-replacement']).toEqual({ value: true });
+    expect(attested.body.discussion.scenarioChoice).toEqual({ procedure: 'replacement' });
+    const note = await s.launch.agent.request(`${s.base}/note-preview`, { headers: { accept: 'application/json' } });
+    expect(note.status).toBe(200);
+    expect(((await note.json()) as { text: string }).text).toContain(
+      'Handout and checklist for: pain not caused by cancer; a pump replacement or revision (no trial) (chosen by the clinician; the chart reads: pain not caused by cancer; a first implant after a trial)',
+    );
+    const late = await call(s, 'PUT', '/scenario', { version: attested.body.discussion.version, procedure: 'first-implant' });
+    expect(late.status).toBe(409);
+  });
+
+  test('back to the chart\'s reading; what the chart already says is not kept as a choice; stale and bad choices are refused', async () => {
+    const s = await open('baclofen-pump-patient');
+    const { body: view } = await call(s, 'GET', '');
+    expect(view.scenario.fromChart).toEqual({ indication: 'spasticity', procedure: 'replacement' });
+    expect(ids(view)).not.toContain('benefit-trial-first');
+    const trial = await call(s, 'PUT', '/scenario', { version: view.discussion.version, indication: 'spasticity', procedure: 'first-implant' });
+    expect(trial.status).toBe(200);
+    expect(trial.body.discussion.scenarioChoice).toEqual({ procedure: 'first-implant' });
+    expect(ids(trial.body)).toContain('benefit-trial-first');
+    expect((await call(s, 'PUT', '/scenario', { version: view.discussion.version, procedure: 'replacement' })).status).toBe(409);
+    expect((await call(s, 'PUT', '/scenario', { version: trial.body.discussion.version, procedure: 'transplant' })).status).toBe(400);
+    expect((await call(s, 'PUT', '/scenario', { version: trial.body.discussion.version, procedure: 'replacement' }, { csrf: null })).status).toBe(403);
+    const back = await call(s, 'PUT', '/scenario', { version: trial.body.discussion.version, indication: null, procedure: null });
+    expect(back.status).toBe(200);
+    expect(back.body.discussion.scenarioChoice).toBeUndefined();
+    expect(back.body.scenario.inForce).toEqual(view.scenario.fromChart);
+    expect(ids(back.body)).not.toContain('benefit-trial-first');
+  });
+});
+
 describe('flags and notes', () => {
   test('dismissing a flag records who and why and takes its checklist item off; a note is kept', async () => {
     const s = await open('baclofen-pump-patient');

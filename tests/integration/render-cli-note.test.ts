@@ -91,6 +91,8 @@ test('the note equals renderDiscussionNote of the same discussion, with the app-
     times: { attestedAt: ATTESTED_UTC, periodStart: ATTESTED_UTC, periodEnd: ATTESTED_UTC },
     appVersion: manifest.version,
     pdfSha256: sha256Hex(pdf),
+    // The anticoagulant patient's chart reads as a first implant for pain not caused by cancer; no choice was made.
+    scenario: { inForce: { indication: 'non-cancer-pain', procedure: 'first-implant' }, fromChart: { indication: 'non-cancer-pain', procedure: 'first-implant' } },
   }));
   expect(note).toBe(expected);
   expect(note).toContain(`Title: ${pack.title}\nVersion: ${pack.version}\n`);

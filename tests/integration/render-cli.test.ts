@@ -81,3 +81,48 @@ test('a missing, unreadable or wrong-shaped bundle is a bad request that says wh
   });
   expect(fs.existsSync(path.join(dir, 'x.pdf'))).toBe(false);
 });
+
+describe('--indication and --procedure: what the handout is about, recorded as the Handout tab records it', () => {
+  const ANTICOAGULANT = path.join(PATIENTS, 'anticoagulant.json');
+  const EXAMPLE_ANSWERS = path.resolve(__dirname, '../../fhir-resources/examples/checklist-answers.example.json');
+
+  test('are parsed, and anything but a listed value is a bad request showing the usage', () => {
+    const command = parseRenderArgs(['--bundle', 'b.json', '--out', 'o.pdf', '--indication', 'spasticity', '--procedure', 'replacement']);
+    expect(command.scenario).toEqual({ indication: 'spasticity', procedure: 'replacement' });
+    expect(parseRenderArgs(['--bundle', 'b.json', '--out', 'o.pdf', '--procedure', 'trial-only']).scenario).toEqual({ procedure: 'trial-only' });
+    expect(parseRenderArgs(['--bundle', 'b.json', '--out', 'o.pdf']).scenario).toBeUndefined();
+    for (const argv of [['--indication', 'back-pain'], ['--procedure', '<b>']]) {
+      expect(() => parseRenderArgs(['--bundle', 'b.json', '--out', 'o.pdf', ...argv])).toThrow(
+        expect.objectContaining({ code: 'bad_request', message: expect.stringContaining('usage: npm run render') }),
+      );
+    }
+  });
+
+  test('the handout follows the choice: a replacement prints no trial', async () => {
+    const html = path.join(dir, 'replacement.html');
+    const report = await runRender(parseRenderArgs(['--bundle', ANTICOAGULANT, '--html', html, '--out', path.join(dir, 'replacement.pdf'), '--date', '2026-11-25', '--procedure', 'replacement']));
+    expect(report).toContain('handout for: non-cancer-pain, replacement (chosen with --indication/--procedure)');
+    expect(fs.readFileSync(html, 'utf8')).not.toContain('data-section="trial"');
+    const chart = await runRender(parseRenderArgs(['--bundle', ANTICOAGULANT, '--html', html, '--out', path.join(dir, 'chart.pdf'), '--date', '2026-11-25']));
+    expect(chart).toContain('handout for: non-cancer-pain, first-implant (as the chart reads)');
+    expect(fs.readFileSync(html, 'utf8')).toContain('data-section="trial"');
+  });
+
+  test('the attestation rules and the note follow it: a replacement needs its own items, and the note says who chose', async () => {
+    const note = path.join(dir, 'replacement-note.txt');
+    const argv = ['--bundle', ANTICOAGULANT, '--date', '2026-11-25', '--procedure', 'replacement', '--note', note];
+    await expect(runRender(parseRenderArgs([...argv, '--checklist', EXAMPLE_ANSWERS]))).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: expect.stringContaining('- benefit-trial-first-replacement: required, not answered'),
+    });
+    expect(fs.existsSync(note)).toBe(false);
+    const example = JSON.parse(fs.readFileSync(EXAMPLE_ANSWERS, 'utf8')) as { answers: Record<string, unknown> };
+    const answers = { ...example.answers, 'benefit-trial-first-replacement': { value: true }, 'replacement-explained': { value: true } };
+    const file = write('replacement-answers.json', JSON.stringify({ ...example, answers }));
+    await runRender(parseRenderArgs([...argv, '--checklist', file]));
+    const text = fs.readFileSync(note, 'utf8');
+    expect(text).toContain('Handout and checklist for: pain not caused by cancer; a pump replacement or revision (no trial) (chosen by the clinician; the chart reads: pain not caused by cancer; a first implant after a trial)');
+    expect(text).toContain('Explained that a trial comes before a first implant only');
+    expect(text).not.toContain('A trial comes before any permanent implant.');
+  });
+});

@@ -96,6 +96,7 @@ export function exampleDiscussionNoteInput(): DiscussionNoteInput {
     },
     appVersion: '0.1.0',
     pdfSha256: sha256Hex(EXAMPLE_PDF),
+    scenario: { inForce: { indication: 'non-cancer-pain', procedure: 'first-implant' }, fromChart: { indication: 'non-cancer-pain', procedure: 'first-implant' } },
   });
 }
 

@@ -70,7 +70,7 @@ describe('renderDiscussionNote', () => {
 
   test('records the handout, hashes, app version, clinician, times, teach-back and interpreter', () => {
     expect(text).toContain('Title: A Pain Medicine Pump: Benefits and Risks');
-    expect(text).toContain('Version: 2.0.0');
+    expect(text).toContain(`Version: ${input.handout.version}`);
     expect(text).toContain('Language: English (en)');
     expect(text).toContain(`Handout PDF SHA-256: ${input.handout.pdfSha256}`);
     expect(text).toContain('Written by: ITDD Consent app version 0.1.0');

@@ -30,6 +30,7 @@ function sources(answers: NoteInputSources['record']['answers']): NoteInputSourc
     clinician: { reference: 'Practitioner/itdd-dr-rivera' },
     times: { attestedAt: AT, periodStart: '2026-11-24T09:05:00-05:00', periodEnd: AT },
     appVersion: '0.1.0',
+    scenario: { inForce: { indication: 'non-cancer-pain', procedure: 'first-implant' }, fromChart: { indication: 'non-cancer-pain', procedure: 'first-implant' } },
   };
 }
 
@@ -79,4 +80,15 @@ test('"not needed" keeps the clinician\'s reason, and an interpreter used the la
   const base = sources({ 'interpreter-used': { value: 'used' }, 'interpreter-id': { value: 'Interpreter #4471' }, 'interpreter-modality': { value: 'phone' } });
   const used = noteInputFor({ ...base, record: { ...base.record, preferredLanguage: 'ar' } });
   expect(used.interpreter).toEqual({ used: true, nameOrId: 'Interpreter #4471', modality: 'Phone', language: 'ar' });
+});
+
+test('the note says what the handout was about, and that the clinician chose it when the chart read otherwise', () => {
+  const base = sources({});
+  expect(noteInputFor(base).scenario).toEqual({ text: 'pain not caused by cancer; a first implant after a trial', chosenBy: 'chart' });
+  const chosen = noteInputFor({ ...base, scenario: { inForce: { indication: 'spasticity', procedure: 'replacement' }, fromChart: base.scenario.fromChart } });
+  expect(chosen.scenario).toEqual({
+    text: 'spasticity (baclofen); a pump replacement or revision (no trial)',
+    chosenBy: 'clinician',
+    fromChart: 'pain not caused by cancer; a first implant after a trial',
+  });
 });

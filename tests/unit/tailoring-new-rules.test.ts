@@ -5,7 +5,7 @@
  * spasticity indication. Also the scenario the handout and checklist follow, and the Spanish readability formulas.
  */
 import type { AllergyFact, ObservationFact, PatientContext } from '../../server/chart/patient-context';
-import { appliesToScenario, parseScenarioQuery, scenarioFromFlags } from '../../server/content/scenario';
+import { appliesToScenario, scenarioFromFlags, scenarioText } from '../../server/content/scenario';
 import { countSpanishSyllables, fernandezHuerta, inflesz, szigrisztPazos } from '../../server/content/readability-es';
 import { activeHandoutFlags, tailor } from '../../server/tailoring/engine';
 import type { TailoringResult } from '../../server/tailoring/types';
@@ -146,11 +146,10 @@ describe('the scenario: indication and procedure', () => {
     expect(scenarioFromFlags(flags)).toEqual(scenario);
   });
 
-  test('the clinician can change it; unknown or repeated values are ignored', () => {
-    expect(scenarioFromFlags(['existing-pump'], parseScenarioQuery({ procedure: 'trial-only' }))).toEqual({ indication: 'non-cancer-pain', procedure: 'trial-only' });
-    expect(parseScenarioQuery({ indication: 'spasticity', procedure: 'replacement' })).toEqual({ indication: 'spasticity', procedure: 'replacement' });
-    expect(parseScenarioQuery({ indication: '<script>', procedure: ['replacement', 'first-implant'] })).toEqual({});
-    expect(parseScenarioQuery(undefined)).toEqual({});
+  test("the clinician's choice stands over the chart's reading, dimension by dimension, and reads in words", () => {
+    expect(scenarioFromFlags(['existing-pump'], { procedure: 'trial-only' })).toEqual({ indication: 'non-cancer-pain', procedure: 'trial-only' });
+    expect(scenarioFromFlags(['cancer-pain'], { indication: 'spasticity', procedure: 'replacement' })).toEqual({ indication: 'spasticity', procedure: 'replacement' });
+    expect(scenarioText({ indication: 'cancer-pain', procedure: 'first-implant' })).toBe('cancer pain; a first implant after a trial');
   });
 
   test('appliesTo matches every dimension it names', () => {
