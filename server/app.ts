@@ -111,9 +111,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(assetRoutes({ production: config.env === 'production' }));
   // Budgets before any body is read or any session looked up, so a flood costs the least.
-  app.use(['/launch', '/standalone'], deps.rateLimits.launch);
+  app.use(['/launch', '/standalone', '/compliance/launch'], deps.rateLimits.launch);
   app.use('/callback', deps.rateLimits.callback);
-  app.use(['/api/launches/:launchId', '/app/:launchId'], deps.rateLimits.launchApi);
+  app.use(['/api/launches/:launchId', '/app/:launchId', '/compliance/:launchId', '/api/compliance/:launchId'], deps.rateLimits.launchApi);
   app.use('/api/launches/:launchId/chart/refresh', deps.rateLimits.chartRefresh);
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));
   const { filing } = deps;
@@ -139,7 +139,8 @@ export function createApp(deps: AppDeps): express.Express {
   }
   if (deps.complianceStore !== undefined) {
     const query: DashboardQueryDeps = { ...deps.complianceStore, checklistFor: () => loadChecklist(CHECKLIST_LANGUAGE) };
-    app.use(complianceRoutes({ config, store: deps.store, audit, query, chain: new ChainStatusCache(audit), tokens }));
+    const gaps = { config, signingKey: deps.signingKey, db: deps.complianceStore.db, audit };
+    app.use(complianceRoutes({ config, store: deps.store, audit, query, chain: new ChainStatusCache(audit), tokens, content, gaps }));
   }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));

@@ -301,8 +301,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (sandboxEnabled) {
     tenants.unshift(...sandboxTenants(sandboxBaseUrl, e.SMART_CLIENT_ID));
   }
+  // Production as soon as a real EHR is configured, unless the sandbox rules are chosen explicitly.
+  const runAs = e.ITDD_ENV ?? (tenants.length > (sandboxEnabled ? SANDBOX_SITES.length : 0) ? 'production' : 'sandbox');
   const config: AppConfig = {
-    env: e.ITDD_ENV ?? (tenants.length > (sandboxEnabled ? SANDBOX_SITES.length : 0) ? 'production' : 'sandbox'),
+    env: runAs,
     host: e.HOST,
     port: e.PORT,
     appBaseUrl,
@@ -323,7 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimits: parseRateLimits(e.RATE_LIMITS),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     contentDir: e.CONTENT_DIR === undefined || e.CONTENT_DIR === '' ? undefined : path.resolve(projectRoot(), e.CONTENT_DIR),
-    requireApprovedContent: (e.CONTENT_APPROVAL ?? (e.ITDD_ENV === 'production' ? 'required' : 'optional')) === 'required',
+    requireApprovedContent: (e.CONTENT_APPROVAL ?? (runAs === 'production' ? 'required' : 'optional')) === 'required',
   };
   assertProductionReady(config);
   return config;

@@ -21,9 +21,12 @@ export interface DashboardPageInput {
   page: DashboardPage;
   integrity: Map<string, IntegrityResult> | undefined;
   chain: ChainStatus;
+  /** The content-approval and documentation-gap sections (compliance-sections.ts). */
+  contentApproval: SafeHtml;
+  documentationGaps: SafeHtml;
 }
 
-/** The compliance sections. Content approval and documentation gaps are built separately and wired in here. */
+/** The compliance sections (content approval and documentation gaps are rendered in compliance-sections.ts). */
 const TABS = [
   { id: 'discussions', label: 'Discussions' },
   { id: 'content-approval', label: 'Content approval' },
@@ -95,6 +98,20 @@ function paging(input: DashboardPageInput): SafeHtml {
   return html`<nav class="paging" aria-label="Pages">${first} ${next}</nav>`;
 }
 
+/** The documentation-gap report on a page of its own (it reads the EHR, so it runs only when asked). */
+export function renderGapPage(input: { launchId: string; tenantName: string; user: string; body: SafeHtml }): string {
+  return renderPage({
+    title: 'Documentation gaps',
+    body: html`<main class="compliance" aria-labelledby="gaps-title">
+<header>
+<h1 id="gaps-title">Documentation gaps</h1>
+<p>Signed in as <code data-field="user">${input.user}</code> · ${input.tenantName} · <a href="/compliance/${input.launchId}#documentation-gaps">Back to the dashboard</a></p>
+</header>
+${input.body}
+</main>`,
+  });
+}
+
 export function renderDashboardPage(input: DashboardPageInput): string {
   const tabs = TABS.map((t, i) => html`<a href="#${t.id}" data-tab-link="${t.id}"${i === 0 ? html` aria-current="page"` : ''}>${t.label}</a>`);
   return renderPage({
@@ -115,9 +132,11 @@ ${paging(input)}
 </section>
 <section id="content-approval" data-tab="content-approval" aria-labelledby="content-approval-title">
 <h2 id="content-approval-title">Content approval</h2>
+${input.contentApproval}
 </section>
 <section id="documentation-gaps" data-tab="documentation-gaps" aria-labelledby="documentation-gaps-title">
 <h2 id="documentation-gaps-title">Documentation gaps</h2>
+${input.documentationGaps}
 </section>
 </main>`,
   });

@@ -1,15 +1,21 @@
+import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { Router } from 'express';
+import express, { Router } from 'express';
+import { z } from 'zod';
 import type { AuditRecord } from '../audit/audit-record';
 import { launchHandle } from '../audit/audit-record';
 import type { AuditTrail } from '../audit/audit-trail';
 import type { AppConfig, TenantConfig } from '../config';
 import { mayReadCompliance } from '../config';
-import { AppError } from '../errors';
+import { AppError, badRequest } from '../errors';
 import type { FhirHttp } from '../chart/fhir-http';
-import { createFhirHttp } from '../chart/fhir-http';
+import { fhirHttpFor } from '../chart-snapshot/read-snapshot';
+import type { ContentApprovals } from '../content/content-approvals';
+import { gapCsv } from '../gap-report/gap-csv';
+import type { GapReport, GapReportDeps } from '../gap-report/gap-report';
+import { buildGapReport } from '../gap-report/gap-report';
+import { html } from '../http/html';
 import type { AccessTokenDeps } from '../launch/access-token';
-import { createAccessTokenProvider } from '../launch/access-token';
 import { browserSessionId } from '../launch/browser-session';
 import { complianceRefusal } from '../launch/routes';
 import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
@@ -18,7 +24,8 @@ import type { DashboardQuery } from './dashboard-filters';
 import { FILTER_NAMES, parseDashboardQuery } from './dashboard-filters';
 import type { DashboardPage, DashboardQueryDeps, DashboardRow } from './dashboard-query';
 import { queryDashboard } from './dashboard-query';
-import { renderDashboardPage } from './dashboard-page';
+import { contentApprovalSection, gapFormSection, gapReportSection } from './compliance-sections';
+import { renderDashboardPage, renderGapPage } from './dashboard-page';
 import { TABLE_HEADERS, csvLine, rowCells } from './dashboard-table';
 import type { IntegrityResult } from './integrity';
 import { checkPage } from './integrity';
@@ -28,6 +35,8 @@ import { checkPage } from './integrity';
  *   GET /compliance/:launchId                 the page (filters, paging, ?integrity=on checks the page's notes)
  *   GET /compliance/:launchId/export.csv      every discussion the filters match, as the page shows them
  *   GET /api/compliance/:launchId/discussions the same page as JSON
+ *   GET /compliance/:launchId/gaps?from&to     the documentation-gap report (SMART Backend Services), and `gaps.csv`
+ *   POST /compliance/:launchId/content/approve a named reviewer approves a content version (form; CSRF in the form)
  * Reached only with a compliance session (a standalone launch through `/compliance/launch?tenant=`) of a user on
  * the tenant's compliance list, checked again on every request; anyone else gets the 403 page and a
  * `compliance.refused` row. Every view and export is audited. GETs change nothing but the audit trail.
@@ -39,6 +48,10 @@ export interface ComplianceRouteDeps {
   query: DashboardQueryDeps;
   chain: ChainStatusCache;
   tokens: AccessTokenDeps;
+  /** Content versions and their approvals (the "Content approval" section). */
+  content: ContentApprovals;
+  /** The documentation-gap report over SMART Backend Services (the "Documentation gaps" section). */
+  gaps: Omit<GapReportDeps, 'actor'>;
 }
 
 const LAUNCH_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -93,13 +106,9 @@ function requireCompliance(deps: ComplianceRouteDeps): RequestHandler {
   };
 }
 
+/** The compliance user's FHIR client: the same as a chart launch's (token refresh, breaker, base pinned). */
 function fhirFor(deps: ComplianceRouteDeps, session: LaunchSession): FhirHttp {
-  const provider = createAccessTokenProvider(deps.tokens, session);
-  return createFhirHttp({
-    baseUrl: session.fhirBaseUrl,
-    getAccessToken: () => provider.getAccessToken(),
-    onUnauthorized: () => provider.refreshAfterUnauthorized(),
-  });
+  return fhirHttpFor(deps.tokens, session);
 }
 
 /** The filters as audit codes (they are ids, codes and dates, validated by the filter schema). */
@@ -148,6 +157,8 @@ function pageHandler(deps: ComplianceRouteDeps): RequestHandler {
     const chain = await deps.chain.current();
     res.set('Cache-Control', 'no-store').type('html').send(renderDashboardPage({
       launchId: session.launchId, tenantName: tenant.name, user: session.fhirUser ?? '', query, page, integrity, chain,
+      contentApproval: contentApprovalSection(session.launchId, session.csrfToken, await deps.content.list()),
+      documentationGaps: gapFormSection(session.launchId, defaultGapRange(new Date())),
     }));
   };
 }
@@ -227,6 +238,73 @@ function exportHandler(deps: ComplianceRouteDeps): RequestHandler {
   };
 }
 
+/** The last 90 days and the next 90: what has just been done and what is booked. */
+function defaultGapRange(now: Date): { from: string; to: string } {
+  const day = (offset: number): string => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  return { from: day(-90), to: day(90) };
+}
+
+const approveForm = z.strictObject({
+  csrf: z.string().max(200),
+  packId: z.string().min(1).max(120),
+  language: z.string().max(10),
+  version: z.string().min(1).max(40),
+  reviewer: z.string().max(300),
+});
+
+/** A server-rendered form cannot send a header: the CSRF token comes in the form, and the Origin must be the app's. */
+function checkFormCsrf(deps: ComplianceRouteDeps, req: Request, session: LaunchSession, token: string): void {
+  const expected = Buffer.from(session.csrfToken);
+  const given = Buffer.from(token);
+  if (req.get('origin') !== new URL(deps.config.appBaseUrl).origin || given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+    throw new AppError('forbidden', 'This request did not come from the compliance dashboard, so it was refused.', { details: { reason: 'csrf' } });
+  }
+}
+
+function approveHandler(deps: ComplianceRouteDeps): RequestHandler {
+  return async (req, res) => {
+    const { session } = localsOf(res);
+    const parsed = approveForm.safeParse(req.body);
+    if (!parsed.success) {
+      throw badRequest('The approval form could not be read.', { details: { reason: 'bad_form' } });
+    }
+    checkFormCsrf(deps, req, session, parsed.data.csrf);
+    await deps.content.approve({
+      packId: parsed.data.packId,
+      ...(parsed.data.language === '' ? {} : { language: parsed.data.language }),
+      version: parsed.data.version,
+      reviewer: parsed.data.reviewer,
+      approvedBy: session.fhirUser ?? '',
+    });
+    res.redirect(303, `/compliance/${session.launchId}#content-approval`);
+  };
+}
+
+async function gapReportOf(deps: ComplianceRouteDeps, req: Request, session: LaunchSession): Promise<GapReport> {
+  const from = typeof req.query.from === 'string' ? req.query.from : '';
+  const to = typeof req.query.to === 'string' ? req.query.to : '';
+  return buildGapReport({ tenantId: session.tenantId, from, to }, { ...deps.gaps, ...(session.fhirUser === undefined ? {} : { actor: session.fhirUser }) });
+}
+
+function gapPageHandler(deps: ComplianceRouteDeps): RequestHandler {
+  return async (req, res) => {
+    const { session, tenant } = localsOf(res);
+    const report = await gapReportOf(deps, req, session);
+    const body = html`${gapFormSection(session.launchId, { from: report.from, to: report.to })}${gapReportSection(session.launchId, report)}`;
+    res.set('Cache-Control', 'no-store').type('html').send(renderGapPage({ launchId: session.launchId, tenantName: tenant.name, user: session.fhirUser ?? '', body }));
+  };
+}
+
+function gapCsvHandler(deps: ComplianceRouteDeps): RequestHandler {
+  return async (req, res) => {
+    const { session } = localsOf(res);
+    const report = await gapReportOf(deps, req, session);
+    res.set('Cache-Control', 'no-store')
+      .set('Content-Disposition', `attachment; filename="itdd-documentation-gaps-${report.from}-${report.to}.csv"`)
+      .type('text/csv; charset=utf-8')
+      .send(gapCsv(report));
+  };
+}
 
 export function complianceRoutes(deps: ComplianceRouteDeps): Router {
   const router = Router();
@@ -234,5 +312,8 @@ export function complianceRoutes(deps: ComplianceRouteDeps): Router {
   router.get('/compliance/:launchId', guard, pageHandler(deps));
   router.get('/compliance/:launchId/export.csv', guard, exportHandler(deps));
   router.get('/api/compliance/:launchId/discussions', guard, apiHandler(deps));
+  router.get('/compliance/:launchId/gaps', guard, gapPageHandler(deps));
+  router.get('/compliance/:launchId/gaps.csv', guard, gapCsvHandler(deps));
+  router.post('/compliance/:launchId/content/approve', express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }), guard, approveHandler(deps));
   return router;
 }

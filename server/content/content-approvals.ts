@@ -34,6 +34,8 @@ import type { AuditTrail } from '../audit/audit-trail';
 import { AppError, badRequest, notFound, unprocessable } from '../errors';
 import type { Logger } from '../log';
 import type { Db } from '../store/db';
+import type { CitableSource } from './citation-identifiers';
+import { unresolvableCitations } from './citation-identifiers';
 import type { ContentKind, HandoutPackSummary, LoadedContentVersion } from './content-packs';
 import { contentFileOfPack, loadHandoutPack, loadedContentVersions, listHandoutPacks, parseArchivedHandout } from './content-packs';
 import type { HandoutPack } from './content-schema';
@@ -67,6 +69,8 @@ export interface ContentVersionStatus extends ContentVersionKey {
   approval?: Approval;
   /** For `changed`: the approval of this version's earlier content, which the file no longer matches. */
   approvedEarlier?: Approval;
+  /** From a sandbox approval: the citations that would stop a real approval. */
+  unresolvedCitations?: string[];
 }
 
 export interface ApprovalRequest {
@@ -76,6 +80,17 @@ export interface ApprovalRequest {
   version: string;
   reviewer: string;
   approvedBy: string;
+  /**
+   * The sandbox's one-command local approval only: approve although some citations cannot be resolved yet (the
+   * command lists them). Every other approval — the command's `approve`, the compliance screen — refuses them.
+   */
+  allowUnresolvedCitations?: boolean;
+}
+
+/** The citations of a pack's content (handout and checklist packs have them; the tailoring rules cite by id). */
+export function unresolvedCitationsOf(version: LoadedContentVersion): string[] {
+  const content = JSON.parse(version.file.canonical) as { citations?: unknown };
+  return Array.isArray(content.citations) ? unresolvableCitations(content.citations as CitableSource[]) : [];
 }
 
 /** A handout ready to print: the pack (its review as the store says), and the approval that counts, if any. */
@@ -326,6 +341,13 @@ export class ContentApprovals implements ContentLookups {
       throw badRequest('The approver must be a fhirUser reference or "cli".', { details: { reason: 'bad_approver' } });
     }
     const version = this.loadedVersion(request);
+    const unresolved = unresolvedCitationsOf(version);
+    if (unresolved.length > 0 && request.allowUnresolvedCitations !== true) {
+      throw new AppError('unprocessable', `${packEntity(version).id} cites sources without a DOI, PMID or official address (${unresolved.slice(0, 5).join(', ')}${unresolved.length > 5 ? ` and ${unresolved.length - 5} more` : ''}), so it cannot be approved.`, {
+        hint: 'Complete or remove those citations in the pack file (a new version), then approve it.',
+        details: { reason: 'unresolved_citations', citations: unresolved },
+      });
+    }
     const statuses = await this.list();
     const current = statuses.find((s) => s.loaded && s.contentHash === version.file.sha256);
     if (current?.approval !== undefined) {
@@ -360,7 +382,10 @@ export class ContentApprovals implements ContentLookups {
     const approval = approvalOfRow(row);
     this.approvals.set(approval.contentHash, approval);
     this.deps.logger?.info('content.approved', { kind: version.kind, pack: version.packId, language: version.language, version: version.version, contentHash: version.file.sha256 });
-    return { kind: version.kind, packId: version.packId, language: version.language, version: version.version, contentHash: version.file.sha256, loaded: true, state: 'approved', approval };
+    return {
+      kind: version.kind, packId: version.packId, language: version.language, version: version.version, contentHash: version.file.sha256, loaded: true, state: 'approved', approval,
+      ...(unresolved.length > 0 ? { unresolvedCitations: unresolved } : {}),
+    };
   }
 
   async approvalOf(contentHash: string): Promise<Approval | undefined> {

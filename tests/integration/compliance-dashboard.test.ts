@@ -159,3 +159,43 @@ describe('an end-to-end run as the compliance analyst sees it', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('the content approval and documentation-gap sections', () => {
+  test('the analyst approves a draft content version on the screen (CSRF in the form), and the approval is recorded', async () => {
+    const launch = await complianceLaunch(system, ANALYST);
+    const page = await launch.response.text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    expect(csrf).not.toBe('');
+    // The tailoring rules cite by id (no citation list): a draft the screen can approve.
+    const form = /<form method="post" action="([^"]+)" class="approve">\s*<input type="hidden" name="csrf" value="[^"]+">\s*<input type="hidden" name="packId" value="(itdd-tailoring-rules)">\s*<input type="hidden" name="language" value="([^"]*)">\s*<input type="hidden" name="version" value="([^"]+)">/.exec(page);
+    expect(form).not.toBeNull();
+    const [, action = '', packId = '', language = '', version = ''] = form ?? [];
+    const post = (fields: Record<string, string>, origin = system.appUrl): Promise<Response> =>
+      launch.agent.request(new URL(action, system.appUrl).href, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const fields = { packId, language, version, reviewer: 'Ana Ruiz, MD' };
+    expect((await post({ ...fields, csrf: 'forged' })).status).toBe(403);
+    expect((await post({ ...fields, csrf }, 'https://evil.example')).status).toBe(403);
+    const approved = await post({ ...fields, csrf });
+    expect(approved.status).toBe(303);
+    const after = await (await launch.agent.request(`${system.appUrl}/compliance/${launch.launchId}`)).text();
+    expect(after).toMatch(new RegExp(`data-pack="${packId}" data-language="${language}" data-version="${version}" data-state="approved"`));
+    expect(after).toContain('approved by Ana Ruiz, MD');
+    expect((await auditRows('content.approved')).at(-1)).toMatchObject({ actor: practitioner(ANALYST) });
+  });
+
+  test('the gap report on screen lists the seeded gaps, and its CSV the same rows', async () => {
+    const launch = await complianceLaunch(system, ANALYST);
+    const page = await (await launch.agent.request(`${system.appUrl}/compliance/${launch.launchId}/gaps?from=2026-11-01&to=2027-01-01`)).text();
+    expect(page).toContain('4 gaps from 2026-11-01 to 2027-01-01');
+    const patients = [...page.matchAll(/<tr data-patient="([^"]+)" data-reason="([^"]+)">/g)].map((m) => [m[1], m[2]]);
+    expect(patients).toEqual([['gap-no-note', 'no_note'], ['gap-entered-in-error', 'note_entered_in_error'], ['gap-note-after', 'note_after_procedure'], ['gap-scheduled-no-note', 'no_note']]);
+    const csv = parseCsv(await (await launch.agent.request(`${system.appUrl}/compliance/${launch.launchId}/gaps.csv?from=2026-11-01&to=2027-01-01`)).text());
+    expect(csv.slice(1).map((row) => [row[1], row[9]])).toEqual(patients);
+    const bad = await launch.agent.request(`${system.appUrl}/compliance/${launch.launchId}/gaps?from=2026-13-01&to=2027-01-01`);
+    expect(bad.status).toBe(400);
+  });
+});

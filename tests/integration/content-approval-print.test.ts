@@ -3,7 +3,7 @@ import type { RunningSandbox } from '../../server/boot';
 import { runContentCli } from '../../server/cli/content';
 import type { AttestedSession } from '../support/filing-helpers';
 import { attestedDiscussion, openLaunch } from '../support/filing-helpers';
-import { contentFolderCopy, editHandout } from '../support/content-fixture';
+import { contentFolderCopy, editHandout, withCitationsCompleted } from '../support/content-fixture';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
 
@@ -16,7 +16,7 @@ import { startTestSystem } from '../support/system';
  */
 const REVIEWER = 'Ana Ruiz, MD (pain medicine)';
 const PATIENT = 'anticoagulant-patient';
-const contentDir = contentFolderCopy();
+const contentDir = withCitationsCompleted(contentFolderCopy());
 const env = { CONTENT_APPROVAL: 'required', CONTENT_DIR: contentDir };
 
 let system: TestSystem;

@@ -8,7 +8,13 @@ import { ContentApprovals } from '../../server/content/content-approvals';
 import { useContentDir } from '../../server/content/content-packs';
 import type { Db } from '../../server/store/db';
 import { openDb } from '../../server/store/db';
-import { contentFolderCopy, editHandout } from '../support/content-fixture';
+import { contentFolderCopy, editHandout, shippedVersion, withCitationsCompleted } from '../support/content-fixture';
+
+const HANDOUT = shippedVersion('handout/itdd-pump-handout.en.json');
+const HANDOUT_ES = shippedVersion('handout/itdd-pump-handout.es.json');
+const CHECKLIST = shippedVersion('checklist/itdd-consent-checklist.en.json');
+/** A version as it appears in a pattern. */
+const re = (version: string): string => version.replaceAll('.', '\\.');
 
 /**
  * `npm run content -- list | approve | approve-sandbox` over the store the app uses — the embedded PGlite store on
@@ -89,7 +95,7 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
 
   beforeAll(async () => {
     target = make();
-    contentDir = contentFolderCopy();
+    contentDir = withCitationsCompleted(contentFolderCopy());
     env = { ...target.env, CONTENT_DIR: contentDir };
     // The store exists once the app has started on it.
     await withDb(boot);
@@ -106,16 +112,16 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
     expect(listed.code).toBe(0);
     const lines = listed.out.trim().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines.find((l) => l.includes('itdd-pump-handout.en 2.0.0'))).toMatch(/^handout .* loaded .* draft$/);
-    expect(lines.find((l) => l.includes('itdd-pump-handout.es 2.0.0'))).toMatch(/draft$/);
+    expect(lines.find((l) => l.includes(`itdd-pump-handout.en ${HANDOUT}`))).toMatch(/^handout .* loaded .* draft$/);
+    expect(lines.find((l) => l.includes(`itdd-pump-handout.es ${HANDOUT_ES}`))).toMatch(/draft$/);
     expect(lines.find((l) => l.includes('itdd-consent-checklist.en'))).toMatch(/^checklist .* draft$/);
     expect(lines.find((l) => l.includes('itdd-tailoring-rules'))).toMatch(/^tailoring .* draft$/);
   });
 
   test('approve: recorded with the reviewer and the content hash, and audited in the same transaction', async () => {
-    const approved = await cli(['approve', '--pack', 'itdd-pump-handout', '--language', 'en', '--version', '2.0.0', '--reviewer', REVIEWER]);
+    const approved = await cli(['approve', '--pack', 'itdd-pump-handout', '--language', 'en', '--version', HANDOUT, '--reviewer', REVIEWER]);
     expect(approved).toMatchObject({ code: 0, err: '' });
-    expect(approved.out).toMatch(/^approved itdd-pump-handout\.en 2\.0\.0 \(handout, sha256 [0-9a-f]{64}\) by Ana Ruiz, MD \(pain medicine\)\n$/);
+    expect(approved.out).toMatch(new RegExp(`^approved itdd-pump-handout\\.en ${re(HANDOUT)} \\(handout, sha256 [0-9a-f]{64}\\) by Ana Ruiz, MD \\(pain medicine\\)\\n$`));
     const listed = await cli(['list']);
     const today = new Date().toISOString().slice(0, 10);
     expect(listed.out).toContain(`approved by ${REVIEWER} on ${today} (recorded by cli)`);
@@ -125,7 +131,7 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
       expect(row).toMatchObject({ reviewer: REVIEWER, approved_by: 'cli' });
       const audit = await new AuditTrail(db).rows(0, 100);
       const event = audit.find((r) => r.record.action === 'content.approved');
-      expect(event?.record).toMatchObject({ outcome: 'success', actor: 'cli', entities: [{ type: 'ContentPack', id: 'itdd-pump-handout.en|2.0.0' }, { type: 'ContentApproval' }], detail: { kind: 'handout', contentHash: row?.content_hash } });
+      expect(event?.record).toMatchObject({ outcome: 'success', actor: 'cli', entities: [{ type: 'ContentPack', id: `itdd-pump-handout.en|${HANDOUT}` }, { type: 'ContentApproval' }], detail: { kind: 'handout', contentHash: row?.content_hash } });
       // Codes only: the reviewer's name stays in the approvals table the audit row points to.
       expect(JSON.stringify(event?.record)).not.toContain('Ruiz');
       expect((await new AuditTrail(db).verify()).ok).toBe(true);
@@ -133,16 +139,16 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
   }, 60_000);
 
   test('clear one-line errors: an approval already recorded, a bad reviewer, an unknown version, a missing language', async () => {
-    const again = await cli(['approve', '--pack', 'itdd-pump-handout', '--language', 'en', '--version', '2.0.0', '--reviewer', REVIEWER]);
+    const again = await cli(['approve', '--pack', 'itdd-pump-handout', '--language', 'en', '--version', HANDOUT, '--reviewer', REVIEWER]);
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/^content: itdd-pump-handout\.en\|2\.0\.0 is already approved \(by Ana Ruiz/);
-    const noCredentials = await cli(['approve', '--pack', 'itdd-consent-checklist', '--version', '1.2.0', '--reviewer', 'Ana Ruiz']);
+    expect(again.err).toMatch(new RegExp(`^content: itdd-pump-handout\\.en\\|${re(HANDOUT)} is already approved \\(by Ana Ruiz`));
+    const noCredentials = await cli(['approve', '--pack', 'itdd-consent-checklist', '--version', CHECKLIST, '--reviewer', 'Ana Ruiz']);
     expect(noCredentials.code).toBe(2);
     expect(noCredentials.err).toMatch(/"name, credentials"/);
     const unknown = await cli(['approve', '--pack', 'itdd-consent-checklist', '--version', '9.9.9', '--reviewer', REVIEWER]);
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toMatch(/no itdd-consent-checklist version 9\.9\.9[\s\S]*It holds: 1\.2\.0 \(en\)/);
-    const ambiguous = await cli(['approve', '--pack', 'itdd-pump-handout', '--version', '2.0.0', '--reviewer', REVIEWER]);
+    expect(unknown.err).toMatch(new RegExp(`no itdd-consent-checklist version 9\\.9\\.9[\\s\\S]*It holds: ${re(CHECKLIST)} \\(en\\)`));
+    const ambiguous = await cli(['approve', '--pack', 'itdd-pump-handout', '--version', HANDOUT, '--reviewer', REVIEWER]);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.err).toMatch(/several languages \(en, es\): name one with --language/);
     const usage = await cli(['approve', '--pack']);
@@ -172,15 +178,15 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
       const audit = await new AuditTrail(db).rows(0, 100);
       const revoked = audit.filter((r) => r.record.action === 'content.approval-revoked');
       expect(revoked).toHaveLength(1);
-      expect(revoked[0]?.record).toMatchObject({ reason: 'content_changed_since_approval', entities: [{ type: 'ContentPack', id: 'itdd-pump-handout.en|2.0.0' }, { type: 'ContentApproval' }] });
+      expect(revoked[0]?.record).toMatchObject({ reason: 'content_changed_since_approval', entities: [{ type: 'ContentPack', id: `itdd-pump-handout.en|${HANDOUT}` }, { type: 'ContentApproval' }] });
       return started;
     });
     const en = statuses.filter((s) => s.packId === 'itdd-pump-handout' && s.language === 'en');
     // The approved content stays in the archive (a discussion held on it still reprints it), approved.
     expect(en.map((s) => [s.loaded, s.state])).toEqual([[true, 'changed'], [false, 'approved']]);
     const listed = await cli(['list']);
-    expect(listed.out).toMatch(/itdd-pump-handout\.en 2\.0\.0 +loaded .* CHANGED since approved by Ana Ruiz, MD \(pain medicine\) on \d{4}-\d{2}-\d{2}: a draft until approved again/);
-    expect(listed.out).toMatch(/itdd-pump-handout\.en 2\.0\.0 +archived .* approved by Ana Ruiz/);
+    expect(listed.out).toMatch(new RegExp(`itdd-pump-handout\\.en ${re(HANDOUT)} +loaded .* CHANGED since approved by Ana Ruiz, MD \\(pain medicine\\) on \\d{4}-\\d{2}-\\d{2}: a draft until approved again`));
+    expect(listed.out).toMatch(new RegExp(`itdd-pump-handout\\.en ${re(HANDOUT)} +archived .* approved by Ana Ruiz`));
   }, 60_000);
 
   test('approve-sandbox approves every loaded version not yet approved, in one command', async () => {
@@ -192,6 +198,25 @@ describe.each(targets.map((make) => [make().name, make] as const))('%s', (_name,
     const production = streams();
     expect(await runContentCli(['approve-sandbox', '--reviewer', REVIEWER], { ...env, ITDD_ENV: 'production' }, production.io)).toBe(2);
     expect(production.err.join('')).toMatch(/approve-sandbox is for the sandbox/);
+  }, 60_000);
+
+  test('a version citing a source with no DOI, PMID or official address is refused; approve-sandbox approves it with a note', async () => {
+    const file = path.join(contentDir, 'checklist', 'itdd-consent-checklist.en.json');
+    const checklist = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string; citations: Array<{ id: string; text: string; kind?: string }> };
+    const cited = checklist.citations.find((c) => c.kind !== 'seed' && c.text.endsWith(' PMID: 10000001.'));
+    expect(cited).toBeDefined();
+    if (cited !== undefined) {
+      cited.text = cited.text.replace(' PMID: 10000001.', '');
+    }
+    checklist.version = '9.1.0';
+    fs.writeFileSync(file, `${JSON.stringify(checklist, null, 2)}\n`);
+    const refused = await cli(['approve', '--pack', 'itdd-consent-checklist', '--version', '9.1.0', '--reviewer', REVIEWER]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(new RegExp(`cannot be approved[\\s\\S]*Complete or remove`));
+    expect(refused.err).toContain(cited?.id ?? '?');
+    const sandbox = await cli(['approve-sandbox', '--reviewer', REVIEWER]);
+    expect(sandbox.code).toBe(0);
+    expect(sandbox.out).toMatch(new RegExp(`note: 1 citations have no DOI, PMID or official address \\(${cited?.id ?? '?'}\\)`));
   }, 60_000);
 
   test('the archive and the approvals are insert-only: UPDATE, DELETE and TRUNCATE are refused by the database', async () => {

@@ -20,6 +20,7 @@ describe('who may read the compliance dashboard (per tenant)', () => {
 
   test('a configured tenant has nobody on its list unless it says so', () => {
     const config = loadConfig({
+      ITDD_ENV: 'sandbox',
       EHR_TENANTS: JSON.stringify([{ id: 'epic-prod', name: 'Epic', iss: 'https://epic.example/api/FHIR/R4', vendor: 'epic', clientId: 'c' },
         { id: 'oracle-prod', name: 'Oracle', iss: 'https://oracle.example/r4', vendor: 'oracle', clientId: 'c', compliance: { users: ['Practitioner/9'] } }]),
     });
