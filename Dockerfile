@@ -35,7 +35,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
-COPY --chown=root:root package.json launch.html ./
+COPY --chown=root:root package.json ./
 COPY --chown=root:root client/public ./client/public
 COPY --chown=root:root content ./content
 COPY --chown=root:root fhir-resources ./fhir-resources

@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { app: 'client/app.ts', launch: 'client/launch.ts' },
+  entryPoints: { app: 'client/app.ts' },
   outdir: 'dist/client',
   bundle: true,
   format: 'iife',

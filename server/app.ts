@@ -76,9 +76,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/', (_req, res) => {
     res.type('html').send(homePage(config));
   });
-  app.get('/launch.html', (_req, res) => {
-    res.sendFile(path.join(projectRoot(), 'launch.html'));
-  });
   app.use('/assets', express.static(path.join(projectRoot(), 'dist', 'client'), { fallthrough: true, index: false }));
   app.use('/assets', express.static(path.join(projectRoot(), 'client', 'public'), { index: false }));
   app.use(express.json({ limit: '200kb', type: ['application/json'] }));

@@ -12,7 +12,7 @@ import { beginLaunch, completeLaunch } from './launch-service';
 
 /**
  * SMART launch routes. Handlers only read input, call the launch service and redirect.
- *   GET /launch?iss&launch   EHR launch (what launch.html forwards to)
+ *   GET /launch.html?iss&launch   EHR launch: the launch URL sites register (also answered at /launch)
  *   GET /standalone?tenant   standalone launch (patient picked at the EHR)
  *   GET /callback            redirect_uri
  *   GET /.well-known/jwks.json   the app's public keys (private_key_jwt)
@@ -88,7 +88,9 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
 
 export function launchRoutes(deps: LaunchRouteDeps): Router {
   const router = Router();
-  router.get('/launch', ehrLaunchHandler(deps));
+  // The registered launch URL is answered by the server itself: the browser goes straight on to the EHR's
+  // authorize endpoint, without first loading and running a page whose only job was to forward iss + launch.
+  router.get(['/launch.html', '/launch'], ehrLaunchHandler(deps));
   router.get('/standalone', standaloneHandler(deps));
   router.get('/callback', callbackHandler(deps));
   router.get('/.well-known/jwks.json', (_req, res) => {

@@ -147,7 +147,7 @@ describe('no EHR token reaches the browser or the logs', () => {
     const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     const cookies = (await browser.cookies()).map((c) => `${c.name}=${c.value}`);
     const scripts = await Promise.all(
-      ['/assets/app.js', '/assets/launch.js'].map(async (p) => (await fetch(`${system.appUrl}${p}`)).text()),
+      ['/assets/app.js'].map(async (p) => (await fetch(`${system.appUrl}${p}`)).text()),
     );
     const secrets = system.sandbox!.sandboxSecrets();
     expect(secrets.length).toBeGreaterThan(5);

@@ -44,7 +44,7 @@ async function pageText(response: Response): Promise<string> {
   return (await response.text()).replace(/<[^>]+>/g, ' ').replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity);
 }
 
-/** The EHR opens the app: GET /launch?iss&launch, as launch.html forwards it. */
+/** The EHR opens the app: GET /launch?iss&launch (the same handler answers the registered launch.html). */
 async function startLaunch(ehr: FakeEhr, agent = new CookieAgent()): Promise<Response> {
   return agent.request(`${system.appUrl}/launch?iss=${encodeURIComponent(ehr.iss)}&launch=launch-123`);
 }
@@ -65,6 +65,21 @@ async function launchThroughCallback(ehr: FakeEhr): Promise<Response> {
   const state = expectAuthorizeRedirect(ehr, await startLaunch(ehr, agent));
   return agent.request(`${system.appUrl}/callback?code=code-${state.slice(0, 8)}&state=${state}`);
 }
+
+describe('the registered launch URL', () => {
+  test('launch.html sends the browser on to the EHR\'s authorize endpoint itself, carrying only iss and launch', async () => {
+    const ehr = ehrs.steady;
+    const agent = new CookieAgent();
+    const response = await agent.request(`${system.appUrl}/launch.html?iss=${encodeURIComponent(ehr.iss)}&launch=launch-123&extra=dropped`);
+    const state = expectAuthorizeRedirect(ehr, response);
+    const authorize = new URL(response.headers.get('location') ?? '');
+    expect(authorize.searchParams.get('launch')).toBe('launch-123');
+    expect(authorize.searchParams.has('extra')).toBe(false);
+    // The same browser completes it: the state belongs to the cookie launch.html set.
+    const completed = await agent.request(`${system.appUrl}/callback?code=code-${state.slice(0, 8)}&state=${state}`);
+    expect(completed.headers.get('location')).toMatch(/^\/app\/[A-Za-z0-9_-]+$/);
+  });
+});
 
 describe('discovery failures do not outlive themselves', () => {
   test('a discovery that answers 500 is a clear page, and the next launch works once the EHR is healthy', async () => {

@@ -1,7 +1,7 @@
 import type { TestSystem } from './system';
 import { CookieAgent } from './cookie-agent';
 
-/** Asks the sandbox simulator for an EHR launch and returns the app URL the EHR would open (launch.html's target). */
+/** Asks the sandbox simulator for an EHR launch and returns the app URL to open (`/launch`, the handler of launch.html). */
 export async function simulatorLaunchUrl(system: TestSystem, options: Record<string, unknown>): Promise<string> {
   const response = await fetch(`${system.sandboxUrl}/simulator/launch`, {
     method: 'POST',
@@ -12,7 +12,7 @@ export async function simulatorLaunchUrl(system: TestSystem, options: Record<str
     throw new Error(`simulator refused the launch: ${response.status} ${await response.text()}`);
   }
   const { launchUrl } = (await response.json()) as { launchUrl: string };
-  // launch.html only forwards iss + launch to /launch; integration tests (no JavaScript) go there directly.
+  // launch.html and /launch are one handler; integration tests go to /launch.
   const url = new URL(launchUrl);
   return `${system.appUrl}/launch${url.search}`;
 }
