@@ -22,27 +22,33 @@ export class IndexedMemoryRepository extends MemoryRepository {
   /** Per stored resource: search parameter code → the references it evaluates to. */
   private readonly referencesOf = new WeakMap<Resource, Map<string, ReadonlySet<string>>>();
 
-  override search<T extends Resource>(request: SearchRequest<T>): Promise<Bundle<T & { id: string }>> {
-    const candidates = this.candidates(request);
-    if (candidates === undefined) {
-      return super.search(request);
-    }
-    // Medplum's search reads its type's resources synchronously before its first await (includes are resolved
-    // after that, against the whole store), so the candidates stand in for the type only during that call.
-    const store = this.storeOf();
-    const all = store.resources;
-    store.resources = new Map(all).set(request.resourceType, candidates);
-    try {
-      return super.search(request);
-    } finally {
-      store.resources = all;
-    }
+  constructor() {
+    super();
+    // Medplum's search and conditional create both find their matches in `searchSync`, synchronously (includes
+    // are resolved after it, against the whole store): the candidates stand in for the type only during that call.
+    const medplum = this as unknown as { searchSync(request: SearchRequest): Bundle };
+    const scan = medplum.searchSync.bind(this);
+    medplum.searchSync = (request: SearchRequest): Bundle => {
+      const candidates = this.candidates(request);
+      if (candidates === undefined) {
+        return scan(request);
+      }
+      const store = this.storeOf();
+      const all = store.resources;
+      store.resources = new Map(all).set(request.resourceType, candidates);
+      try {
+        return scan(request);
+      } finally {
+        store.resources = all;
+      }
+    };
   }
 
   /** The stored resources that can match the request's reference filters; undefined when it has none to index by. */
   private candidates(request: SearchRequest): Map<string, Resource> | undefined {
     const filters = (request.filters ?? []).filter((f) => indexable(request.resourceType, f));
-    if (filters.length === 0) {
+    // A chained filter (`subject.name=…`, `_has:…`) resolves other resources, possibly of this type: the long way.
+    if (filters.length === 0 || (request.filters ?? []).some((f) => f.code.includes('.') || f.code.startsWith('_has'))) {
       return undefined;
     }
     const stored = this.storeOf().resources.get(request.resourceType) ?? new Map<string, Resource>();
