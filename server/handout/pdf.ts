@@ -35,6 +35,12 @@ export interface PdfPoolOptions {
 
 export type PdfRenderOptions = PrintOptions;
 
+/** How many browsers the pool keeps, and how many renders each runs at once. */
+export interface PdfPoolShape {
+  size: number;
+  pagesPerBrowser: number;
+}
+
 export interface PdfPoolStats {
   /** Browsers taking work. */
   ready: number;
@@ -92,6 +98,10 @@ export class PdfRenderer {
       return second.result;
     }
     throw second.error;
+  }
+
+  shape(): PdfPoolShape {
+    return { size: this.options.size, pagesPerBrowser: this.options.pagesPerBrowser };
   }
 
   stats(): PdfPoolStats {

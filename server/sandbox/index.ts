@@ -1,6 +1,7 @@
 import path from 'node:path';
 import express from 'express';
-import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { FhirRouter } from '@medplum/fhir-router';
+import type { MemoryRepository } from '@medplum/fhir-router';
 import { loadFhirDefinitions } from '../../fhir-resources/fhir-definitions';
 import { notFound } from '../errors';
 import { projectRoot } from '../project-root';
@@ -16,6 +17,7 @@ import { sandboxErrorHandler } from './errors';
 import { documentRoutes } from './faults/document-routes';
 import { faultRoutes } from './faults/routes';
 import { fhirRoutes } from './fhir/routes';
+import { IndexedMemoryRepository } from './fhir/indexed-repository';
 import { securityHeaders } from './html';
 import { loadOrCreateSigningKey } from './keys';
 import { simulatorRoutes } from './simulator/routes';
@@ -116,7 +118,7 @@ function buildContext(options: SandboxOptions, repo: MemoryRepository, data: San
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   checkOptions(options);
   loadFhirDefinitions();
-  const repo = new MemoryRepository();
+  const repo = new IndexedMemoryRepository();
   const data = await loadSandboxData(repo, options.dataDir ?? path.join(projectRoot(), 'fhir-resources'));
   const ctx = buildContext(options, repo, data);
   const traffic = createTraffic(options.latencyMs ?? 0);

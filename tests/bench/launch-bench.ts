@@ -50,6 +50,64 @@ function ehrRequestsBetween(system: TestSystem, from: number, to: number): EhrRe
   return sandbox.requests().filter((r) => r.start >= from && r.start <= to && !r.path.startsWith('/simulator') && r.path !== '/' && !r.path.startsWith('/assets'));
 }
 
+/** A resource the app window fetched: its path and when its answer ended, in epoch ms. */
+interface PageTiming {
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** The app window's own timeline (navigation and every fetch), in epoch ms so it lines up with the sandbox's log. */
+async function pageTimeline(page: Page): Promise<PageTiming[]> {
+  return page.evaluate(() => {
+    const origin = performance.timeOrigin;
+    const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')] as PerformanceResourceTiming[];
+    return entries.map((e) => ({ path: new URL(e.name).pathname, start: origin + e.startTime, end: origin + e.responseEnd }));
+  });
+}
+
+/**
+ * Where one launch's time went, in ms from the click: the EHR's authorize, token and read wave (from the sandbox's
+ * log), then the app window's shell, script, chart context, handout facts and preview (from its own timeline).
+ */
+export interface LaunchPhases {
+  authorize_start: number;
+  token_end: number;
+  wave_start: number;
+  wave_end: number;
+  shell_end: number;
+  script_end: number;
+  context_end: number;
+  handout_fetches_end: number;
+  rendered: number;
+}
+
+const PHASES: ReadonlyArray<keyof LaunchPhases> = ['authorize_start', 'token_end', 'wave_start', 'wave_end', 'shell_end', 'script_end', 'context_end', 'handout_fetches_end', 'rendered'];
+
+function phasesOf(clickedEpoch: number, doneEpoch: number, ehr: readonly EhrRequest[], toEpoch: (t: number) => number, timeline: readonly PageTiming[]): LaunchPhases {
+  const at = (t: number | undefined): number => (t === undefined ? Number.NaN : Math.round(t - clickedEpoch));
+  const fhir = ehr.filter((r) => !r.path.startsWith('/auth/'));
+  const last = (match: (path: string) => boolean): number | undefined => {
+    const ends = timeline.filter((t) => match(t.path)).map((t) => t.end);
+    return ends.length === 0 ? undefined : Math.max(...ends);
+  };
+  return {
+    authorize_start: at(toEpoch(ehr.find((r) => r.path === '/auth/authorize')?.start ?? Number.NaN)),
+    token_end: at(toEpoch(ehr.find((r) => r.path === '/auth/token')?.end ?? Number.NaN)),
+    wave_start: at(toEpoch(Math.min(...fhir.map((r) => r.start)))),
+    wave_end: at(toEpoch(Math.max(...fhir.map((r) => r.end)))),
+    shell_end: at(last((p) => /^\/app\/[^/]+$/.test(p))),
+    script_end: at(last((p) => p.endsWith('.js'))),
+    context_end: at(last((p) => p.endsWith('/context'))),
+    handout_fetches_end: at(last((p) => p.includes('/handout') || p.includes('/preview') || p.includes('/discussion'))),
+    rendered: at(doneEpoch),
+  };
+}
+
+function medianPhases(all: readonly LaunchPhases[]): LaunchPhases {
+  return Object.fromEntries(PHASES.map((k) => [k, Math.round(percentile(all.map((p) => p[k]), 50))])) as unknown as LaunchPhases;
+}
+
 async function previewRendered(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const frame = document.querySelector<HTMLIFrameElement>('#handout-preview');
@@ -58,7 +116,7 @@ async function previewRendered(page: Page): Promise<void> {
 }
 
 /** One launch timed from the click: the app window opens on the chart, the clinician opens the Handout tab. */
-async function timedLaunch(browser: Browser, system: TestSystem): Promise<{ ms: number; requests: EhrRequest[] }> {
+async function timedLaunch(browser: Browser, system: TestSystem): Promise<{ ms: number; requests: EhrRequest[]; phases: LaunchPhases }> {
   const simulator = await openSimulator(browser, system.sandboxUrl ?? '', { patient: PATIENT, vendor: 'generic' });
   const opened = browser.waitForTarget((t) => t.opener() === simulator.target());
   const clicked = performance.now();
@@ -69,8 +127,10 @@ async function timedLaunch(browser: Browser, system: TestSystem): Promise<{ ms: 
   await previewRendered(page);
   const done = performance.now();
   const requests = ehrRequestsBetween(system, clicked, done);
+  const toEpoch = (t: number): number => performance.timeOrigin + t;
+  const phases = phasesOf(toEpoch(clicked), toEpoch(done), requests, toEpoch, await pageTimeline(page));
   await Promise.all([page.close(), simulator.close()]);
-  return { ms: done - clicked, requests };
+  return { ms: done - clicked, requests, phases };
 }
 
 /** The requests one deliberate re-read of the chart makes: the size of a read wave. */
@@ -88,12 +148,13 @@ async function readsPerWave(browser: Browser, system: TestSystem): Promise<numbe
   return wave;
 }
 
-export async function measureLaunch(): Promise<LaunchFigures> {
+/** The figures, and the median launch's phases (ms from the click) for the readable report. */
+export async function measureLaunch(): Promise<{ figures: LaunchFigures; phases: LaunchPhases }> {
   const system = await startTestSystem({ LOG_LEVEL: 'warn', SANDBOX_LATENCY_MS: String(EHR_DELAY_MS), PDF_WARM: 'off' });
   const chromium = await launchBrowser();
   try {
     await timedLaunch(chromium.browser, system); // warms discovery, the EHR's keys, the app and Chromium
-    const runs: Array<{ ms: number; requests: EhrRequest[] }> = [];
+    const runs: Array<{ ms: number; requests: EhrRequest[]; phases: LaunchPhases }> = [];
     for (let i = 0; i < LAUNCHES; i += 1) {
       runs.push(await timedLaunch(chromium.browser, system));
     }
@@ -104,7 +165,7 @@ export async function measureLaunch(): Promise<LaunchFigures> {
     // Naive: the same authorize and token, the OpenID configuration fetched again each launch, and a wave per read.
     const naiveRequests = 2 + 1 + NAIVE_WAVES_PER_LAUNCH * wave;
     const naiveRoundTrips = 3 + NAIVE_SEQUENTIAL_WAVES;
-    return {
+    const figures: LaunchFigures = {
       ehr_delay_ms: EHR_DELAY_MS,
       launch_to_handout_p50_ms: Math.round(percentile(times, 50)),
       launch_to_handout_p95_ms: Math.round(percentile(times, 95)),
@@ -116,6 +177,7 @@ export async function measureLaunch(): Promise<LaunchFigures> {
       naive_to_snapshot_round_trips_ratio: Math.round((naiveRoundTrips / roundTrips) * 10) / 10,
       reads_per_chart_wave: wave,
     };
+    return { figures, phases: medianPhases(runs.map((r) => r.phases)) };
   } finally {
     await chromium.close();
     await system.close();

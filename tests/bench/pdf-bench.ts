@@ -5,7 +5,8 @@
  * pool logic, no hardening). The pool adds JavaScript off, request interception, deadlines, queueing and the page
  * reset after each render, and saves the page creation. Floor and pool are measured in alternating rounds so that
  * a change in the machine's load hits both alike. A third case, a fresh incognito context per render, is the
- * isolation alternative the pool does not use; it is measured so the choice stays honest.
+ * isolation alternative the pool does not use; it is measured so the choice stays honest, and so is the other pool
+ * shape (one browser × 4 pages against the app's two × 2).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { chartReadsFromBundle, launchContextFromBundle } from '../../server/char
 import { buildPatientContext } from '../../server/chart/patient-context';
 import { servedHandout } from '../support/served-handout';
 import { PdfRenderer } from '../../server/handout/pdf';
+import type { PdfPoolShape } from '../../server/handout/pdf';
 import type { LaunchedChromium } from '../../server/handout/pdf-browser';
 import { launchChromium } from '../../server/handout/pdf-browser';
 import type { PrintOptions } from '../../server/handout/pdf-templates';
@@ -102,38 +104,49 @@ function bareRender(chromium: LaunchedChromium, document: BenchDocument, freshCo
   };
 }
 
-/** Floor and pool in alternating rounds at one concurrency. */
-async function alternate(floor: Render, pool: Render, concurrency: number, perRound: number): Promise<[Timing, Timing]> {
-  const floorTimings: Timing[] = [];
-  const poolTimings: Timing[] = [];
+/** The floor and each pool in alternating rounds at one concurrency, so a change of load hits them alike. */
+async function alternate(renders: readonly Render[], concurrency: number, perRound: number): Promise<Timing[]> {
+  const timings: Timing[][] = renders.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
-    floorTimings.push(await timed(floor, concurrency, perRound));
-    poolTimings.push(await timed(pool, concurrency, perRound));
+    for (const [i, render] of renders.entries()) {
+      timings[i]?.push(await timed(render, concurrency, perRound));
+    }
   }
-  return [merge(floorTimings), merge(poolTimings)];
+  return timings.map(merge);
 }
+
+/**
+ * Beside the pool shape the app runs (`PdfRenderer`'s defaults, 2 browsers × 2 pages), one browser with all four
+ * pages: it would save a browser's memory, and measuring it in the same run shows what it costs in throughput.
+ */
+const OTHER_SHAPE = { size: 1, pagesPerBrowser: 4 } as const;
 
 async function runPdfBench(): Promise<BenchReport> {
   const document = benchDocument();
-  const [chromium, pool] = await Promise.all([launchChromium(), PdfRenderer.start()]);
+  const [chromium, pool, other] = await Promise.all([launchChromium(), PdfRenderer.start(), PdfRenderer.start(OTHER_SHAPE)]);
   try {
     const floor = bareRender(chromium, document, false);
     const pooled: Render = () => pool.render(document.html, document.options);
+    const otherPooled: Render = () => other.render(document.html, document.options);
     const sample = await pool.render(document.html, document.options);
     await timed(floor, 1, WARMUP);
     await timed(pooled, 4, WARMUP * 2);
-    const [floor1, pool1] = await alternate(floor, pooled, 1, PER_ROUND_C1);
-    const [floor4, pool4] = await alternate(floor, pooled, 4, PER_ROUND_C4);
+    await timed(otherPooled, 4, WARMUP * 2);
+    const [floor1, pool1, other1] = await alternate([floor, pooled, otherPooled], 1, PER_ROUND_C1) as [Timing, Timing, Timing];
+    const [floor4, pool4, other4] = await alternate([floor, pooled, otherPooled], 4, PER_ROUND_C4) as [Timing, Timing, Timing];
     const context1 = await timed(bareRender(chromium, document, true), 1, PER_ROUND_C1);
+    const shape = (s: PdfPoolShape): string => `${s.size} browser${s.size === 1 ? '' : 's'} × ${s.pagesPerBrowser} pages`;
     const rows = [
       row('bare Chromium floor (fresh page)', 1, floor1),
-      row('pool (2 browsers × 2 pages)', 1, pool1),
+      row(`pool (${shape(pool.shape())}, the app's)`, 1, pool1),
+      row(`pool (${shape(OTHER_SHAPE)}, not used)`, 1, other1),
       row('bare Chromium floor (fresh page)', 4, floor4),
-      row('pool (2 browsers × 2 pages)', 4, pool4),
+      row(`pool (${shape(pool.shape())}, the app's)`, 4, pool4),
+      row(`pool (${shape(OTHER_SHAPE)}, not used)`, 4, other4),
       row('fresh incognito context per render (not used)', 1, context1),
     ];
     const ratio = Math.round((percentile(pool1.latencies, 50) / percentile(floor1.latencies, 50)) * 100) / 100;
-    const perSecond = Number(rows[3]?.pdfsPerSecond ?? 0);
+    const perSecond = Number(rows[4]?.pdfsPerSecond ?? 0);
     const pages = (sample.pdf.toString('latin1').match(/\/Type \/Page\b/g) ?? []).length;
     return {
       rows,
@@ -152,7 +165,7 @@ async function runPdfBench(): Promise<BenchReport> {
       ],
     };
   } finally {
-    await Promise.all([chromium.kill(), pool.close()]);
+    await Promise.all([chromium.kill(), pool.close(), other.close()]);
   }
 }
 

@@ -47,9 +47,12 @@ const launchBenchmark: Benchmark = {
   name: 'launch',
   description: 'From the click on "Launch ITDD Consent" in the sandbox simulator to the handout preview rendered, in Chromium, with the sandbox EHR answering every auth and FHIR request late; what one launch costs the EHR.',
   async run(): Promise<BenchReport> {
-    const f = await measureLaunch();
+    const { figures: f, phases } = await measureLaunch();
     return {
-      rows: [{ case: `launch → handout preview (EHR +${f.ehr_delay_ms} ms per request)`, ...f }],
+      rows: [
+        { case: `launch → handout preview (EHR +${f.ehr_delay_ms} ms per request)`, ...f },
+        { case: 'where the time goes: median ms from the click at which each phase ended', ...phases },
+      ],
       checks: [
         check('sequential EHR round trips per launch', f.sequential_ehr_round_trips, 3, true),
         check('EHR requests per launch', f.ehr_requests_per_launch, 12, true),
