@@ -38,10 +38,14 @@ export function browserSessionId(req: Request): string | undefined {
 
 /** Returns the request's browser session id, creating one (and its cookie) when there is none. */
 export function ensureBrowserSession(req: Request, res: Response): string {
-  const existing = browserSessionId(req);
-  if (existing !== undefined) {
-    return existing;
-  }
+  return browserSessionId(req) ?? issueBrowserSession(res);
+}
+
+/**
+ * A new browser session id and its cookie. The callback calls it once the sign-in succeeded: whatever id the browser
+ * arrived with — possibly one an attacker chose and planted — is replaced by one the server made after the sign-in.
+ */
+export function issueBrowserSession(res: Response): string {
   const id = crypto.randomBytes(32).toString('base64url');
   res.append('Set-Cookie', serialize(BROWSER_SESSION_COOKIE, id, COOKIE_ATTRIBUTES));
   return id;

@@ -7,7 +7,7 @@ import type { AppError } from '../errors';
 import { badRequest, forbidden, notFound, reasonOf } from '../errors';
 import { launchHandle } from '../audit/audit-record';
 import { singleParam } from '../http/params';
-import { browserSessionId, ensureBrowserSession } from './browser-session';
+import { browserSessionId, ensureBrowserSession, issueBrowserSession } from './browser-session';
 import { tenantForIss } from './iss-allowlist';
 import type { LaunchPurpose, LaunchSession } from '../store/launch-sessions';
 import type { LaunchDeps } from './launch-service';
@@ -110,6 +110,10 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
       await deps.audit.append({ action: 'launch.rejected', outcome: 'refused', reason: reasonOf(error) });
       throw error;
     }
+    // A fresh browser session after the sign-in (no session fixation); this browser's launches move with it.
+    const fresh = issueBrowserSession(res);
+    await deps.store.rebindBrowser(session.browserSessionId, fresh);
+    session = { ...session, browserSessionId: fresh };
     if (session.purpose === 'compliance') {
       res.redirect(303, await landCompliance(deps, session));
       return;

@@ -155,6 +155,19 @@ export class LaunchSessionStore {
     return row === undefined ? undefined : pendingFromRow(this.box, row);
   }
 
+  /**
+   * Moves everything bound to one browser session (its launches and pending sign-ins) to a new id: the callback
+   * issues a fresh browser session, so an id planted in the browser before the sign-in (session fixation) is left
+   * holding nothing, while the browser's other windows keep their launches.
+   */
+  async rebindBrowser(from: string, to: string): Promise<void> {
+    assertKey(to, 'browser session id');
+    await this.db.transaction(async (tx) => {
+      await tx.query('UPDATE launch_sessions SET browser_session_id = $2 WHERE browser_session_id = $1', [from, to]);
+      await tx.query('UPDATE pending_authorizations SET browser_session_id = $2 WHERE browser_session_id = $1', [from, to]);
+    });
+  }
+
   /** Starts a launch session; its absolute lifetime is counted from now. */
   async create(s: Omit<LaunchSession, 'createdAt' | 'lastSeenAt' | 'expiresAt'>): Promise<LaunchSession> {
     assertKey(s.launchId, 'launch id');
