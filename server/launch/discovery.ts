@@ -14,6 +14,10 @@ import { createTtlCache } from './ttl-cache';
 export interface SmartConfiguration {
   authorizationEndpoint: string;
   tokenEndpoint: string;
+  /** The authorization server's issuer identifier, when the EHR gives one (RFC 8414 `issuer`). */
+  issuer?: string;
+  /** RFC 9207: the EHR promises an `iss` in every authorization response. */
+  issParameterSupported: boolean;
 }
 
 export const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -34,7 +38,31 @@ export function parseSmartConfiguration(body: Record<string, unknown>, tenant: T
   if (![authorizationEndpoint, tokenEndpoint].every((endpoint) => isOnAllowedOrigin(endpoint, tenant.authOrigins))) {
     throw launchFailed('The EHR\'s sign-in settings point somewhere unexpected, so the app stopped.', 'endpoint_not_pinned');
   }
-  return { authorizationEndpoint, tokenEndpoint };
+  const issuer = typeof body.issuer === 'string' && body.issuer.length <= 500 ? body.issuer : undefined;
+  return {
+    authorizationEndpoint,
+    tokenEndpoint,
+    ...(issuer === undefined ? {} : { issuer }),
+    issParameterSupported: body.authorization_response_iss_parameter_supported === true,
+  };
+}
+
+/**
+ * RFC 9207 (authorization server issuer identification, a mix-up defence): an `iss` in the authorization response
+ * must be this EHR's issuer — its metadata `issuer`, else its FHIR base — and an EHR that promises the parameter must
+ * send it. A response naming another issuer was produced by another server and is refused before the code is used.
+ */
+export function checkResponseIssuer(responseIss: string | undefined, discovered: SmartConfiguration, tenant: TenantConfig): void {
+  if (responseIss === undefined) {
+    if (discovered.issParameterSupported) {
+      throw launchFailed('The EHR\'s sign-in answer did not say which server sent it, so the app stopped.', 'iss_missing');
+    }
+    return;
+  }
+  const expected = (discovered.issuer ?? tenant.iss).replace(/\/+$/, '');
+  if (responseIss.replace(/\/+$/, '') !== expected) {
+    throw launchFailed('The sign-in answer came from another server than the EHR this launch started at, so the app stopped.', 'iss_mismatch');
+  }
 }
 
 async function loadSmartConfiguration(tenant: TenantConfig): Promise<SmartConfiguration> {

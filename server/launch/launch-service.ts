@@ -8,7 +8,7 @@ import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } f
 import type { AppSigningKey } from './app-keys';
 import { exchangeAuthorizationCode } from './code-exchange';
 import type { SmartConfiguration } from './discovery';
-import { smartConfigurationFor } from './discovery';
+import { checkResponseIssuer, smartConfigurationFor } from './discovery';
 import type { ClientState } from './fhirclient-bridge';
 import { prepareAuthorization } from './fhirclient-bridge';
 import { verifyIdToken } from './id-token';
@@ -91,6 +91,8 @@ export interface CallbackInput {
   code: string | undefined;
   error: string | undefined;
   errorDescription: string | undefined;
+  /** RFC 9207 `iss` of the authorization response, when the EHR sends one. */
+  iss: string | undefined;
 }
 
 /** Completes the authorization on the redirect URL; returns the new launch session. */
@@ -118,6 +120,7 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
       details: { reason: 'ehr_denied', error: scrub(input.error, 40) },
     });
   }
+  checkResponseIssuer(input.iss, await smartConfigurationFor(tenant), tenant);
   if (input.code === undefined) {
     throw badRequest('The sign-in answer from the EHR carried no authorization code.', { details: { reason: 'code_missing' } });
   }

@@ -104,6 +104,7 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
         code: singleParam(req, 'code', 4096),
         error: singleParam(req, 'error', 200),
         errorDescription: singleParam(req, 'error_description', 1000),
+        iss: singleParam(req, 'iss', 500),
       });
     } catch (error) {
       // Who and which patient are unknown until the launch completes: the row says that it failed and why.

@@ -133,7 +133,7 @@ describe('configuration', () => {
 });
 
 describe('authorization request and code exchange', () => {
-  const endpoints = { authorizationEndpoint: 'https://ehr.example/auth/authorize?aud-hint=1', tokenEndpoint: 'https://ehr.example/auth/token' };
+  const endpoints = { authorizationEndpoint: 'https://ehr.example/auth/authorize?aud-hint=1', tokenEndpoint: 'https://ehr.example/auth/token', issParameterSupported: false };
   const input = {
     iss: 'https://ehr.example/fhir',
     launch: 'opaque-launch',
