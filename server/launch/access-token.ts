@@ -7,8 +7,10 @@ import { signClientAssertion } from './app-keys';
 /**
  * Keeps a launch's access token fresh, server-side. fhirclient refreshes without a client assertion, which an
  * asymmetric client needs, so refresh is done here: private_key_jwt, the rotated refresh token stored at once,
- * one refresh in flight per launch (SMART best practices: never use a refresh token twice), and at most one
- * attempt a minute (Oracle Health throttles faster refreshes).
+ * one refresh in flight per launch across every app instance (SMART best practices: never use a refresh token
+ * twice), and at most one attempt a minute (Oracle Health throttles faster refreshes). Both rules are held in the
+ * store — a lease on the launch's row and the time of the last attempt — so instances behind a load balancer keep
+ * them together; the tokens are stored by compare-and-set, so a rotated refresh token is never lost.
  */
 export interface AccessTokenDeps {
   store: LaunchSessionStore;
@@ -31,8 +33,11 @@ export interface AccessTokenProvider {
 
 const REFRESH_MARGIN_MS = 60_000;
 const MIN_REFRESH_INTERVAL_MS = 60_000;
+/** How long a claimed refresh may take before another instance may claim it (the token request's deadline + margin). */
+const REFRESH_LEASE_MS = 15_000;
+const WAIT_POLL_MS = 200;
+/** Concurrent requests of one process share its refresh; the rules themselves are in the store. */
 const inFlight = new Map<string, Promise<boolean>>();
-const lastAttempt = new Map<string, number>();
 
 async function requestRefresh(deps: AccessTokenDeps, session: LaunchSession): Promise<LaunchTokens | undefined> {
   const tokenUri = session.context.tokenUri;
@@ -71,31 +76,68 @@ async function requestRefresh(deps: AccessTokenDeps, session: LaunchSession): Pr
   };
 }
 
-async function refreshOnce(deps: AccessTokenDeps, session: LaunchSession): Promise<boolean> {
-  const last = lastAttempt.get(session.launchId) ?? 0;
-  if (Date.now() - last < MIN_REFRESH_INTERVAL_MS) {
+/** Adopts tokens another instance stored, if they are newer than the ones this request holds. */
+function adopt(session: LaunchSession, stored: LaunchTokens): boolean {
+  if (stored.accessToken === session.tokens.accessToken) {
     return false;
   }
-  lastAttempt.set(session.launchId, Date.now());
-  try {
-    const tokens = await requestRefresh(deps, session);
-    if (tokens === undefined) {
+  session.tokens = stored;
+  return true;
+}
+
+/** Another instance holds the refresh (or made it within the minute): wait for its result, bounded by its lease. */
+async function awaitOtherRefresh(deps: AccessTokenDeps, session: LaunchSession): Promise<boolean> {
+  const until = Date.now() + REFRESH_LEASE_MS;
+  for (;;) {
+    const current = await deps.store.currentTokens(session.launchId);
+    if (current === undefined) {
       return false;
     }
-    await deps.store.updateTokens(session.launchId, tokens);
-    session.tokens = tokens;
-    deps.logger.info('token.refreshed', { launch: session.launchId.slice(0, 8) });
-    return true;
-  } catch (error) {
-    deps.logger.warn('token.refresh_failed', { error: error instanceof Error ? error.name : 'unknown' });
-    return false;
+    if (adopt(session, current.tokens)) {
+      return true;
+    }
+    if (!current.refreshing || Date.now() >= until) {
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
   }
 }
 
-function singleFlightRefresh(deps: AccessTokenDeps, session: LaunchSession): Promise<boolean> {
+async function refreshOnce(deps: AccessTokenDeps, session: LaunchSession): Promise<boolean> {
+  const claim = await deps.store.claimRefresh(session.launchId, REFRESH_LEASE_MS, MIN_REFRESH_INTERVAL_MS);
+  if (claim === undefined) {
+    return awaitOtherRefresh(deps, session);
+  }
+  if (adopt(session, claim.tokens)) {
+    await deps.store.finishRefresh(session.launchId, claim.version, undefined); // already refreshed elsewhere
+    return true;
+  }
+  let tokens: LaunchTokens | undefined;
+  try {
+    // The stored refresh token, not this request's copy: another instance may have rotated it.
+    tokens = await requestRefresh(deps, { ...session, tokens: claim.tokens });
+  } catch (error) {
+    deps.logger.warn('token.refresh_failed', { error: error instanceof Error ? error.name : 'unknown' });
+  }
+  const stored = await deps.store.finishRefresh(session.launchId, claim.version, tokens);
+  if (tokens === undefined || !stored) {
+    return false;
+  }
+  session.tokens = tokens;
+  deps.logger.info('token.refreshed', { launch: session.launchId.slice(0, 8) });
+  return true;
+}
+
+async function singleFlightRefresh(deps: AccessTokenDeps, session: LaunchSession): Promise<boolean> {
   const running = inFlight.get(session.launchId);
   if (running !== undefined) {
-    return running;
+    // Another request of this process is refreshing: its result is in the store, not in this request's session.
+    const refreshed = await running;
+    const current = refreshed ? await deps.store.currentTokens(session.launchId) : undefined;
+    if (current !== undefined) {
+      adopt(session, current.tokens);
+    }
+    return refreshed;
   }
   const attempt = refreshOnce(deps, session).finally(() => inFlight.delete(session.launchId));
   inFlight.set(session.launchId, attempt);

@@ -53,7 +53,7 @@ export function sealTokens(box: SealedBox, launchId: string, tokens: LaunchToken
   return box.seal(plain, tokensContext(launchId));
 }
 
-function openTokens(box: SealedBox, launchId: string, sealed: string): LaunchTokens {
+export function openTokens(box: SealedBox, launchId: string, sealed: string): LaunchTokens {
   const parsed = sealedTokensSchema.parse(box.open(sealed, tokensContext(launchId)));
   const tokens: LaunchTokens = {
     accessToken: parsed.accessToken,

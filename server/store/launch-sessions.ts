@@ -3,6 +3,7 @@ import type { SealedBox } from './sealed-box';
 import { AppError, notFound } from '../errors';
 import {
   clientStateContext,
+  openTokens,
   pendingFromRow,
   sealTokens,
   sessionFromRow,
@@ -228,6 +229,52 @@ export class LaunchSessionStore {
     if (rows.length === 0) {
       throw notFound('This launch has ended', { hint: 'Launch the app again from the chart.' });
     }
+  }
+
+  /**
+   * Claims the launch's token refresh for `leaseMs`, if no other instance holds it and the last attempt is at least
+   * `minIntervalMs` old; answers the tokens as stored now (another instance may have rotated them) and their version.
+   * @returns undefined when the refresh is someone else's, too soon, or the launch has ended.
+   */
+  async claimRefresh(launchId: string, leaseMs: number, minIntervalMs: number): Promise<{ tokens: LaunchTokens; version: number } | undefined> {
+    const now = this.now();
+    const rows = await this.db.query<{ tokens_sealed: string; tokens_version: number }>(
+      `UPDATE launch_sessions SET refresh_lease_until = $2, refresh_attempted_at = $3
+       WHERE launch_id = $1 AND (refresh_lease_until IS NULL OR refresh_lease_until <= $3)
+         AND (refresh_attempted_at IS NULL OR refresh_attempted_at <= $4)
+       RETURNING tokens_sealed, tokens_version`,
+      [launchId, new Date(now.getTime() + leaseMs), now, new Date(now.getTime() - minIntervalMs)],
+    );
+    const row = rows[0];
+    return row === undefined ? undefined : { tokens: openTokens(this.box, launchId, row.tokens_sealed), version: row.tokens_version };
+  }
+
+  /**
+   * Ends a claimed refresh: stores the new tokens (if any) only over the version the refresh started from, and lets
+   * go of the lease. @returns false when the tokens had moved on meanwhile (nothing was overwritten).
+   */
+  async finishRefresh(launchId: string, version: number, tokens: LaunchTokens | undefined): Promise<boolean> {
+    const rows = tokens === undefined
+      ? await this.db.query('UPDATE launch_sessions SET refresh_lease_until = NULL WHERE launch_id = $1 RETURNING launch_id', [launchId])
+      : await this.db.query(
+        `UPDATE launch_sessions SET tokens_sealed = $3, tokens_version = tokens_version + 1, refresh_lease_until = NULL
+         WHERE launch_id = $1 AND tokens_version = $2 RETURNING launch_id`,
+        [launchId, version, sealTokens(this.box, launchId, tokens)],
+      );
+    return rows.length > 0;
+  }
+
+  /** The launch's tokens as stored now (after another instance's refresh), or undefined when it has ended. */
+  async currentTokens(launchId: string): Promise<{ tokens: LaunchTokens; refreshing: boolean } | undefined> {
+    const rows = await this.db.query<{ tokens_sealed: string; refresh_lease_until: Date | null }>(
+      'SELECT tokens_sealed, refresh_lease_until FROM launch_sessions WHERE launch_id = $1',
+      [launchId],
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      return undefined;
+    }
+    return { tokens: openTokens(this.box, launchId, row.tokens_sealed), refreshing: row.refresh_lease_until !== null && row.refresh_lease_until > this.now() };
   }
 
   /** Ends a launch session (logout); its tokens are gone with the row. */

@@ -7,6 +7,7 @@ import { chartSnapshots004 } from './migrations/004_chart_snapshots';
 import { auditTrail005 } from './migrations/005_audit_trail';
 import { contentApprovals006 } from './migrations/006_content_approvals';
 import { complianceDashboard007 } from './migrations/007_compliance_dashboard';
+import { tokenRefreshLease008 } from './migrations/008_token_refresh_lease';
 
 /**
  * One schema change. Applied migrations are never edited: change the schema by appending a new one.
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   auditTrail005,
   contentApprovals006,
   complianceDashboard007,
+  tokenRefreshLease008,
 ];
 
 const MIGRATION_ID = /^\d{3}_[a-z0-9_]+$/;
