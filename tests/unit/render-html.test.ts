@@ -191,7 +191,7 @@ describe('chart and clinician text is data, never markup', () => {
     expect(html).not.toMatch(/xmlns|xlink/i);
     expect(html).not.toMatch(/<[a-z][^>]*\s(src|href|srcset|data|action)=/i);
     expect(/<style>([\s\S]*?)<\/style>/.exec(html)?.[1]).not.toMatch(/url\(|@import|image-set/i);
-    expect(html).toContain('<span class="url">https://www.drugs.com/monograph/lioresal.html</span>');
+    expect(html).toContain('<span class="url">https://www.lioresal.com/hcp/dosing-and-administration/</span>');
   });
 
   test('the header in the page margins cannot break out of its CSS string', () => {
