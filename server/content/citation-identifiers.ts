@@ -17,7 +17,7 @@ const PMC = /\bPMC(\d{5,9})\b/;
 const OFFICIAL_HOSTS = [
   'doi.org', 'pubmed.ncbi.nlm.nih.gov', 'www.ncbi.nlm.nih.gov', 'www.cdc.gov', 'www.fda.gov', 'dailymed.nlm.nih.gov', 'www.tga.gov.au',
   'www.cms.gov', 'www.hhs.gov', 'www.federalregister.gov', 'www.ecfr.gov', 'www.ahrq.gov', 'www.jointcommission.org',
-  'www.medtronic.com', 'professional.medtronic.com', 'manuals.medtronic.com', 'www.lioresal.com', 'www.prialt.com', 'build.fhir.org', 'hl7.org',
+  'www.medtronic.com', 'professional.medtronic.com', 'manuals.medtronic.com', 'flowonix.com', 'www.lioresal.com', 'www.prialt.com', 'build.fhir.org', 'hl7.org',
 ] as const;
 
 /** Kinds that are published articles or guidelines: they resolve by DOI or PMID only. */

@@ -90,7 +90,7 @@ export const reviewSchema = z
 export const citationSchema = z
   .strictObject({
     id: slug,
-    kind: z.enum(['seed', 'reference', 'guideline', 'drug-label', 'manufacturer', 'regulation', 'study', 'toolkit']),
+    kind: z.enum(['seed', 'reference', 'guideline', 'drug-label', 'manufacturer', 'regulation', 'standard', 'study', 'toolkit']),
     text: text(600),
     url: z.url({ protocol: /^https$/ }).optional(),
     seedReference: z.number().int().min(1).max(5).optional(),
