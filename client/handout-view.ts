@@ -75,6 +75,25 @@ function select(id: string, choices: Array<[string, string]>, fromChart: string,
   return control;
 }
 
+/**
+ * Print is recorded in the audit trail before the browser's print dialog opens; when it cannot be recorded (or the
+ * handout may not be printed), nothing is printed and the clinician reads why.
+ */
+async function recordThenPrint(launchId: string, largePrint: boolean, frame: HTMLIFrameElement, status: HTMLElement): Promise<void> {
+  status.textContent = '';
+  const response = await fetch(`/api/launches/${encodeURIComponent(launchId)}/handout/printed${largePrint ? '?large=1' : ''}`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'x-csrf-token': csrfToken() },
+    cache: 'no-store',
+  }).catch(() => undefined);
+  if (response?.status === 204) {
+    frame.contentWindow?.print();
+    return;
+  }
+  const answer = (await response?.json().catch(() => ({}))) as { message?: string } | undefined;
+  status.textContent = answer?.message ?? 'The app could not reach its server, so the handout was not printed. Try again.';
+}
+
 function csrfToken(): string {
   return document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 }
@@ -231,7 +250,8 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
   for (const control of [indication, procedure]) {
     control.addEventListener('change', () => void choose());
   }
-  print.addEventListener('click', () => frame.contentWindow?.print());
+  const printStatus = el('span', { id: 'print-status', role: 'status' });
+  print.addEventListener('click', () => void recordThenPrint(launchId, large.checked, frame, printStatus));
   const actions = body.printable
     ? el(
         'div',
@@ -245,6 +265,7 @@ export async function mountHandout(container: HTMLElement, launchId: string): Pr
         el('label', {}, large, ' Large print'),
         ' ',
         print,
+        printStatus,
         ' ',
         download,
       )

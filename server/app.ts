@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): express.Express {
   const attestationPolicy = (tenantId: string): AttestationPolicy => policies.get(tenantId) ?? DEFAULT_ATTESTATION_POLICY;
   app.use(clinicianRoutes({ store: deps.store, chart, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, content }));
   app.use(consentRoutes({ store: deps.store, discussions: deps.discussions, appBaseUrl: config.appBaseUrl, approvedPacksOnly: production, content, chart, attestationPolicy, audit }));
-  app.use(handoutRoutes({ store: deps.store, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, content, audit, frameOrigins }));
+  app.use(handoutRoutes({ store: deps.store, appBaseUrl: config.appBaseUrl, discussions: deps.discussions, chart, pdf: deps.pdf, requireApprovedPacks: production, content, audit, frameOrigins }));
   if (filing !== undefined) {
     app.use(filingRoutes({ store: deps.store, discussions: deps.discussions, filing, appBaseUrl: config.appBaseUrl, chart, attestationPolicy, audit }));
   }

@@ -13,7 +13,7 @@ const ACTION_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-event-type';
 
 /** FHIR AuditEvent.action: C create, R read, U update, E execute (a launch, a refusal). */
 const ACTION_CODE: Record<AuditAction, AuditEvent['action']> = {
-  'launch.accepted': 'E', 'launch.rejected': 'E', 'chart.read': 'R', 'handout.previewed': 'R', 'handout.downloaded': 'R',
+  'launch.accepted': 'E', 'launch.rejected': 'E', 'chart.read': 'R', 'handout.previewed': 'R', 'handout.downloaded': 'R', 'handout.printed': 'R',
   'checklist.saved': 'U', 'scenario.chosen': 'U', 'flag.dismissed': 'U', 'note.added': 'U', 'note.removed': 'U', 'discussion.attested': 'U', 'discussion.refused': 'E',
   'document.filed': 'C', 'document.reconciled': 'C', 'document.failed': 'E', 'document.entered-in-error': 'U', 'note.previewed': 'R',
   'gaps.reported': 'R',

@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   'chart.read',
   'handout.previewed',
   'handout.downloaded',
+  'handout.printed',
   'checklist.saved',
   'scenario.chosen',
   'flag.dismissed',

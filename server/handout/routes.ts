@@ -12,7 +12,7 @@ import type { Discussion } from '../consent/discussion';
 import { accessibleDiscussion } from '../consent/discussion-access';
 import type { DiscussionStore } from '../consent/discussion-store';
 import { frameAncestorsDirective } from '../http/security-headers';
-import { launchOf, requireLaunch } from '../launch/session-guard';
+import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
 import type { LaunchSessionStore } from '../store/launch-sessions';
 import { oralMme } from '../tailoring/mme';
 import { loadTerminology } from '../tailoring/terminology';
@@ -38,6 +38,8 @@ import { HANDOUT_CSP, renderHandoutCopyCss, renderHandoutHtml } from './render-h
  */
 export interface HandoutDeps {
   store: LaunchSessionStore;
+  /** For the CSRF check of the one POST (Print pressed). */
+  appBaseUrl: string;
   discussions: DiscussionStore;
   chart: ChartSnapshotDeps;
   pdf: LazyPdfRenderer;
@@ -93,6 +95,22 @@ function previewHandler(deps: HandoutDeps): RequestHandler {
       .set({ 'Content-Security-Policy': `${HANDOUT_CSP}; ${frameAncestorsDirective(deps.frameOrigins)}`, 'Cache-Control': 'no-store' })
       .type('html')
       .send(renderHandoutHtml(input));
+  };
+}
+
+/**
+ * The clinician pressed Print: recorded before the browser prints (the page prints only once this answers), so
+ * every printed copy is in the audit trail, and an unapproved pack is refused here as it is for the PDF.
+ */
+function printedHandler(deps: HandoutDeps): RequestHandler {
+  return async (req, res) => {
+    const loaded = await load(deps, res, req.query);
+    const input = await handoutOf(deps, loaded, req.query, 'browser');
+    await deps.audit.append(launchRecord(launchOf(res), 'handout.printed', 'success', {
+      entities: discussionEntities(loaded.discussion),
+      detail: { largePrint: input.largePrint, packVersion: input.pack.version, language: input.pack.language },
+    }));
+    res.status(204).set('Cache-Control', 'no-store').end();
   };
 }
 
@@ -152,5 +170,6 @@ export function handoutRoutes(deps: HandoutDeps): Router {
   router.get('/app/:launchId/handout.css', launch, copyStylesHandler(deps));
   router.get('/api/launches/:launchId/handout.pdf', launch, pdfHandler(deps));
   router.get('/api/launches/:launchId/handout-info', launch, infoHandler(deps));
+  router.post('/api/launches/:launchId/handout/printed', launch, requireCsrf(deps.appBaseUrl), printedHandler(deps));
   return router;
 }

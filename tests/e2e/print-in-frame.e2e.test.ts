@@ -77,6 +77,8 @@ async function clickPrint(app: Frame, preview: Frame): Promise<{ preview: boolea
     window.print = () => { (window as unknown as { printed: boolean }).printed = true; };
   });
   await app.click('#print-handout');
+  // The page records the print in the audit trail first, then prints: wait for the print (or its absence).
+  await preview.waitForFunction(() => (window as unknown as { printed: boolean }).printed, { timeout: 10_000 }).catch(() => undefined);
   const printed = (frame: Frame): Promise<boolean> => frame.evaluate(() => (window as unknown as { printed: boolean }).printed);
   return { preview: await printed(preview), app: await printed(app) };
 }

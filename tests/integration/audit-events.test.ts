@@ -37,6 +37,11 @@ test('a discussion from launch to filing leaves every expected audit event, and 
   const s = await attestedDiscussion(system, patient, 'generic');
   const preview = await s.launch.agent.request(`${system.appUrl}/app/${s.launch.launchId}/handout?discussionId=${s.discussionId}`);
   expect(preview.status).toBe(200);
+  const printed = await s.launch.agent.request(`${system.appUrl}/api/launches/${s.launch.launchId}/handout/printed?discussionId=${s.discussionId}`, {
+    method: 'POST',
+    headers: { 'x-csrf-token': s.csrf, origin: system.appUrl },
+  });
+  expect(printed.status).toBe(204);
   const pdf = await s.launch.agent.request(`${system.appUrl}/api/launches/${s.launch.launchId}/handout.pdf?discussionId=${s.discussionId}`);
   expect(pdf.status).toBe(200);
   await pdf.arrayBuffer();
@@ -45,7 +50,7 @@ test('a discussion from launch to filing leaves every expected audit event, and 
 
   const rows = await rowsSince(start);
   const actions = rows.map((r) => r.action);
-  expect(actions).toEqual(['launch.accepted', 'chart.read', 'checklist.saved', 'discussion.attested', 'handout.previewed', 'handout.downloaded', 'document.filed']);
+  expect(actions).toEqual(['launch.accepted', 'chart.read', 'checklist.saved', 'discussion.attested', 'handout.previewed', 'handout.printed', 'handout.downloaded', 'document.filed']);
   const physician = `${system.sandboxUrl}/r4/Practitioner/itdd-dr-rivera`;
   for (const row of rows) {
     expect(row).toMatchObject({ outcome: 'success', actor: physician, patient_id: patient });
