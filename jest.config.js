@@ -22,4 +22,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|jose|flesch-kincaid|smog-formula|fhir-kit-client)/)'],
   testTimeout: 60000,
   maxWorkers: 2,
+  // The security reviewer's scorecard line (`adversarial: N passed, N failed`) after Jest's own summary.
+  reporters: ['default', '<rootDir>/tests/support/adversarial-scorecard.cjs'],
 };
