@@ -8,7 +8,7 @@ import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } f
 import type { AppSigningKey } from './app-keys';
 import { exchangeAuthorizationCode } from './code-exchange';
 import type { SmartConfiguration } from './discovery';
-import { checkResponseIssuer, smartConfigurationFor } from './discovery';
+import { checkPkceSupport, checkResponseIssuer, smartConfigurationFor } from './discovery';
 import type { ClientState } from './fhirclient-bridge';
 import { prepareAuthorization } from './fhirclient-bridge';
 import { verifyIdToken } from './id-token';
@@ -61,6 +61,7 @@ export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<
   let endpoints: SmartConfiguration;
   try {
     endpoints = await smartConfigurationFor(input.tenant);
+    checkPkceSupport(endpoints);
   } catch (error) {
     const reason = isAppError(error) && typeof error.details?.reason === 'string' ? error.details.reason : undefined;
     logger.warn(reason === 'endpoint_not_pinned' ? 'launch.endpoint_not_pinned' : 'launch.discovery_failed', {
