@@ -117,7 +117,8 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
   if (input.error !== undefined) {
     logger.warn('launch.ehr_error', { tenant: tenant.id, error: scrub(input.error, 40) });
     throw new AppError('forbidden', `The EHR did not authorize the app (${scrub(input.error, 40)}).`, {
-      hint: input.errorDescription === undefined ? 'Launch the app again from the chart if this was a mistake.' : `The EHR said: ${scrub(input.errorDescription, 200)}`,
+      // The EHR's words are shown (escaped) beside, never instead of, the way back: a launch is restarted only from the chart.
+      hint: `${input.errorDescription === undefined ? '' : `The EHR said: "${scrub(input.errorDescription, 200)}" `}Launch the app again from the patient's chart if this was a mistake.`,
       details: { reason: 'ehr_denied', error: scrub(input.error, 40) },
     });
   }
