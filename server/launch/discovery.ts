@@ -18,6 +18,8 @@ export interface SmartConfiguration {
   issuer?: string;
   /** RFC 9207: the EHR promises an `iss` in every authorization response. */
   issParameterSupported: boolean;
+  /** `code_challenge_methods_supported`, when it is a list of strings. */
+  codeChallengeMethods?: string[];
 }
 
 export const DISCOVERY_TTL_MS = 5 * 60_000;
@@ -39,12 +41,28 @@ export function parseSmartConfiguration(body: Record<string, unknown>, tenant: T
     throw launchFailed('The EHR\'s sign-in settings point somewhere unexpected, so the app stopped.', 'endpoint_not_pinned');
   }
   const issuer = typeof body.issuer === 'string' && body.issuer.length <= 500 ? body.issuer : undefined;
+  const methods = body.code_challenge_methods_supported;
+  const codeChallengeMethods = Array.isArray(methods) && methods.every((m) => typeof m === 'string') ? methods : undefined;
   return {
     authorizationEndpoint,
     tokenEndpoint,
     ...(issuer === undefined ? {} : { issuer }),
     issParameterSupported: body.authorization_response_iss_parameter_supported === true,
+    ...(codeChallengeMethods === undefined ? {} : { codeChallengeMethods }),
   };
+}
+
+/**
+ * SMART conformance: `code_challenge_methods_supported` is REQUIRED, SHALL include `S256` and SHALL NOT include
+ * `plain`. An EHR that does not say so may not check the PKCE verifier at all, or may accept a downgraded one, so
+ * the user-facing launch stops before anyone signs in. (Backend services read the same document and use no PKCE,
+ * so this is the launch's check, not the parser's.)
+ */
+export function checkPkceSupport(discovered: SmartConfiguration): void {
+  const methods = discovered.codeChallengeMethods ?? [];
+  if (!methods.includes('S256') || methods.includes('plain')) {
+    throw launchFailed('The EHR\'s sign-in settings do not require the PKCE protection (S256) this app uses, so the app stopped.', 'pkce_unsupported');
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } f
 import type { AppSigningKey } from './app-keys';
 import { exchangeAuthorizationCode } from './code-exchange';
 import type { SmartConfiguration } from './discovery';
-import { checkResponseIssuer, smartConfigurationFor } from './discovery';
+import { checkPkceSupport, checkResponseIssuer, smartConfigurationFor } from './discovery';
 import type { ClientState } from './fhirclient-bridge';
 import { prepareAuthorization } from './fhirclient-bridge';
 import { verifyIdToken } from './id-token';
@@ -61,6 +61,7 @@ export async function beginLaunch(deps: LaunchDeps, input: BeginInput): Promise<
   let endpoints: SmartConfiguration;
   try {
     endpoints = await smartConfigurationFor(input.tenant);
+    checkPkceSupport(endpoints);
   } catch (error) {
     const reason = isAppError(error) && typeof error.details?.reason === 'string' ? error.details.reason : undefined;
     logger.warn(reason === 'endpoint_not_pinned' ? 'launch.endpoint_not_pinned' : 'launch.discovery_failed', {
@@ -116,7 +117,8 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
   if (input.error !== undefined) {
     logger.warn('launch.ehr_error', { tenant: tenant.id, error: scrub(input.error, 40) });
     throw new AppError('forbidden', `The EHR did not authorize the app (${scrub(input.error, 40)}).`, {
-      hint: input.errorDescription === undefined ? 'Launch the app again from the chart if this was a mistake.' : `The EHR said: ${scrub(input.errorDescription, 200)}`,
+      // The EHR's words are shown (escaped) beside, never instead of, the way back: a launch is restarted only from the chart.
+      hint: `${input.errorDescription === undefined ? '' : `The EHR said: "${scrub(input.errorDescription, 200)}" `}Launch the app again from the patient's chart if this was a mistake.`,
       details: { reason: 'ehr_denied', error: scrub(input.error, 40) },
     });
   }

@@ -6,14 +6,19 @@ import { sendJson, startRecordingServer } from './recording-server';
 
 /**
  * A stand-in EHR authorization server for faults the sandbox cannot produce on demand: a discovery that fails,
- * hangs or never ends, a token endpoint that redirects, signing keys that rotate. It serves SMART discovery, the
+ * hangs, never ends, redirects or is not JSON, one naming endpoints of its choosing, a token endpoint that redirects, signing keys that rotate. It serves SMART discovery, the
  * OpenID configuration, a JWKS and a token endpoint whose id_token it signs itself; every request is recorded.
  */
 export type DiscoveryBehaviour =
   | { kind: 'ok' }
   | { kind: 'status'; status: number }
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'huge'; bytes: number };
+  | { kind: 'huge'; bytes: number }
+  /** The usual document with these fields replaced (an `undefined` field is left out). */
+  | { kind: 'document'; fields: Record<string, unknown> }
+  /** Any body at all: an HTML error page, broken JSON. */
+  | { kind: 'raw'; status: number; contentType: string; body: string }
+  | { kind: 'redirect'; location: string };
 
 export type TokenBehaviour = { kind: 'ok' } | { kind: 'redirect'; location: string };
 
@@ -131,6 +136,12 @@ export async function startFakeEhr(clientId = 'itdd-consent'): Promise<FakeEhr> 
       });
     } else if (behaviour.kind === 'huge') {
       void writeHuge(res, behaviour.bytes);
+    } else if (behaviour.kind === 'document') {
+      sendJson(res, 200, { ...smartConfiguration, ...behaviour.fields }, 'application/json');
+    } else if (behaviour.kind === 'raw') {
+      res.writeHead(behaviour.status, { 'content-type': behaviour.contentType, 'content-length': Buffer.byteLength(behaviour.body) }).end(behaviour.body);
+    } else if (behaviour.kind === 'redirect') {
+      res.writeHead(302, { location: behaviour.location }).end();
     } else {
       sendJson(res, 200, smartConfiguration, 'application/json');
     }
