@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.complianceStore !== undefined) {
     const query: DashboardQueryDeps = { ...deps.complianceStore, checklistFor: () => loadChecklist(CHECKLIST_LANGUAGE) };
     const gaps = { config, signingKey: deps.signingKey, db: deps.complianceStore.db, audit };
-    app.use(complianceRoutes({ config, store: deps.store, audit, query, chain: new ChainStatusCache(audit), tokens, content, gaps }));
+    app.use(complianceRoutes({ config, store: deps.store, audit, query, chain: new ChainStatusCache(audit, logger), tokens, content, gaps }));
   }
   app.use((_req, _res, next) => {
     next(notFound('There is no such page in ITDD Consent.'));

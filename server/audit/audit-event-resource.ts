@@ -26,37 +26,57 @@ const OUTCOME_CODE = { success: '0', refused: '4', failure: '8' } as const;
 
 const FHIR_TYPES = new Set(['Patient', 'Encounter', 'DocumentReference', 'Practitioner']);
 
+const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
+const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
+/** BALP entity[patient]: type 1 (Person), role 1 (Patient). */
+const PATIENT_ENTITY = { type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } };
+/** BALP entity[data] (type 2, System Object; a role is required): the records acted on, as domain resources. */
+const DATA_ENTITY = { type: { system: ENTITY_TYPE, code: '2', display: 'System Object' }, role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' } };
+
 function entityOf(type: string, id: string): AuditEventEntity {
   return FHIR_TYPES.has(type) || type === 'ReplacedDocumentReference'
-    ? { what: { reference: `${type === 'ReplacedDocumentReference' ? 'DocumentReference' : type}/${id}` }, ...(type === 'ReplacedDocumentReference' ? { description: 'replaced' } : {}) }
-    : { what: { identifier: { system: `${AUDIT_ACTION_SYSTEM.replace('/audit-action', '')}/${type}`, value: id } } };
+    ? { what: { reference: `${type === 'ReplacedDocumentReference' ? 'DocumentReference' : type}/${id}` }, ...DATA_ENTITY, ...(type === 'ReplacedDocumentReference' ? { description: 'replaced' } : {}) }
+    : { what: { identifier: { system: `${AUDIT_ACTION_SYSTEM.replace('/audit-action', '')}/${type}`, value: id } }, ...DATA_ENTITY };
+}
+
+/**
+ * BALP's client agent: the app itself, beside the user who asked. It receives what is read (DCM 110152 Destination)
+ * and is the source of what is created, changed or executed (DCM 110153 Source).
+ */
+function appAgent(action: AuditEvent['action']): NonNullable<AuditEvent['agent']>[number] {
+  const role = action === 'R' ? { code: '110152', display: 'Destination Role ID' } : { code: '110153', display: 'Source Role ID' };
+  return { type: { coding: [{ system: DCM, ...role }] }, who: { display: 'ITDD Consent' }, requestor: false };
 }
 
 export function auditEventOf(row: AuditRow): AuditEvent {
   const r = row.record;
   const details = Object.entries(r.detail ?? {}).map(([type, value]) => ({ type, valueString: String(value) }));
   const entities: AuditEventEntity[] = [
-    ...(r.patientId === undefined ? [] : [{ what: { reference: `Patient/${r.patientId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1' }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1' } }]),
+    ...(r.patientId === undefined ? [] : [{ what: { reference: `Patient/${r.patientId}` }, ...PATIENT_ENTITY }]),
     ...(r.entities ?? []).map((e) => entityOf(e.type, e.id)),
     {
       what: { identifier: { system: `${AUDIT_ACTION_SYSTEM.replace('/audit-action', '')}/audit-chain`, value: String(row.seq) } },
+      type: DATA_ENTITY.type,
+      role: { system: OBJECT_ROLE, code: '13', display: 'Security Resource' },
       detail: [{ type: 'prevHash', valueString: row.prevHash }, { type: 'hash', valueString: row.hash }, ...details,
         ...(r.launch === undefined ? [] : [{ type: 'launch', valueString: r.launch }]), ...(r.reason === undefined ? [] : [{ type: 'reason', valueString: r.reason }])],
     },
   ];
+  const action = ACTION_CODE[r.action];
   return {
     resourceType: 'AuditEvent',
     id: `itdd-audit-${row.seq}`,
     type: { system: ACTION_TYPE, code: 'rest' },
     subtype: [{ system: AUDIT_ACTION_SYSTEM, code: r.action }],
-    action: ACTION_CODE[r.action],
+    action,
     recorded: row.recordedAt,
     outcome: OUTCOME_CODE[r.outcome],
     ...(r.reason === undefined ? {} : { outcomeDesc: r.reason }),
     agent: [
-      r.actor === undefined
-        ? { type: { coding: [{ system: DCM, code: '110153', display: 'Source Role ID' }] }, who: { display: 'ITDD Consent (no signed-in user)' }, requestor: false }
-        : { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, who: { identifier: { system: 'urn:ietf:rfc:3986', value: r.actor } }, requestor: true },
+      ...(r.actor === undefined
+        ? []
+        : [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, who: { identifier: { system: 'urn:ietf:rfc:3986', value: r.actor } }, requestor: true }]),
+      appAgent(action),
     ],
     source: {
       ...(r.tenantId === undefined ? {} : { site: r.tenantId }),

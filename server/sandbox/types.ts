@@ -80,8 +80,9 @@ export type SimulatedFault = (typeof SIMULATED_FAULTS)[number];
  *   revoking the access token. Nothing is stored.
  * - `drop-after-store`: processed (the note is filed), then the connection is destroyed without an answer.
  * - `slow`: processed, answered only after a delay.
+ * - `no-location`: processed, answered without a `Location` header (the id must come from the body or a search).
  */
-export const WRITE_FAULTS = ['rate-limit', 'unavailable', 'drop-after-store', 'slow', 'unauthorized', 'server-error'] as const;
+export const WRITE_FAULTS = ['rate-limit', 'unavailable', 'drop-after-store', 'slow', 'unauthorized', 'server-error', 'no-location'] as const;
 export type WriteFault = (typeof WRITE_FAULTS)[number];
 
 /** `need_patient_banner` as sent: boolean true/false, or the string "false" the way Epic sends it. */

@@ -47,7 +47,7 @@ test('export: one valid FHIR AuditEvent per row of the range', async () => {
   expect(await runAuditCli(['export', '--from', today, '--to', tomorrow, '--out', out], env, s.io)).toBe(0);
   const events = fs.readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
   expect(events).toHaveLength(6);
-  expect(events[0]).toMatchObject({ resourceType: 'AuditEvent', action: 'U', outcome: '0', agent: [{ requestor: true, who: { identifier: { value: 'https://ehr.example/r4/Practitioner/p1' } } }] });
+  expect(events[0]).toMatchObject({ resourceType: 'AuditEvent', action: 'U', outcome: '0', agent: [{ requestor: true, who: { identifier: { value: 'https://ehr.example/r4/Practitioner/p1' } } }, { requestor: false, who: { display: 'ITDD Consent' } }] });
   expect(events[5]).toMatchObject({ outcome: '4', outcomeDesc: 'role_may_not_attest' });
   expect(events[0]?.entity[0]).toMatchObject({ what: { reference: 'Patient/p1' } });
 });

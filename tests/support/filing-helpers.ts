@@ -97,7 +97,7 @@ export async function waitForFiling(
 }
 
 export interface FaultRequest {
-  fault: 'rate-limit' | 'unavailable' | 'drop-after-store' | 'slow' | 'unauthorized' | 'server-error';
+  fault: 'rate-limit' | 'unavailable' | 'drop-after-store' | 'slow' | 'unauthorized' | 'server-error' | 'no-location';
   patient?: string;
   count?: number;
   retryAfter?: number | 'http-date';

@@ -1,17 +1,17 @@
 import type http from 'node:http';
 import type { DocumentReference } from 'fhir/r4';
-import { clearCapabilityCache, conditionalCreateFor, conditionalCreateTypes } from '../../server/writeback/capability';
+import { clearCapabilityCache } from '../../server/writeback/capability';
 import { classifyCreateAnswer, postDocumentReference } from '../../server/writeback/ehr-writer';
 import type { WriteAnswer, WriteSettings } from '../../server/writeback/fhir-write';
 import type { RecordingServer } from '../support/recording-server';
 import { startRecordingServer } from '../support/recording-server';
 
 /**
- * The EHR writer: what each answer to a create means for the ledger (H2, H3, H5, H6, H8), that a request carries
- * what the EHR needs and nothing it must not get, and that `If-None-Exist` is sent only where advertised (H7).
+ * The EHR writer: what each answer to a create means for the ledger (H2, H3, H6, H8) and that a request carries
+ * what the EHR needs and nothing it must not get. A refusal's readable reason (H5) and `If-None-Exist` only where
+ * advertised (H7) are in tests/adversarial/h-writes.test.ts.
  */
 const BASE = 'https://ehr.example.org/fhir';
-const IDENTIFIER = 'urn:uuid:3f0c1a52-8d5e-4b7a-9c21-6e4f0b9d2a17';
 
 function answer(status: number, headers: Record<string, string> = {}, text?: string): WriteAnswer {
   return { kind: 'answer', status, headers: new Headers(headers), text };
@@ -53,20 +53,6 @@ describe('classifyCreateAnswer', () => {
     ['the app stopping', { kind: 'no-answer', sent: true, reason: 'aborted' }, false, { kind: 'aborted' }],
   ])('%s', (_name, given, conditional, expected) => {
     expect(classifyCreateAnswer(given, BASE, conditional)).toMatchObject(expected);
-  });
-
-  test.each([400, 422])('%d is refused for good with a readable reason, and a PHI-free one for logs (H5)', (status) => {
-    const outcome = classifyCreateAnswer(answer(status, {}, OUTCOME), BASE, false);
-    expect(outcome).toMatchObject({ kind: 'rejected', status, code: 'rejected' });
-    const summary = outcome.kind === 'rejected' ? outcome.summary : undefined;
-    expect(summary?.safe).toBe(`HTTP ${status}: required at DocumentReference.context.encounter`);
-    expect(summary?.safe).not.toContain('Canary');
-    expect(summary?.readable).toBe('Encounter is required for Mrs Canary-Patient (DocumentReference.context.encounter)');
-  });
-
-  test('a refusal without an OperationOutcome still says which status', () => {
-    const outcome = classifyCreateAnswer(answer(422, {}, '<html>nope</html>'), BASE, false);
-    expect(outcome.kind === 'rejected' ? outcome.summary : undefined).toEqual({ safe: 'HTTP 422', readable: undefined });
   });
 });
 
@@ -147,67 +133,5 @@ describe('over HTTP', () => {
     const before = server.requests.length;
     await expect(postDocumentReference(document, undefined, settings({ baseUrl: 'not a url' }))).rejects.toThrow(/outside/);
     expect(server.requests.length).toBe(before);
-  });
-});
-
-describe('If-None-Exist only where advertised (H7)', () => {
-  let server: RecordingServer;
-
-  function metadata(conditionalCreate: boolean | undefined, status = 200): void {
-    server.handle((_request, response) => {
-      const statement = {
-        resourceType: 'CapabilityStatement',
-        rest: [{ mode: 'server', resource: [{ type: 'DocumentReference', ...(conditionalCreate === undefined ? {} : { conditionalCreate }) }, { type: 'Patient', conditionalCreate: true }] }],
-      };
-      response.writeHead(status, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(statement));
-    });
-  }
-
-  const settingsFor = (): WriteSettings => ({ baseUrl: `${server.origin}/fhir`, getAccessToken: () => Promise.resolve('t'), timeoutMs: 2_000, maxBytes: 100_000, fetchImpl: fetch });
-
-  beforeAll(async () => {
-    server = await startRecordingServer();
-  });
-
-  afterAll(async () => {
-    await server.close();
-  });
-
-  beforeEach(() => clearCapabilityCache());
-
-  test('a US Core server advertising conditionalCreate gets the identifier condition', async () => {
-    metadata(true);
-    expect(await conditionalCreateFor(settingsFor(), 'us-core', IDENTIFIER)).toBe(`identifier=${encodeURIComponent(`urn:ietf:rfc:3986|${IDENTIFIER}`)}`);
-  });
-
-  test.each([
-    ['says false', false, 200],
-    ['says nothing', undefined, 200],
-    ['cannot be read', true, 500],
-  ])('a server whose statement %s gets none', async (_name, flag, status) => {
-    metadata(flag, status);
-    expect(await conditionalCreateFor(settingsFor(), 'us-core', IDENTIFIER)).toBeUndefined();
-  });
-
-  test.each(['epic', 'oracle'] as const)('the %s profile never sends it, whatever the server says', async (profile) => {
-    metadata(true);
-    const before = server.requests.length;
-    expect(await conditionalCreateFor(settingsFor(), profile, IDENTIFIER)).toBeUndefined();
-    expect(server.requests.length).toBe(before);
-  });
-
-  test('the statement is read once per base, then cached', async () => {
-    metadata(true);
-    const before = server.requests.length;
-    await conditionalCreateFor(settingsFor(), 'us-core', IDENTIFIER);
-    await conditionalCreateFor(settingsFor(), 'us-core', IDENTIFIER);
-    await conditionalCreateFor(settingsFor(), 'us-core', IDENTIFIER);
-    expect(server.requests.slice(before).map((r) => r.url)).toEqual(['/fhir/metadata']);
-  });
-
-  test('conditionalCreateTypes reads only what is advertised as true', () => {
-    expect([...conditionalCreateTypes({ resourceType: 'CapabilityStatement', rest: [{ resource: [{ type: 'A', conditionalCreate: true }, { type: 'B', conditionalCreate: false }, { type: 'C' }] }] })]).toEqual(['A']);
-    expect(conditionalCreateTypes({ resourceType: 'Patient' }).size).toBe(0);
-    expect(conditionalCreateTypes(null).size).toBe(0);
   });
 });

@@ -9,7 +9,8 @@ import type { FaultPlan, FaultScope } from './fault-queue';
 /**
  * Applies a waiting fault to a FHIR request (after authentication and body parsing, before any processing).
  * Faults that answer instead of the server leave nothing stored; `drop-after-store` and `slow` let the request be
- * processed and then tamper with the answer, which is how a real write gets committed while its response is lost.
+ * processed and then tamper with the answer, which is how a real write gets committed while its response is lost;
+ * `no-location` lets it be processed and takes the `Location` header off the answer.
  */
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void;
@@ -43,6 +44,13 @@ function apply(ctx: SandboxContext, res: Response, plan: FaultPlan, next: NextFu
       break;
     case 'slow':
       interceptEnd(res, (end, args) => setTimeout(() => end(...args), plan.delayMs).unref());
+      break;
+    case 'no-location':
+      // The headers are written by `end`, so the one the handler set can still be taken off here.
+      interceptEnd(res, (end, args) => {
+        res.removeHeader('Location');
+        end(...args);
+      });
       break;
   }
   next();

@@ -30,6 +30,7 @@ const WRITE_FAULT_LABELS: Record<(typeof WRITE_FAULTS)[number] | 'none', string>
   slow: 'Note filed, answer 10 s late',
   unauthorized: '401: the session ends, the access token is revoked (nothing filed)',
   'server-error': '500 Internal Server Error (nothing filed)',
+  'no-location': 'Note filed, answered without a Location header',
 };
 
 const BANNER_LABELS: Record<(typeof BANNER_SETTINGS)[number], string> = {
