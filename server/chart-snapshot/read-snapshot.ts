@@ -14,6 +14,7 @@ export function fhirHttpFor(tokens: AccessTokenDeps, launch: LaunchSession, prov
     baseUrl: launch.fhirBaseUrl,
     getAccessToken: () => provider.getAccessToken(),
     onUnauthorized: () => provider.refreshAfterUnauthorized(),
+    onRefusedAfterRefresh: () => provider.refusedAfterRefresh(),
     fetchImpl: tokens.ehrFetch?.(launch.tenantId) ?? fetch,
   });
 }
@@ -24,7 +25,7 @@ export function fhirHttpFor(tokens: AccessTokenDeps, launch: LaunchSession, prov
  * is kept. A relaunch from the chart resumes the same draft.
  */
 export const sessionEnded = (): AppError =>
-  new AppError('unauthorized', 'Your session with the EHR has ended, so the chart could not be read again.', {
+  new AppError('unauthorized', 'Your session with the EHR has ended, so the chart could not be read.', {
     hint: 'Launch the app again from the patient\'s chart: everything entered so far is kept and opens again.',
     details: { reason: 'ehr_session_ended' },
   });

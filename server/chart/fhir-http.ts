@@ -25,6 +25,8 @@ export interface FhirHttpOptions {
   getAccessToken(): Promise<string>;
   /** On 401: called once (shared by concurrent requests); true = token refreshed, retry once. */
   onUnauthorized?(): Promise<boolean>;
+  /** A 401 again with the token the refresh just brought: the EHR no longer accepts this launch's tokens. */
+  onRefusedAfterRefresh?(): void;
   /** Per-request deadline covering headers and body. Default 10 000 ms. */
   timeoutMs?: number;
   /** Overall deadline for one search including all its pages. Default 30 000 ms. */
@@ -62,6 +64,9 @@ export function createFhirHttp(options: FhirHttpOptions): FhirHttp {
   };
   if (options.onUnauthorized) {
     settings.refreshAfterUnauthorized = singleFlight(() => options.onUnauthorized!());
+  }
+  if (options.onRefusedAfterRefresh) {
+    settings.refusedAfterRefresh = () => options.onRefusedAfterRefresh!();
   }
   const searchDeadlineMs = options.searchDeadlineMs ?? DEFAULTS.searchDeadlineMs;
   return {

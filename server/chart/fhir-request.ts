@@ -20,6 +20,8 @@ export interface RequestSettings {
   getAccessToken(): Promise<string>;
   /** Single-flight refresh supplied by `createFhirHttp`; resolves true when a new token is available. */
   refreshAfterUnauthorized?: () => Promise<boolean>;
+  /** Told when the EHR refuses, with 401, a token it has just issued by a refresh. */
+  refusedAfterRefresh?: () => void;
   timeoutMs: number;
   maxBytes: number;
   fetchImpl: typeof fetch;
@@ -48,6 +50,9 @@ export async function getFhirJson(url: string, settings: RequestSettings): Promi
   if (answer.kind === 'answer' && answer.status === 401 && settings.refreshAfterUnauthorized) {
     if (await settings.refreshAfterUnauthorized()) {
       answer = await fetchOnce(url, await settings.getAccessToken(), settings);
+      if (answer.kind === 'answer' && answer.status === 401) {
+        settings.refusedAfterRefresh?.();
+      }
     }
   }
   return answer.kind === 'failed' ? answer : interpret(answer.status, answer.text);

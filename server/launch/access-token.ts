@@ -3,6 +3,7 @@ import { fetchOutbound } from '../http/outbound';
 import type { LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
 import type { AppSigningKey } from './app-keys';
 import { signClientAssertion } from './app-keys';
+import { isBearerTokenType, tokenLifetimeSeconds } from './token-response';
 
 /**
  * Keeps a launch's access token fresh, server-side. fhirclient refreshes without a client assertion, which an
@@ -29,6 +30,8 @@ export interface AccessTokenProvider {
   refreshAfterUnauthorized(): Promise<boolean>;
   /** True once the EHR refused this launch's token after a refresh (or refused the refresh): the session is over. */
   sessionEnded(): boolean;
+  /** The EHR answered 401 to the token a refresh just brought: no further refresh will help. */
+  refusedAfterRefresh(): void;
 }
 
 const REFRESH_MARGIN_MS = 60_000;
@@ -63,10 +66,12 @@ async function requestRefresh(deps: AccessTokenDeps, session: LaunchSession): Pr
     return undefined;
   }
   const json = JSON.parse(response.text) as Record<string, unknown>;
-  if (typeof json.access_token !== 'string') {
+  // The same rules as the launch's own token response (token-response.ts): a Bearer token, a lifetime or a short one.
+  if (typeof json.access_token !== 'string' || json.access_token === '' || !isBearerTokenType(json.token_type)) {
+    deps.logger.warn('token.refresh_unusable', { reason: typeof json.access_token === 'string' && json.access_token !== '' ? 'token_type' : 'token_missing' });
     return undefined;
   }
-  const expiresIn = typeof json.expires_in === 'number' ? json.expires_in : 300;
+  const expiresIn = tokenLifetimeSeconds(json.expires_in);
   return {
     ...session.tokens,
     accessToken: json.access_token,
@@ -159,5 +164,8 @@ export function createAccessTokenProvider(deps: AccessTokenDeps, session: Launch
       return refreshed;
     },
     sessionEnded: () => ended,
+    refusedAfterRefresh: () => {
+      ended = true;
+    },
   };
 }

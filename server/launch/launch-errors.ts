@@ -55,3 +55,35 @@ export function tokenSetupError(status: number, ehrError: string | undefined): A
     details: { reason: 'token_endpoint_setup', ehrError, ehrStatus: status },
   });
 }
+
+/** Authorization errors (RFC 6749 §4.1.2.1) that say the app's request itself is wrong for this EHR: no relaunch fixes them. */
+const AUTHORIZE_SETUP_ERRORS = new Set(['invalid_scope', 'unauthorized_client', 'unsupported_response_type']);
+/** Authorization errors that say the EHR's own service failed: worth a relaunch later. */
+const AUTHORIZE_UNAVAILABLE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
+
+/**
+ * The EHR answered the authorization with `error=` instead of a code. Each kind reads differently to the
+ * clinician, and its reason code tells the audit trail which it was: the user (or a policy) said no; the app's
+ * request is wrong for this EHR (a setup problem for the analyst, the EHR's code to quote); or the EHR's sign-in
+ * service failed. `description` is the EHR's free text, already scrubbed; only the plain OAuth code is quoted as a code.
+ */
+export function authorizeRefusal(error: string, description: string | undefined): AppError {
+  const code = OAUTH_ERROR_CODE.test(error) ? error : 'unrecognised';
+  if (AUTHORIZE_SETUP_ERRORS.has(code)) {
+    return new AppError('bad_gateway', `The EHR refused this app's sign-in request (EHR error code: ${code}). This is a setup problem: launching again will not fix it.`, {
+      hint: `Tell your EHR analyst: the EHR's authorization endpoint answered ${code} to ITDD Consent. The scopes the app asks for, or its registration at this EHR, need checking.`,
+      details: { reason: 'ehr_authorize_setup', error: code },
+    });
+  }
+  if (AUTHORIZE_UNAVAILABLE_ERRORS.has(code)) {
+    return new AppError('bad_gateway', `The EHR's sign-in service failed during this launch (EHR error code: ${code}).`, {
+      hint: 'Try launching again in a minute. If it keeps happening, tell your EHR analyst.',
+      details: { reason: 'ehr_authorize_unavailable', error: code },
+    });
+  }
+  return new AppError('forbidden', `The EHR did not authorize the app (${code}).`, {
+    // The EHR's words are shown (escaped) beside, never instead of, the way back: a launch is restarted only from the chart.
+    hint: `${description === undefined ? '' : `The EHR said: "${description}" `}Launch the app again from the patient's chart if this was a mistake.`,
+    details: { reason: 'ehr_denied', error: code },
+  });
+}

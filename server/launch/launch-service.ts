@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AppConfig, TenantConfig } from '../config';
 import { COMPLIANCE_SCOPES } from '../config';
-import { AppError, badRequest, isAppError } from '../errors';
+import { badRequest, isAppError } from '../errors';
 import type { Logger } from '../log';
 import { scrub } from '../log';
 import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
@@ -12,7 +12,7 @@ import { checkPkceSupport, checkResponseIssuer, smartConfigurationFor } from './
 import type { ClientState } from './fhirclient-bridge';
 import { prepareAuthorization } from './fhirclient-bridge';
 import { verifyIdToken } from './id-token';
-import { relaunchNeeded } from './launch-errors';
+import { authorizeRefusal, relaunchNeeded } from './launch-errors';
 import { parseTokenResponse } from './token-response';
 
 /**
@@ -116,11 +116,7 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
   }
   if (input.error !== undefined) {
     logger.warn('launch.ehr_error', { tenant: tenant.id, error: scrub(input.error, 40) });
-    throw new AppError('forbidden', `The EHR did not authorize the app (${scrub(input.error, 40)}).`, {
-      // The EHR's words are shown (escaped) beside, never instead of, the way back: a launch is restarted only from the chart.
-      hint: `${input.errorDescription === undefined ? '' : `The EHR said: "${scrub(input.errorDescription, 200)}" `}Launch the app again from the patient's chart if this was a mistake.`,
-      details: { reason: 'ehr_denied', error: scrub(input.error, 40) },
-    });
+    throw authorizeRefusal(input.error, input.errorDescription === undefined ? undefined : scrub(input.errorDescription, 200));
   }
   checkResponseIssuer(input.iss, await smartConfigurationFor(tenant), tenant);
   if (input.code === undefined) {

@@ -25,6 +25,16 @@ const DEFAULT_LIFETIME_S = 300;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** `token_type` is required and, for SMART, "bearer" (case-insensitive): a DPoP or MAC token is not one the app can use. */
+export function isBearerTokenType(value: unknown): boolean {
+  return str(value)?.toLowerCase() === 'bearer';
+}
+
+/** `expires_in` in seconds; missing, zero, negative or not a number is taken as a short lifetime (5 minutes). */
+export function tokenLifetimeSeconds(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : DEFAULT_LIFETIME_S;
+}
+
 /**
  * SMART says `need_patient_banner` is a boolean; Epic sends the string "false". Anything but an explicit false
  * keeps the banner, because hiding who the patient is must be deliberate.
@@ -43,7 +53,7 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
   if (accessToken === undefined) {
     throw relaunchNeeded('The EHR sent no access token.', 'token_missing');
   }
-  if (str(raw.token_type)?.toLowerCase() !== 'bearer') {
+  if (!isBearerTokenType(raw.token_type)) {
     throw relaunchNeeded('The EHR sent a token of an unexpected type.', 'token_type');
   }
   const patientId = patientRequired ? str(raw.patient) : '';
@@ -51,7 +61,7 @@ export function parseTokenResponse(raw: Record<string, unknown>, now = Date.now(
     throw relaunchNeeded('The EHR did not say which patient this launch is for, so the app will not guess.', 'patient_missing');
   }
   const encounter = str(raw.encounter);
-  const expiresIn = typeof raw.expires_in === 'number' && raw.expires_in > 0 ? raw.expires_in : DEFAULT_LIFETIME_S;
+  const expiresIn = tokenLifetimeSeconds(raw.expires_in);
   const scope = str(raw.scope) ?? '';
   const idToken = str(raw.id_token);
   if (idToken === undefined) {

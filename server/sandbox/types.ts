@@ -61,7 +61,15 @@ export interface SandboxPractitioner {
   name: string;
 }
 
-/** Faults the simulator can inject, each mirroring a failure a real EHR produces. */
+/**
+ * Faults the simulator can inject, each mirroring a failure a real EHR produces. The last four are the SMART App
+ * Launcher's `auth_error` modes of the same name that reach an asymmetric EHR-launched app (security-reliability
+ * §2.3); its `token_invalid_token` is `invalid_client` here and its `token_expired_refresh_token` is `refresh_refused`.
+ * - `auth_invalid_scope`: the authorization answers `error=invalid_scope` to the redirect URI (RFC 6749 §4.1.2.1).
+ * - `token_invalid_jti`: the token endpoint refuses the client assertion's `jti` (401 invalid_client).
+ * - `request_invalid_token`, `request_expired_token`: every FHIR request with the launch's tokens, refreshed ones
+ *   included, answers 401 (the launcher carries the mode into every token it issues).
+ */
 export const SIMULATED_FAULTS = [
   'none',
   'access_denied',
@@ -70,6 +78,10 @@ export const SIMULATED_FAULTS = [
   'refresh_refused',
   'id_token_bad_signature',
   'id_token_wrong_audience',
+  'auth_invalid_scope',
+  'token_invalid_jti',
+  'request_invalid_token',
+  'request_expired_token',
 ] as const;
 export type SimulatedFault = (typeof SIMULATED_FAULTS)[number];
 

@@ -20,7 +20,17 @@ export type DiscoveryBehaviour =
   | { kind: 'raw'; status: number; contentType: string; body: string }
   | { kind: 'redirect'; location: string };
 
-export type TokenBehaviour = { kind: 'ok' } | { kind: 'redirect'; location: string };
+/**
+ * - `ok`: a working answer; `fields` are laid over it (a field set to `undefined` is left out), `idTokenClaims`
+ *   over its id_token's claims.
+ * - `answer`: this status, content type and body instead (a 500 page, HTML behind a 200).
+ * - `hang`: no answer at all (the connection stays open until the fake EHR closes).
+ */
+export type TokenBehaviour =
+  | { kind: 'ok'; fields?: Record<string, unknown>; idTokenClaims?: Record<string, unknown> }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'answer'; status: number; contentType: string; body: string }
+  | { kind: 'hang' };
 
 export interface FakeEhr {
   origin: string;
@@ -29,6 +39,8 @@ export interface FakeEhr {
   requests: RecordingServer['requests'];
   discovery: DiscoveryBehaviour;
   token: TokenBehaviour;
+  /** The form bodies of the token requests so far (code, verifier, client assertion: what must never be logged). */
+  tokenRequests: URLSearchParams[];
   /** The kid the next id_token is signed with (its key is published only if `publishedKids` lists it). */
   signingKid: string;
   publishedKids: string[];
@@ -74,6 +86,7 @@ export async function startFakeEhr(clientId = 'itdd-consent'): Promise<FakeEhr> 
     requests: server.requests,
     discovery: { kind: 'ok' },
     token: { kind: 'ok' },
+    tokenRequests: [],
     signingKid: 'ehr-key-1',
     publishedKids: ['ehr-key-1'],
     get hugeBodyCompleted(): boolean {
@@ -148,25 +161,36 @@ export async function startFakeEhr(clientId = 'itdd-consent'): Promise<FakeEhr> 
   }
 
   function answerToken(res: http.ServerResponse): void {
-    if (ehr.token.kind === 'redirect') {
-      res.writeHead(307, { location: ehr.token.location }).end();
+    const behaviour = ehr.token;
+    if (behaviour.kind === 'redirect') {
+      res.writeHead(307, { location: behaviour.location }).end();
       return;
     }
-    const idToken = jwt.sign({ sub: 'fake-user-1', fhirUser: `${ehr.iss}/Practitioner/fake-dr`, name: 'Dr Fake' }, keyFor(ehr.signingKid), {
+    if (behaviour.kind === 'answer') {
+      res.writeHead(behaviour.status, { 'content-type': behaviour.contentType }).end(behaviour.body);
+      return;
+    }
+    if (behaviour.kind === 'hang') {
+      return;
+    }
+    const claims = { sub: 'fake-user-1', fhirUser: `${ehr.iss}/Practitioner/fake-dr`, name: 'Dr Fake', ...behaviour.idTokenClaims };
+    const idToken = jwt.sign(claims, keyFor(ehr.signingKid), {
       algorithm: 'RS256',
       keyid: ehr.signingKid,
       issuer: ehr.iss,
       audience: clientId,
       expiresIn: 300,
     });
-    sendJson(res, 200, {
+    const answer: Record<string, unknown> = {
       access_token: crypto.randomBytes(24).toString('base64url'),
       token_type: 'Bearer',
       expires_in: 300,
       scope: 'launch openid fhirUser patient/Patient.r',
       patient: 'fake-patient',
       id_token: idToken,
-    }, 'application/json');
+      ...behaviour.fields,
+    };
+    sendJson(res, 200, Object.fromEntries(Object.entries(answer).filter(([, value]) => value !== undefined)), 'application/json');
   }
 
   server.handle((req, res) => {
@@ -179,8 +203,12 @@ export async function startFakeEhr(clientId = 'itdd-consent'): Promise<FakeEhr> 
       const published = ehr.publishedKids.map((kid) => ({ ...crypto.createPublicKey(keyFor(kid)).export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }));
       sendJson(res, 200, { keys: published }, 'application/json');
     } else if (req.method === 'POST' && path === PATHS.token) {
-      req.resume();
-      req.on('end', () => answerToken(res));
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        ehr.tokenRequests.push(new URLSearchParams(raw));
+        answerToken(res);
+      });
     } else {
       res.writeHead(404).end();
     }

@@ -5,6 +5,7 @@ import { escapeHtml, html } from '../../server/http/html';
 import { appSigningKeyFromJwk, generateAppJwk } from '../../server/launch/app-keys';
 import { codeExchangeBody } from '../../server/launch/code-exchange';
 import { prepareAuthorization } from '../../server/launch/fhirclient-bridge';
+import { authorizeRefusal } from '../../server/launch/launch-errors';
 import { needsPatientBanner, parseTokenResponse } from '../../server/launch/token-response';
 import { scrub } from '../../server/log';
 
@@ -29,19 +30,34 @@ describe('token response', () => {
     expect(parsed.context.needPatientBanner).toBe(false);
   });
 
+  // A missing patient (C3) and a token type or lifetime out of the ordinary (C5): tests/adversarial/c-token.
   test.each([
-    [{ ...base, patient: undefined }, /which patient/],
-    [{ ...base, patient: '../Patient/x' }, /which patient/],
-    [{ ...base, token_type: 'mac' }, /unexpected type/],
     [{ ...base, access_token: undefined }, /no access token/],
     [{ ...base, id_token: undefined }, /who is signed in/],
   ])('refuses an unusable response (%#)', (raw, message) => {
     expect(() => parseTokenResponse(raw as Record<string, unknown>)).toThrow(message);
   });
+});
 
-  test('a missing lifetime is taken as short (5 minutes)', () => {
-    const parsed = parseTokenResponse({ ...base, expires_in: undefined }, 0);
-    expect(parsed.tokens.expiresAt.getTime()).toBe(300_000);
+describe('authorization errors', () => {
+  test.each([
+    ['access_denied', 403, 'ehr_denied', /did not authorize the app \(access_denied\)/],
+    ['invalid_scope', 502, 'ehr_authorize_setup', /setup problem: launching again will not fix it/],
+    ['unauthorized_client', 502, 'ehr_authorize_setup', /EHR error code: unauthorized_client/],
+    ['temporarily_unavailable', 502, 'ehr_authorize_unavailable', /sign-in service failed/],
+    ['server_error', 502, 'ehr_authorize_unavailable', /sign-in service failed/],
+    ['<b>odd</b>', 403, 'ehr_denied', /did not authorize the app \(unrecognised\)/],
+  ])('%s reads as its kind (%i, %s)', (error, status, reason, message) => {
+    const refusal = authorizeRefusal(error, undefined);
+    expect(refusal.status).toBe(status);
+    expect(refusal.details?.reason).toBe(reason);
+    expect(refusal.message).toMatch(message);
+    expect(refusal.message).not.toContain('<b>');
+  });
+
+  test('the EHR\'s own words are kept only as the hint of a denial', () => {
+    expect(authorizeRefusal('access_denied', 'The patient opted out').hint).toBe('The EHR said: "The patient opted out" Launch the app again from the patient\'s chart if this was a mistake.');
+    expect(authorizeRefusal('invalid_scope', 'anything').hint).toMatch(/Tell your EHR analyst/);
   });
 });
 

@@ -27,6 +27,9 @@ function answerEhrLaunch(ctx: SandboxContext, request: AuthorizationRequest, lau
   if (launch.context.simulation.fault === 'access_denied') {
     return errorRedirect(request.redirectUri, 'access_denied', 'The user denied access (simulated).', request.state);
   }
+  if (launch.context.simulation.fault === 'auth_invalid_scope') {
+    return errorRedirect(request.redirectUri, 'invalid_scope', 'The requested scope is invalid (simulated).', request.state);
+  }
   return redirectWithCode(ctx, request, grantFor(request, launch.context, true));
 }
 

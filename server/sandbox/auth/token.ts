@@ -69,6 +69,9 @@ function redeemCode(ctx: SandboxContext, client: SandboxClient, body: TokenBody)
   if (grant.context.simulation.fault === 'invalid_client') {
     throw oauthError('invalid_client', 'Client authentication failed.');
   }
+  if (grant.context.simulation.fault === 'token_invalid_jti') {
+    throw oauthError('invalid_client', 'The client assertion jti is invalid (simulated).');
+  }
   const issued = issueTokens(ctx, grant, request.nonce);
   const redeemed = { accessToken: issued.accessToken, ...(issued.refreshToken ? { refreshToken: issued.refreshToken } : {}) };
   ctx.state.redeemedCodes.set(code, redeemed, ctx.accessTokenLifetimeSeconds * 1000);

@@ -1,9 +1,15 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { FhirSiteContext } from '../context';
 import { fhirError } from '../errors';
-import type { Grant } from '../types';
+import type { Grant, SimulatedFault } from '../types';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]{1,512}=*)$/i;
+
+/** The launcher's request-time faults: the token is live, yet every FHIR request with it is refused. */
+const SIMULATED_REFUSALS: Partial<Record<SimulatedFault, { message: string; issueCode: string }>> = {
+  request_invalid_token: { message: 'Invalid token (simulated).', issueCode: 'login' },
+  request_expired_token: { message: 'Token expired (simulated).', issueCode: 'expired' },
+};
 
 /** Every FHIR request except discovery and `metadata` needs a live access token: else 401 + `WWW-Authenticate: Bearer`. */
 export function requireAccessToken(ctx: FhirSiteContext): (req: Request, res: Response, next: NextFunction) => void {
@@ -13,6 +19,10 @@ export function requireAccessToken(ctx: FhirSiteContext): (req: Request, res: Re
     // A token is for the one FHIR base it was granted on (its `aud`): another base is another EHR to it.
     if (grant === undefined || (grant.system !== true && grant.context.simulation.vendor !== ctx.vendor)) {
       throw fhirError('unauthorized', 'A valid access token is required.', 'login');
+    }
+    const refusal = SIMULATED_REFUSALS[grant.context.simulation.fault];
+    if (refusal !== undefined) {
+      throw fhirError('unauthorized', refusal.message, refusal.issueCode);
     }
     res.locals.grant = grant;
     res.locals.accessToken = match?.[1];

@@ -4,7 +4,7 @@ import type { SandboxContext } from '../context';
 import { BANNER_SETTINGS, SANDBOX_VENDORS, SIMULATED_FAULTS, WRITE_FAULTS } from '../types';
 import type { LaunchContext, Simulation } from '../types';
 
-/** The resource types a launch can deny (each section of the handout reads one of them). */
+/** The resource types a launch can deny: each section of the handout reads one of them; the note is a DocumentReference. */
 export const DENIABLE_TYPES = [
   'Observation',
   'MedicationStatement',
@@ -12,6 +12,7 @@ export const DENIABLE_TYPES = [
   'Procedure',
   'Device',
   'Condition',
+  'DocumentReference',
 ] as const;
 
 const id = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/);

@@ -20,6 +20,10 @@ const FAULT_LABELS: Record<(typeof SIMULATED_FAULTS)[number], string> = {
   refresh_refused: 'Every refresh refused (invalid_grant): the session ends when the access token does',
   id_token_bad_signature: 'id_token with a bad signature',
   id_token_wrong_audience: 'id_token for another app (wrong aud)',
+  auth_invalid_scope: 'Authorization refuses the scopes (redirects back with invalid_scope)',
+  token_invalid_jti: 'Token endpoint refuses the client assertion\'s jti (401 invalid_client)',
+  request_invalid_token: 'Every FHIR call answers 401 "invalid token", after a refresh too',
+  request_expired_token: 'Every FHIR call answers 401 "token expired", after a refresh too',
 };
 
 const WRITE_FAULT_LABELS: Record<(typeof WRITE_FAULTS)[number] | 'none', string> = {
