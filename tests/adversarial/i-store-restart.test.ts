@@ -81,6 +81,12 @@ if (unavailable !== undefined) {
     expect(html).toContain('The app cannot reach its database just now.');
     expect(html).not.toMatch(/ECONNREFUSED|at .*\.(js|ts):\d+/);
 
+    // Another clinician opening the app from the chart meanwhile: a clear page (the refusal cannot be audited
+    // either, so that is what it says), not a half-made launch.
+    const opening = await fetch(`${system.appUrl}/launch?iss=${encodeURIComponent(`${system.sandboxUrl}/r4`)}&launch=launch-123`, { redirect: 'manual' });
+    expect(opening.status).toBe(503);
+    expect(await opening.text()).toContain('The app could not record this action in its audit trail, so it was not done.');
+
     const ready = await fetch(`${system.appUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { checks: Record<string, string> }).checks.store).toBe('unreachable');
@@ -100,6 +106,9 @@ if (unavailable !== undefined) {
     expect(d.answers[confirmItem].value).toBe(true);
     expect(d.clinicianNotes.map((n: { text: string }) => n.text)).toEqual(['Patient asked about swimming.']);
     expect((await fetch(`${system.appUrl}/readyz`)).status).toBe(200);
+    // And a new launch goes through on the same running app.
+    const another = await openLaunch(system, 'minimal-data-patient', 'generic');
+    expect((await call(system, another, 'GET', another.api)).status).toBe(200);
   });
 
   test('X19: a quick restart between two saves: the very next save works (the pool drops the dead connections, it does not hand them out)', async () => {
