@@ -136,6 +136,8 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   CONTENT_DIR: z.string().optional(),
   CONTENT_APPROVAL: z.enum(['required', 'optional']).optional(),
+  /** Node's own switch: "0" turns off certificate checks for every TLS connection in the process. */
+  NODE_TLS_REJECT_UNAUTHORIZED: z.string().optional(),
 });
 
 export interface AppConfig {
@@ -327,12 +329,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     contentDir: e.CONTENT_DIR === undefined || e.CONTENT_DIR === '' ? undefined : path.resolve(projectRoot(), e.CONTENT_DIR),
     requireApprovedContent: (e.CONTENT_APPROVAL ?? (runAs === 'production' ? 'required' : 'optional')) === 'required',
   };
-  assertProductionReady(config);
+  assertProductionReady(config, { tlsChecksOff: e.NODE_TLS_REJECT_UNAUTHORIZED === '0' });
   return config;
 }
 
 /** Production never runs on generated secrets, plain HTTP or the sandbox. */
-function assertProductionReady(config: AppConfig): void {
+function assertProductionReady(config: AppConfig, runtime: { tlsChecksOff: boolean }): void {
   if (config.env !== 'production') {
     return;
   }
@@ -363,6 +365,11 @@ function assertProductionReady(config: AppConfig): void {
   }
   if (!config.requireApprovedContent) {
     problems.push('content approval cannot be optional (CONTENT_APPROVAL=optional)');
+  }
+  // With it, any certificate — self-signed, expired, another host's — would be taken for the EHR's, and the
+  // launch's code, the client assertion and every access token would go to whoever answered.
+  if (runtime.tlsChecksOff) {
+    problems.push('TLS certificate checks cannot be turned off (NODE_TLS_REJECT_UNAUTHORIZED=0)');
   }
   if (problems.length > 0) {
     throw new Error(`Refusing to start in production: ${problems.join('; ')}`);

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'too_many_requests'
   | 'bad_gateway'
   | 'gateway_timeout'
+  | 'service_unavailable'
   | 'internal';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -27,6 +28,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   too_many_requests: 429,
   bad_gateway: 502,
   gateway_timeout: 504,
+  service_unavailable: 503,
   internal: 500,
 };
 

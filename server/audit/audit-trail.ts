@@ -4,7 +4,7 @@
  * chain in one order. `together` runs an action and its audit row in one transaction: if the row cannot be written,
  * the action is rolled back — nothing happens unrecorded. `verify` recomputes the chain and names the first bad row.
  */
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { Db } from '../store/db';
 import type { AuditRecord } from './audit-record';
 import { GENESIS_HASH, chainHash, checkedRecord } from './audit-record';
@@ -63,7 +63,9 @@ export class AuditTrail {
   async append(record: AuditRecord, db: Db = this.db): Promise<AuditRow> {
     checkedRecord(record);
     return db.transaction((tx) => this.appendOn(tx, record)).catch((error: unknown) => {
-      throw new AppError('internal', 'The app could not record this action in its audit trail, so it was not done.', {
+      // A database that is down or restarting is waited out (503), not reported as a fault of the app (500).
+      const code = isAppError(error) && error.code === 'service_unavailable' ? 'service_unavailable' : 'internal';
+      throw new AppError(code, 'The app could not record this action in its audit trail, so it was not done.', {
         hint: 'Nothing entered was lost. Try again in a moment; if it keeps happening, tell your IT team.',
         details: { reason: 'audit_unavailable' },
         cause: error,

@@ -8,15 +8,50 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 type Queryable = Pick<PoolClient, 'query'>;
 
+/** Socket errors that mean "no server there, or the connection is gone". */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATE: admin_shutdown, crash_shutdown, cannot_connect_now (restarting), too_many_connections; class 08 below. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** `pg` and `pg-pool` say these in words only: they carry no code. */
+const CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * A PostgreSQL server that is down or restarting is a state the clinician can wait out, not a bug: it becomes a 503
+ * that says what was and was not kept (the page keeps the change and sends it again), rather than the generic 500.
+ * Anything else — a constraint, a syntax error — is passed on as it came.
+ */
+function unavailableOrAsIs(error: unknown): unknown {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const lost =
+    (typeof code === 'string' && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) ||
+    (typeof message === 'string' && CONNECTION_MESSAGES.test(message));
+  if (!lost) {
+    return error;
+  }
+  return new AppError('service_unavailable', 'The app cannot reach its database just now.', {
+    hint: 'What was saved before is kept. A change made just now was not saved: the page sends it again by itself, or try again in a moment.',
+    details: { reason: 'store_unavailable' },
+    cause: error,
+  });
+}
+
 function queriesOn(target: Queryable): Pick<Db, 'query' | 'exec'> {
   return {
     async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
-      const result = await target.query<R>(sql, params);
-      return result.rows;
+      try {
+        const result = await target.query<R>(sql, params);
+        return result.rows;
+      } catch (error) {
+        throw unavailableOrAsIs(error);
+      }
     },
     async exec(sql: string): Promise<void> {
-      // Without parameters `pg` uses the simple protocol, which accepts several statements.
-      await target.query(sql);
+      try {
+        // Without parameters `pg` uses the simple protocol, which accepts several statements.
+        await target.query(sql);
+      } catch (error) {
+        throw unavailableOrAsIs(error);
+      }
     },
   };
 }
@@ -33,7 +68,9 @@ function transactionHandle(client: PoolClient): Db {
 
 /** BEGIN/COMMIT on one pooled client; a client whose ROLLBACK failed is destroyed rather than reused. */
 async function inTransaction<T>(pool: Pool, fn: (tx: Db) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((error: unknown) => {
+    throw unavailableOrAsIs(error);
+  });
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -44,7 +81,7 @@ async function inTransaction<T>(pool: Pool, fn: (tx: Db) => Promise<T>): Promise
     await client.query('ROLLBACK').catch((rollbackError: unknown) => {
       broken = rollbackError instanceof Error ? rollbackError : new Error('ROLLBACK failed');
     });
-    throw error;
+    throw unavailableOrAsIs(error);
   } finally {
     client.release(broken);
   }
