@@ -129,17 +129,8 @@ export function createSealedBox(keys: SealedBoxKeys): SealedBox {
 }
 
 /**
- * The id of the key a value was sealed with, read from its header without opening it (`keys status`, `reseal`).
- * @returns undefined when the value is not a sealed envelope.
- */
-export function keyIdOf(sealed: string): string | undefined {
-  const [version, keyId] = sealed.split('.', 2);
-  return version === FORMAT_VERSION && keyId !== undefined && KEY_ID.test(keyId) ? keyId : undefined;
-}
-
-/**
- * The same header read in SQL, for counting and selecting values by key without loading them: the key id is the
- * second dot-separated field of the envelope. `column` must be a trusted identifier (a constant), never input.
+ * The key id of a sealed value, read in SQL (the second dot-separated field of the envelope), so values can be counted
+ * and selected by key without loading them. `column` must be a trusted identifier (a constant), never input.
  */
 export function keyIdSql(column: string): string {
   return `split_part(${column}, '.', 2)`;
