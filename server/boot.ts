@@ -24,8 +24,7 @@ import type { ReadinessCheck } from './http/readiness';
 import { startingHandler } from './http/readiness';
 import { openDb } from './store/db';
 import { LaunchSessionStore } from './store/launch-sessions';
-import { loadOrCreateSecret } from './store/local-secrets';
-import { createSealedBox, deriveKeyId } from './store/sealed-box';
+import { sealedBoxFor } from './store/keyring';
 import { FilingService } from './writeback/filing';
 import { handoutPdfSource } from './writeback/handout-pdf';
 import { ContentApprovals } from './content/content-approvals';
@@ -84,13 +83,6 @@ function closeServer(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-function encryptionKeyFor(config: AppConfig): Buffer {
-  if (config.tokenEncryptionKey !== undefined) {
-    return Buffer.from(config.tokenEncryptionKey, 'base64');
-  }
-  return loadOrCreateSecret(config.dataDir, 'token-encryption-key', 32);
 }
 
 export interface StartOptions {
@@ -174,8 +166,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     ...(sandboxPort === undefined ? {} : { SANDBOX_PORT: String(sandboxPort) }),
   });
   const logger: Logger = createLogger(config.logLevel, options.logSink);
-  const key = encryptionKeyFor(config);
-  const box = createSealedBox({ current: { id: deriveKeyId(key), key } });
+  const box = sealedBoxFor(config, { createLocalKey: true });
   const store = new LaunchSessionStore(db, box, {
     idleMs: config.launchIdleMs,
     maxMs: config.launchMaxMs,

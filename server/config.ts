@@ -122,6 +122,8 @@ const envSchema = z.object({
   EHR_TENANTS: z.string().optional(),
   APP_PRIVATE_JWK: z.string().optional(),
   TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  /** Keys retired from sealing that still open older values: comma-separated, each 32 bytes base64. */
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().optional(),
   LAUNCH_IDLE_MINUTES: z.coerce.number().int().min(1).max(720).default(30),
@@ -156,6 +158,8 @@ export interface AppConfig {
   appPrivateJwk: Jwk | undefined;
   /** 32-byte key (base64) that seals tokens at rest; sandbox generates one in `dataDir` when absent. */
   tokenEncryptionKey: string | undefined;
+  /** Older keys (base64, 32 bytes each) that still open what they sealed until it is re-sealed (`npm run keys -- reseal`). */
+  tokenEncryptionPreviousKeys: string[];
   databaseUrl: string | undefined;
   dataDir: string;
   launchIdleMs: number;
@@ -289,6 +293,45 @@ export function sandboxTenants(sandboxBaseUrl: string, clientId: string): Tenant
   }));
 }
 
+/** Standard base64 of exactly 32 bytes: 43 characters and one `=`. */
+const BASE64_32_BYTES = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+export interface SealingKeysConfig {
+  /** Undefined: the sandbox's generated local key (production refuses to start without one). */
+  current: string | undefined;
+  previous: string[];
+}
+
+/**
+ * The data-at-rest keyring from `TOKEN_ENCRYPTION_KEY` (seals) and `TOKEN_ENCRYPTION_PREVIOUS_KEYS` (still open).
+ * Every key is checked here, in every environment, so a mistyped key stops the app at start instead of surfacing as
+ * "could not be decrypted" on a clinician's screen. Messages name the variable and the entry, never the key.
+ */
+export function sealingKeysFromEnv(env: NodeJS.ProcessEnv): SealingKeysConfig {
+  const problem = (what: string): Error => new Error(`Encryption keys: ${what} (expected 32 random bytes, base64; see docs/deploy.md)`);
+  const currentRaw = env.TOKEN_ENCRYPTION_KEY;
+  const current = currentRaw === undefined || currentRaw.trim() === '' ? undefined : currentRaw.trim();
+  if (current !== undefined && !BASE64_32_BYTES.test(current)) {
+    throw problem('TOKEN_ENCRYPTION_KEY is not 32 bytes of base64');
+  }
+  const previousRaw = env.TOKEN_ENCRYPTION_PREVIOUS_KEYS;
+  const previous = previousRaw === undefined || previousRaw.trim() === '' ? [] : previousRaw.split(',').map((k) => k.trim());
+  previous.forEach((key, index) => {
+    const entry = `TOKEN_ENCRYPTION_PREVIOUS_KEYS entry ${index + 1}`;
+    if (!BASE64_32_BYTES.test(key)) {
+      throw problem(key === '' ? `${entry} is empty` : `${entry} is not 32 bytes of base64`);
+    }
+    if (key === current) {
+      throw problem(`${entry} is the current TOKEN_ENCRYPTION_KEY`);
+    }
+    const earlier = previous.indexOf(key);
+    if (earlier < index) {
+      throw problem(`${entry} repeats entry ${earlier + 1}`);
+    }
+  });
+  return { current, previous };
+}
+
 /**
  * Builds the configuration from an environment (process.env by default) and checks the production rules.
  * @param env - the variables to read; tests pass their own.
@@ -296,6 +339,7 @@ export function sandboxTenants(sandboxBaseUrl: string, clientId: string): Tenant
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = envSchema.parse(env);
+  const sealingKeys = sealingKeysFromEnv(env);
   const tenants = parseTenants(e.EHR_TENANTS);
   const sandboxEnabled = e.SANDBOX === undefined ? tenants.length === 0 : e.SANDBOX === 'on';
   const appBaseUrl = (e.APP_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -315,7 +359,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scopes: DEFAULT_SCOPES,
     clientId: e.SMART_CLIENT_ID,
     appPrivateJwk: parseJwk(e.APP_PRIVATE_JWK),
-    tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
+    tokenEncryptionKey: sealingKeys.current,
+    tokenEncryptionPreviousKeys: sealingKeys.previous,
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(projectRoot(), e.DATA_DIR ?? '.data'),
     launchIdleMs: e.LAUNCH_IDLE_MINUTES * 60_000,

@@ -29,7 +29,8 @@ interface SnapshotRow {
   context_sealed: string;
 }
 
-const sealContext = (launchId: string): string => `chart_snapshots.context:${launchId}`;
+/** Additional authenticated data: a snapshot opens only in the row of its launch. */
+export const sealContext = (launchId: string): string => `chart_snapshots.context:${launchId}`;
 
 /** JSON with object keys sorted at every depth, so the same chart always hashes the same. */
 export function canonicalJson(value: unknown): string {

@@ -59,6 +59,19 @@ export function loadOrCreateSecret(dataDir: string, name: string, bytes: number)
   if (!fs.existsSync(file)) {
     createExclusively(file, `${crypto.randomBytes(bytes).toString('base64')}\n`);
   }
+  return readSecret(file, name, bytes);
+}
+
+/**
+ * Returns the named secret if it was created already, else undefined: for a command that must work with the app's
+ * key and would only do harm with a fresh one.
+ */
+export function loadExistingSecret(dataDir: string, name: string, bytes: number): Buffer | undefined {
+  const file = path.join(dataDir, 'secrets', `${name}.key`);
+  return fs.existsSync(file) ? readSecret(secretPath(dataDir, name, 'key'), name, bytes) : undefined;
+}
+
+function readSecret(file: string, name: string, bytes: number): Buffer {
   const secret = Buffer.from(readPrivate(file).trim(), 'base64');
   if (secret.length !== bytes) {
     throw new AppError('internal', `The local secret "${name}" is not ${bytes} bytes; delete it to regenerate`);

@@ -5,7 +5,9 @@ import { AppError } from '../errors';
  * Authenticated encryption for secrets at rest (EHR tokens, the PKCE verifier): AES-256-GCM with a random 96-bit IV
  * per value (NIST SP 800-38D §8.2.2). Output is one ASCII string, `v1.<keyId>.<iv>.<ciphertext>.<tag>`
  * (base64url), so it fits a text column on PGlite and PostgreSQL alike. The key id lets keys rotate: new values are
- * sealed with `current`, old values still open with a key listed in `previous` until they expire.
+ * sealed with `current`, old values still open with a key listed in `previous` — found by id, not by trying each key —
+ * until `npm run keys -- reseal` (server/cli/keys.ts) has moved them to the current key and the old key is retired.
+ * Every value ever written has this envelope (there is no older one), so rows from before rotation existed still open.
  */
 export interface SealedBox {
   /**
@@ -16,6 +18,10 @@ export interface SealedBox {
   seal(value: unknown, context?: string): string;
   /** Opens a value sealed with the same context; throws AppError when it was altered, is malformed or the key is unknown. */
   open(sealed: string, context?: string): unknown;
+  /** The id of the key that seals. */
+  readonly currentKeyId: string;
+  /** Whether a key of this id is in the keyring (current or previous). */
+  knows(keyId: string): boolean;
 }
 
 export interface SealedBoxKey {
@@ -33,8 +39,16 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-function cannotOpen(reason: 'malformed' | 'unknown_key' | 'tampered', cause?: unknown): AppError {
+function cannotOpen(reason: 'malformed' | 'tampered', cause?: unknown): AppError {
   return new AppError('internal', 'Stored data could not be decrypted', { details: { reason }, cause });
+}
+
+/** The key id is not secret (a hash prefix), so the message names it: the operator can tell which key is missing. */
+function unknownKey(keyId: string): AppError {
+  return new AppError('internal', `Stored data could not be decrypted: it was sealed with key ${keyId}, which is not configured`, {
+    details: { reason: 'unknown_key', keyId },
+    hint: 'Add that key to TOKEN_ENCRYPTION_PREVIOUS_KEYS (docs/deploy.md, "Rotating the encryption key").',
+  });
 }
 
 function checkedKeyring(keys: SealedBoxKeys): Map<string, Buffer> {
@@ -74,13 +88,13 @@ function sealWith(keyId: string, key: Buffer, value: unknown, context: string): 
 
 function openWith(keyring: Map<string, Buffer>, sealed: string, context: string): unknown {
   const [version, keyId, iv, ciphertext, tag, ...rest] = sealed.split('.');
-  if (version !== FORMAT_VERSION || keyId === undefined || iv === undefined || ciphertext === undefined ||
-      tag === undefined || rest.length > 0) {
+  if (version !== FORMAT_VERSION || keyId === undefined || !KEY_ID.test(keyId) || iv === undefined ||
+      ciphertext === undefined || tag === undefined || rest.length > 0) {
     throw cannotOpen('malformed');
   }
   const key = keyring.get(keyId);
   if (key === undefined) {
-    throw cannotOpen('unknown_key');
+    throw unknownKey(keyId);
   }
   const ivBytes = Buffer.from(iv, 'base64url');
   const tagBytes = Buffer.from(tag, 'base64url');
@@ -109,7 +123,25 @@ export function createSealedBox(keys: SealedBoxKeys): SealedBox {
   return {
     seal: (value, context = '') => sealWith(currentId, currentKey, value, context),
     open: (sealed, context = '') => openWith(keyring, sealed, context),
+    currentKeyId: currentId,
+    knows: (keyId) => keyring.has(keyId),
   };
+}
+
+/**
+ * The key id of a sealed value, read in SQL (the second dot-separated field of the envelope), so values can be counted
+ * and selected by key without loading them. `column` must be a trusted identifier (a constant), never input.
+ */
+export function keyIdSql(column: string): string {
+  return `split_part(${column}, '.', 2)`;
+}
+
+/**
+ * The keyring of a deployment that configures raw keys (TOKEN_ENCRYPTION_KEY, TOKEN_ENCRYPTION_PREVIOUS_KEYS): each
+ * key's id is derived from the key, so a value names the key that sealed it and no one has to name keys by hand.
+ */
+export function keyringOf(current: Buffer, previous: readonly Buffer[] = []): SealedBoxKeys {
+  return { current: { id: deriveKeyId(current), key: current }, previous: previous.map((key) => ({ id: deriveKeyId(key), key })) };
 }
 
 /**
