@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { DocumentReference } from '@medplum/fhirtypes';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { createLogger } from '../../server/log';
 import { renderHandoutHtml } from '../../server/handout/render-html';
@@ -287,7 +286,7 @@ describe('G5: the audited PDF is the filed PDF', () => {
     expect((await fileNote(system, s)).status).toBe(200);
     expect(await waitForFiling(system, s, s.discussionId)).toMatchObject({ state: 'confirmed' });
     const [note] = await notesInChart(system, s.patient, s.discussionId);
-    const pdfAttachment = (note as DocumentReference).content.find((c) => c.attachment.contentType === 'application/pdf')?.attachment;
+    const pdfAttachment = (note).content.find((c) => c.attachment.contentType === 'application/pdf')?.attachment;
     const bytes = Buffer.from(pdfAttachment?.data ?? '', 'base64');
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(pdfAttachment?.size).toBe(bytes.length);
