@@ -9,7 +9,12 @@ import { createFhirHttp, type FhirHttp, type FhirHttpOptions } from '../../serve
 import { buildPatientContext, type PatientContext } from '../../server/chart/patient-context';
 import type { ChartReadOutcomes } from '../../server/chart/read-chart';
 import { describeReadState } from '../../server/chart/read-labels';
+import type { AuditRecord } from '../../server/audit/audit-record';
+import type { ChartSnapshotDeps } from '../../server/chart-snapshot/chart-snapshots';
+import { takeChartSnapshot } from '../../server/chart-snapshot/chart-snapshots';
 import { renderHandoutHtml } from '../../server/handout/render-html';
+import { createLogger } from '../../server/log';
+import type { LaunchSession } from '../../server/store/launch-sessions';
 import { launchBrowser } from '../support/browser';
 import { chartReadsFromBundle } from '../support/chart-reads-from-bundle';
 import { call, completedChecklist, openLaunch, queueFault } from '../support/filing-helpers';
@@ -79,6 +84,40 @@ describe('the FHIR client against a real server', () => {
       link: next === undefined ? [] : [{ relation: 'next', url: next }],
     };
   }
+
+  test('F11: an EHR that answers with another patient\'s records: dropped from the snapshot, a security warning logged and audited, counted, never described', async () => {
+    ehr.handle((request, response) => {
+      const url = new URL(request.url!, ehr.origin);
+      if (url.pathname === '/fhir/Patient/1') {
+        sendJson(response, 200, PATIENT);
+        return;
+      }
+      const type = url.pathname.split('/').pop() ?? '';
+      const entry = type === 'Condition'
+        ? [{ resource: { resourceType: 'Condition', id: 'theirs', subject: { reference: 'Patient/2' }, code: { text: 'HIV infection' } }, search: { mode: 'match' } }]
+        : [];
+      sendJson(response, 200, { resourceType: 'Bundle', type: 'searchset', entry });
+    });
+    const lines: string[] = [];
+    const audited: AuditRecord[] = [];
+    const launch: LaunchSession = {
+      launchId: 'l'.repeat(22), browserSessionId: 'b'.repeat(43), tenantId: 'test-ehr', fhirBaseUrl: `${ehr.origin}/fhir`, patientId: '1',
+      context: {}, csrfToken: 'c', createdAt: new Date(), lastSeenAt: new Date(), expiresAt: new Date(Date.now() + 3_600_000),
+      tokens: { accessToken: 'token-1', tokenType: 'Bearer', scope: 'launch/patient patient/*.read', expiresAt: new Date(Date.now() + 3_600_000) },
+    };
+    const deps = {
+      snapshots: { save: (_id: string, context: PatientContext) => Promise.resolve({ context }) },
+      tokens: { logger: createLogger('debug', (line) => lines.push(line)) },
+      audit: { append: (record: AuditRecord) => Promise.resolve(void audited.push(record)) },
+    } as unknown as ChartSnapshotDeps;
+    const snapshot = await takeChartSnapshot(deps, launch);
+    expect(snapshot.context.conditions).toEqual([]);
+    expect(snapshot.context.warnings).toContain('1 resource not linked to this patient was ignored');
+    expect(audited).toEqual([expect.objectContaining({ action: 'chart.read', detail: expect.objectContaining({ foreignResourcesIgnored: 1 }) })]);
+    const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'chart.foreign_resources_ignored');
+    expect(warnings).toEqual([expect.objectContaining({ level: 'warn', tenant: 'test-ehr', count: 1 })]);
+    expect([...lines, JSON.stringify(audited)].join('\n')).not.toMatch(/HIV|Patient\/2|theirs/);
+  });
 
   test('F1: 401 refreshes the token once and retries with the new one', async () => {
     let token = 'expired';
