@@ -123,7 +123,7 @@ describe('launch refusals', () => {
     const owner = new CookieAgent();
     const callback = await launchUntilCallback(system, { patient: 'antiplatelet-patient' }, owner);
     const attacker = new CookieAgent();
-    await attacker.request(`${system.appUrl}/`); // any cookie of its own
+    await launchUntilCallback(system, { patient: 'anticoagulant-patient' }, attacker); // a browser session of its own
     const stolen = await attacker.request(callback);
     expect(stolen.status).toBe(401);
     expect(await pageText(stolen)).toMatch(/not valid here/);
