@@ -32,8 +32,14 @@ export async function takeChartSnapshot(deps: ChartSnapshotDeps, launch: LaunchS
     await deps.audit.append(launchRecord(launch, 'chart.read', 'failure', { reason: reasonOf(error) }));
     throw error;
   }
-  const outcomes = Object.fromEntries(Object.entries(context.reads).map(([read, state]) => [read, state.state]));
+  const outcomes: Record<string, string | number> = Object.fromEntries(Object.entries(context.reads).map(([read, state]) => [read, state.state]));
   const failed = Object.values(context.reads).some((r) => r.state === 'failed' || r.state === 'not-authorized');
+  if (context.foreignResources !== undefined) {
+    // Another patient's records in this patient's answers: dropped from the chart, and raised as a security event
+    // (counted, never described: the records are someone else's PHI).
+    outcomes.foreignResourcesIgnored = context.foreignResources;
+    deps.tokens.logger.warn('chart.foreign_resources_ignored', { tenant: launch.tenantId, count: context.foreignResources });
+  }
   await deps.audit.append(launchRecord(launch, 'chart.read', failed ? 'failure' : 'success', { detail: outcomes }));
   return deps.snapshots.save(launch.launchId, context, deps.now?.() ?? new Date());
 }

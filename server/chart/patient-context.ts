@@ -162,6 +162,11 @@ export interface PatientContext {
   reads: Record<ChartReadName, ReadState>;
   /** PHI-free notes for the clinician, e.g. "2 resources for another patient were ignored". */
   warnings: string[];
+  /**
+   * How many resources the EHR returned for another patient (or none), which were dropped; absent when none. An
+   * EHR that answers a patient's search with someone else's records is a security event, not just a note.
+   */
+  foreignResources?: number;
 }
 
 export function readStateOf(outcome: FhirOutcome<unknown> | NotInContext): ReadState {
@@ -212,6 +217,7 @@ export function buildPatientContext(reads: ChartReads, now: Date): PatientContex
     devices: mapDevices(chartEntries(reads.devices, 'Device', filter)),
     reads: states,
     warnings: warningsOf(reads, filter),
+    ...(filter.foreign > 0 ? { foreignResources: filter.foreign } : {}),
   };
 }
 

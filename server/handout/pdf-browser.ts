@@ -58,7 +58,7 @@ export function chromiumArgs(): string[] {
     '--hide-scrollbars',
     // No route out, even for what request interception never sees: a `<link rel=prefetch>` is fetched by the
     // browser process and `preconnect` or a navigation open sockets before the request is paused (both seen in
-    // tests/integration/pdf-security.test.ts without these flags). Everything goes to a proxy where nothing
+    // tests/adversarial/g-pdf-rendering.test.ts without these flags). Everything goes to a proxy where nothing
     // listens (loopback included: "<-loopback>" drops Chromium's implicit bypass) and no name is ever resolved.
     `--proxy-server=${DEAD_PROXY}`,
     '--proxy-bypass-list=<-loopback>',

@@ -9,7 +9,8 @@ import type { RequestHandler } from 'express';
  * so a document the app frames itself (the handout preview) must allow the EHR that frames the app as well.
  */
 export function frameAncestorsDirective(frameOrigins: readonly string[]): string {
-  return `frame-ancestors 'self' ${frameOrigins.join(' ')}`.trim();
+  // Tenants often share an EHR web client (the sandbox's three tenants share one): each origin is named once.
+  return `frame-ancestors 'self' ${[...new Set(frameOrigins)].join(' ')}`.trim();
 }
 
 export function securityHeaders(frameAncestors: readonly string[]): RequestHandler {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AppConfig, TenantConfig } from '../config';
 import { COMPLIANCE_SCOPES } from '../config';
-import { badRequest, isAppError } from '../errors';
+import { AppError, badRequest, isAppError } from '../errors';
 import type { Logger } from '../log';
 import { scrub } from '../log';
 import type { LaunchPurpose, LaunchSession, LaunchSessionStore, LaunchTokens } from '../store/launch-sessions';
@@ -96,6 +96,19 @@ export interface CallbackInput {
   iss: string | undefined;
 }
 
+/**
+ * The callback came back without the browser-session cookie that /launch set: this browser keeps no cookie for the
+ * app where it runs — typically an EHR frame in a browser that blocks third-party cookies and does not support
+ * partitioned (CHIPS) cookies. Launching again in the same place would fail the same way, so the page says what
+ * to do instead (a new window, or cookies allowed for this app), and does not redirect anywhere.
+ */
+function browserCookieMissing(): AppError {
+  return new AppError('unauthorized', 'This browser did not keep ITDD Consent\'s sign-in cookie, so the sign-in cannot be finished here.', {
+    hint: 'This happens when the browser blocks cookies for apps shown inside the EHR window. Open ITDD Consent from the chart in a new window, or ask your EHR analyst to allow cookies for this app\'s address (or to open it outside the EHR frame).',
+    details: { reason: 'browser_cookie_missing' },
+  });
+}
+
 /** Completes the authorization on the redirect URL; returns the new launch session. */
 export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Promise<LaunchSession> {
   const { config, store, logger } = deps;
@@ -105,7 +118,11 @@ export async function completeLaunch(deps: LaunchDeps, input: CallbackInput): Pr
       details: { reason: 'state_missing' },
     });
   }
-  const pending = input.browserSessionId === undefined ? undefined : await store.takePending(input.state, input.browserSessionId);
+  if (input.browserSessionId === undefined) {
+    logger.warn('launch.cookie_missing', {});
+    throw browserCookieMissing();
+  }
+  const pending = await store.takePending(input.state, input.browserSessionId);
   if (pending === undefined) {
     logger.warn('launch.state_rejected', {});
     throw relaunchNeeded('This sign-in link is not valid here: it was already used, has expired, or belongs to another browser window.', 'state_invalid');

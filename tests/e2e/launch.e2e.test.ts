@@ -10,13 +10,11 @@ import { launchInNewWindow as launchInWindow, openSimulator } from '../support/s
 
 /**
  * The SMART launch end to end in Debian's Chromium: the EHR simulator launches the app (new window, iframe,
- * standalone), the clinician view shows the patient the bundle describes, two charts in one browser never mix,
- * and no EHR token ever appears in a page, a URL, a cookie, browser storage or a log line.
+ * standalone), the clinician view shows the patient the bundle describes, and two charts in one browser never mix.
+ * That no EHR token reaches the browser (case E5) is tests/adversarial/e-browser-session.test.ts.
  */
 let system: TestSystem;
 let browser: Browser;
-const visitedUrls: string[] = [];
-const pageBodies: string[] = [];
 
 /** What the clinician view must show for a patient: the pure mapping of its bundle (itself unit-tested). */
 function expectedContext(patientId: string): PatientContext {
@@ -26,16 +24,12 @@ function expectedContext(patientId: string): PatientContext {
   return buildPatientContext(reads, new Date());
 }
 
-function watch(page: Page): void {
-  page.on('request', (request) => visitedUrls.push(request.url()));
-}
-
 async function texts(page: Page, selector: string): Promise<string[]> {
   return page.$$eval(selector, (nodes) => nodes.map((n) => n.textContent ?? ''));
 }
 
-const openSim = (choice: SimulatorChoice): Promise<Page> => openSimulator(browser, system.sandboxUrl ?? '', choice, watch);
-const launchInNewWindow = (patient: string): Promise<Page> => launchInWindow(browser, system.sandboxUrl ?? '', { patient }, watch);
+const openSim = (choice: SimulatorChoice): Promise<Page> => openSimulator(browser, system.sandboxUrl ?? '', choice);
+const launchInNewWindow = (patient: string): Promise<Page> => launchInWindow(browser, system.sandboxUrl ?? '', { patient });
 
 async function expectShows(page: Page, expected: PatientContext): Promise<void> {
   await page.waitForSelector('[data-section="conditions"]');
@@ -44,7 +38,6 @@ async function expectShows(page: Page, expected: PatientContext): Promise<void> 
   expect(await texts(page, '[data-field="birth-date"]')).toEqual([expected.patient?.birthDate ?? 'not recorded']);
   expect(await texts(page, '[data-field="condition"]')).toEqual(expected.conditions.map((c) => c.display));
   expect(await texts(page, '[data-field="medication"]')).toEqual(expected.medications.map((m) => m.display));
-  pageBodies.push(await page.content());
 }
 
 withSystemAndBrowser((s, b) => {
@@ -111,7 +104,6 @@ describe('launch inside the EHR frame', () => {
 describe('standalone launch', () => {
   test('from the app home page, the EHR asks for a user and a patient, then the app shows that patient', async () => {
     const page = await browser.newPage();
-    watch(page);
     await page.goto(`${system.appUrl}/`);
     await Promise.all([page.waitForNavigation(), page.click('a[href="/standalone?tenant=sandbox-generic"]')]);
     expect(page.url().startsWith(`${system.sandboxUrl}/auth/authorize`)).toBe(true);
@@ -140,32 +132,3 @@ describe('two charts in one browser', () => {
   });
 });
 
-describe('no EHR token reaches the browser or the logs', () => {
-  test('pages, URLs, cookies, storage and log lines carry no access, refresh or id token', async () => {
-    const page = await launchInNewWindow('cancer-pain-high-dose-opioids-patient');
-    pageBodies.push(await page.content());
-    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
-    const cookies = (await browser.cookies()).map((c) => `${c.name}=${c.value}`);
-    const scripts = await Promise.all(
-      ['/assets/app.js', '/assets/launch.js'].map(async (p) => (await fetch(`${system.appUrl}${p}`)).text()),
-    );
-    const secrets = system.sandbox!.sandboxSecrets();
-    expect(secrets.length).toBeGreaterThan(5);
-    const haystacks: Array<[string, string[]]> = [
-      ['page', pageBodies],
-      ['url', visitedUrls],
-      ['cookie', cookies],
-      ['storage', [storage]],
-      ['script', scripts],
-      ['log', system.logLines],
-    ];
-    for (const [where, values] of haystacks) {
-      const joined = values.join('\n');
-      for (const secret of secrets) {
-        expect({ where, leaked: joined.includes(secret) }).toEqual({ where, leaked: false });
-      }
-      expect({ where, jwt: /eyJ[\w-]{10,}\.[\w-]{10,}\./.test(joined) }).toEqual({ where, jwt: false });
-    }
-    await page.close();
-  });
-});

@@ -83,15 +83,3 @@ describe('refusals after the callback', () => {
     expect(await pageText(response)).toMatch(/identity token could not be verified/);
   });
 });
-
-describe('ending a session', () => {
-  test('ending a session needs the CSRF token and the app origin', async () => {
-    const launch = await launchAs(system, { patient: 'anticoagulant-patient' });
-    const url = `${system.appUrl}/api/launches/${launch.launchId}/end`;
-    expect((await launch.agent.request(url, { method: 'POST', headers: { origin: 'https://evil.example' } })).status).toBe(403);
-    const shell = await (await launch.agent.request(`${system.appUrl}/app/${launch.launchId}`)).text();
-    const csrf = /name="csrf-token" content="([^"]+)"/.exec(shell)?.[1] ?? '';
-    expect((await launch.agent.request(url, { method: 'POST', headers: { origin: system.appUrl, 'x-csrf-token': csrf } })).status).toBe(204);
-    expect((await launch.agent.request(`${system.appUrl}/api/launches/${launch.launchId}/context`)).status).toBe(401);
-  });
-});

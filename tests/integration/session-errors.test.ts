@@ -6,7 +6,8 @@ import { startTestSystem } from '../support/system';
 /**
  * "Signed in as" falls back to the Practitioner record when the id_token has no name (as from Epic or the SMART App
  * Launcher). The token endpoint's setup refusals and an ended EHR session (the review's C6, C10) are in
- * tests/adversarial/c-token.
+ * tests/adversarial/c-token; a session whose token and refresh
+ * are refused (F1) is in tests/adversarial/f-chart-data.
  */
 let system: TestSystem;
 

@@ -11,8 +11,20 @@ import { QUIET_CHROMIUM_FLAGS, chromiumPath } from '../../server/handout/pdf-bro
  */
 export const CHROMIUM_PATH = chromiumPath();
 
-export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export interface BrowserOptions {
+  /**
+   * `block`: the profile refuses third-party cookies (Settings → "Block third-party cookies", as Safari, Firefox and
+   * many hospital policies do), set explicitly rather than left to this Chromium build's default.
+   */
+  thirdPartyCookies?: 'block';
+}
+
+export async function launchBrowser(options: BrowserOptions = {}): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'itdd-chromium-'));
+  if (options.thirdPartyCookies === 'block') {
+    fs.mkdirSync(path.join(profile, 'Default'));
+    fs.writeFileSync(path.join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 1, block_third_party_cookies: true } }));
+  }
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
