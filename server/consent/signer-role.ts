@@ -75,7 +75,7 @@ const listOfRoles = (roles: readonly ClinicalRole[]): string => {
 
 /**
  * What the signed-in user may do with a discussion. `userRead` is the state of the launch's read of their record:
- * when it failed, the app cannot know their role and says so (a relaunch reads it again).
+ * when it failed, the app cannot know their role and says so ("Refresh from the chart" or a relaunch reads it again).
  */
 export function permissionsOf(policy: AttestationPolicy, fhirUser: string | undefined, practitioner: PractitionerFacts | undefined, userRead: ReadState): Permissions {
   const roles = rolesOf(practitioner);
@@ -92,7 +92,7 @@ export function permissionsOf(policy: AttestationPolicy, fhirUser: string | unde
     return refuse(`The EHR did not say who is signed in. ${allowed}`);
   }
   if (userRead.state !== 'ok') {
-    return refuse(`Your user record could not be read from the EHR, so the app cannot confirm your role. ${allowed} Launch the app again from the chart to retry.`);
+    return refuse(`Your user record could not be read from the EHR, so the app cannot confirm your role. ${allowed} Use "Refresh from the chart" on the Chart tab to read it again (or launch the app again from the chart).`);
   }
   if (roles.length > 0) {
     return refuse(`You are signed in as a ${listOfRoles(roles)}: you can prepare the checklist and print the handout. ${allowed}`);

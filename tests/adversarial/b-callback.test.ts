@@ -58,7 +58,7 @@ describe('B2: state of another browser session', () => {
     const owner = new CookieAgent();
     const callback = await launchUntilCallback(system, { patient: 'antiplatelet-patient' }, owner);
     const attacker = new CookieAgent();
-    await attacker.request(`${system.appUrl}/`); // any cookie of its own
+    await launchUntilCallback(system, { patient: 'anticoagulant-patient' }, attacker); // a browser session of its own
     const stolen = await attacker.request(callback);
     expect(stolen.status).toBe(401);
     expect(await pageText(stolen)).toMatch(/not valid here/);
@@ -76,7 +76,8 @@ describe('B2: state of another browser session', () => {
     const madeUp = await owner.request(`${system.appUrl}/callback?code=${callback.searchParams.get('code') ?? ''}&state=${'x'.repeat(43)}`);
     expect(madeUp.status).toBe(401);
     expect(sandboxTokenRequests(system)).toBe(tokensBefore);
-    expect(await launchRejectionsSince(system, since)).toEqual(['state_invalid', 'state_invalid']);
+    // The cookie-less browser is told its cookie was not kept (E1); the made-up state is an invalid one.
+    expect(await launchRejectionsSince(system, since)).toEqual(['browser_cookie_missing', 'state_invalid']);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { ApiAnswer } from '../support/filing-helpers';
-import { call, completedChecklist, fileNote, openLaunch, attestedDiscussion, waitForFiling } from '../support/filing-helpers';
+import { call, clearFaults, completedChecklist, fileNote, openLaunch, attestedDiscussion, queueFault, waitForFiling } from '../support/filing-helpers';
 import type { TestSystem } from '../support/system';
 import { startTestSystem } from '../support/system';
 
@@ -91,4 +91,28 @@ test("a physician's filed note cannot be marked entered in error from a nurse's 
   const nurse = await openLaunch(system, PATIENT, 'generic', 'itdd-rn-patel');
   const retract = await call(system, nurse, 'POST', `${nurse.api}/filing/entered-in-error`, { discussionId: attested.discussionId, replace: false });
   expectRefusedForRole(retract, /nurse/);
+});
+
+test('a physician whose user record could not be read at launch is told so, and "Refresh from the chart" lets her attest', async () => {
+  // The EHR fails the read of her user record during the launch (a busy EHR, a circuit breaker open for a moment).
+  await queueFault(system, { fault: 'server-error', scope: 'read', resourceType: 'Practitioner', count: 5 });
+  let session: Awaited<ReturnType<typeof openLaunch>>;
+  try {
+    session = await openLaunch(system, PATIENT, 'generic', 'itdd-dr-rivera');
+  } finally {
+    await clearFaults(system);
+  }
+  const saved = await completedChecklist(system, session);
+  const refused = await call(system, session, 'POST', `${session.api}/attest`, { version: saved.body.discussion.version });
+  expectRefusedForRole(refused, /could not be read from the EHR/);
+  expect(refused.body.message).toMatch(/Refresh from the chart/);
+
+  const refreshed = await call(system, session, 'POST', `${system.appUrl}/api/launches/${session.launch.launchId}/chart/refresh`, {});
+  expect(refreshed.status).toBe(200);
+  const view = await call(system, session, 'GET', session.api);
+  expect(view.body.permissions).toMatchObject({ attest: true, file: true, roles: ['physician'] });
+  const attested = await call(system, session, 'POST', `${session.api}/attest`, { version: view.body.discussion.version });
+  expect(attested.status).toBe(200);
+  // Nothing entered before the refresh was lost.
+  expect(attested.body.discussion.answers).toMatchObject(saved.body.discussion.answers as object);
 });
