@@ -46,7 +46,7 @@ const DRAIN_MS = 90_000;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A "too many, wait" answer (429) is waited out and asked again at most this often per request. */
 const MAX_PAUSES = 5;
-/** A read the server failed (502–504) is tried once more after this long, as a clinician clicks "Try again". */
+/** A read or a filing the server failed (502–504) is tried once more after this long, as a clinician clicks "Try again". */
 const TRY_AGAIN_MS = 5000;
 /** Clinicians who may attest and file (fhir-resources/sandbox/practitioners.json). */
 const SIGNERS = ['itdd-dr-rivera', 'itdd-dr-chen', 'itdd-np-okafor'];
@@ -98,8 +98,10 @@ class SoakAgent extends CookieAgent {
       if (response.status >= 500) {
         this.counters().serverErrors += 1;
       }
-      // "Try again", as the page says: a read that failed on the server is asked once more after a moment.
-      const tryAgain = response.status >= 502 && response.status <= 504 && (init.method ?? 'GET') === 'GET' && !retried;
+      // "Try again", as the page says: a read, or the filing (which the write ledger makes safe to send again), that
+      // failed on the server is asked once more after a moment.
+      const retriable = (init.method ?? 'GET') === 'GET' || url.endsWith('/discussion/file');
+      const tryAgain = response.status >= 502 && response.status <= 504 && retriable && !retried;
       if (tryAgain) {
         retried = true;
         this.counters().retries += 1;
@@ -282,7 +284,12 @@ async function main(): Promise<number> {
     rssStart = cluster.instances.map((i) => rssMb(i.pid));
     pssStart = cluster.instances.map((i) => treePssMb(i.pid));
     process.stdout.write(`soak: warm-up done (${warm.rounds} rounds, ${warm.errors} errors); measuring…\n`);
-    await sleep(Math.max(0, stopAt - Date.now()));
+    // Node RSS of each instance every 10 s of the measured period: a plateau or a climb.
+    const samples: number[][] = cluster.instances.map(() => []);
+    while (Date.now() < stopAt) {
+      await sleep(Math.min(10_000, Math.max(0, stopAt - Date.now())));
+      cluster.instances.forEach((instance, i) => samples[i]?.push(rssMb(instance.pid)));
+    }
     const rssEnd = cluster.instances.map((i) => rssMb(i.pid));
     const pssEnd = cluster.instances.map((i) => treePssMb(i.pid));
     process.stdout.write('soak: measured period over; waiting for the rounds still running…\n');
@@ -305,6 +312,7 @@ async function main(): Promise<number> {
       rss_mb_start: rssStart[i] ?? 0,
       rss_mb_end: rssEnd[i] ?? 0,
       rss_ratio: Number(((rssEnd[i] ?? 0) / Math.max(1, rssStart[i] ?? 1)).toFixed(3)),
+      rss_mb_every_10s: samples[i] ?? [],
       pss_mb_with_chromium_start: pssStart[i] ?? 0,
       pss_mb_with_chromium_end: pssEnd[i] ?? 0,
       log_lines: instance.logLines.length,
@@ -349,7 +357,7 @@ async function main(): Promise<number> {
       `  5xx answers ${measured.serverErrors} (reads tried again ${measured.retries}), 429 pauses ${results.pauses_429}; load average ${results.load_average.join(' ')} on ${results.cpus} CPUs`,
       `notes filed ${results.notes_filed}, in the chart ${results.notes_in_chart}, duplicate documents ${duplicates}, filed but missing ${missing}`,
       ...STEPS.map((s) => `  ${s.padEnd(9)} n=${String(steps[s]?.n).padStart(5)}  p50 ${String(steps[s]?.p50_ms).padStart(6)} ms  p95 ${String(steps[s]?.p95_ms).padStart(6)} ms  max ${String(steps[s]?.max_ms).padStart(6)} ms`),
-      ...instances.map((i) => `  instance ${i.instance}: RSS ${i.rss_mb_start} → ${i.rss_mb_end} MB (× ${i.rss_ratio}); with Chromium (PSS) ${i.pss_mb_with_chromium_start} → ${i.pss_mb_with_chromium_end} MB; ${i.requests_served} requests served`),
+      ...instances.map((i) => `  instance ${i.instance}: RSS ${i.rss_mb_start} → ${i.rss_mb_end} MB (× ${i.rss_ratio}; every 10 s ${i.rss_mb_every_10s.join(' ')}); with Chromium (PSS) ${i.pss_mb_with_chromium_start} → ${i.pss_mb_with_chromium_end} MB; ${i.requests_served} requests served`),
       `canary: ${canaries.length} values (patient names, birth dates, issued tokens) in ${logLines.length} log lines: ${hits.length} hits`,
       ...results.error_samples.slice(0, 5).map((e) => `  error: ${e}`),
       ...hits.slice(0, 5).map((h) => `  canary hit: ${h.canary.slice(0, 12)}… in ${h.line.slice(0, 160)}`),
