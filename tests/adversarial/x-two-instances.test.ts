@@ -109,7 +109,7 @@ suite('two app instances on one PostgreSQL behind nginx', () => {
       expect(instance.logLines.some((line) => line.includes('"http.request"') && line.includes('/api/launches/:launchId'))).toBe(true);
     }
     expect(canaryHits(allLogLines(c), c.canaries())).toEqual([]);
-  });
+  }, 120_000);
 
   test('X22: an instance killed while its note is on the way to the EHR: the clinician retries, the other instance finishes, one note in the chart', async () => {
     const c = cluster!;
