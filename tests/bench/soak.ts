@@ -11,7 +11,7 @@
  * 0 errors, 0 duplicates, 0 canary hits, end RSS ≤ 1.2 × start.
  *
  * Settings (environment): SOAK_CLINICIANS (50), SOAK_SECONDS (120, at least 120 unless SOAK_SHORT=1 for a trial),
- * SOAK_WARMUP_SECONDS (90: one whole round of every clinician before the memory baseline), SOAK_THINK_MS (10 000: a clinician's pause between steps, ±50 %; a real consent
+ * SOAK_WARMUP_SECONDS (7 pauses + 20 s, 90 by default: one whole round of every clinician before the memory baseline), SOAK_THINK_MS (10 000: a clinician's pause between steps, ±50 %; a real consent
  * discussion takes many minutes, so 50 clinicians at 10 s a step are far busier than a clinic's 50).
  * The sandbox EHR runs in this process, so its work shares this event loop with the clients: latencies are the
  * whole system's on this machine, not the app's alone.
@@ -36,12 +36,13 @@ const numberFrom = (name: string, fallback: number): number => {
 
 const CLINICIANS = numberFrom('SOAK_CLINICIANS', 50);
 const SECONDS = Math.max(process.env.SOAK_SHORT === '1' ? 5 : 120, numberFrom('SOAK_SECONDS', 120));
-const WARMUP_SECONDS = numberFrom('SOAK_WARMUP_SECONDS', 90);
 const THINK_MS = numberFrom('SOAK_THINK_MS', 10_000);
+/** One whole round of every clinician (seven pauses and the work) before the memory baseline is taken. */
+const WARMUP_SECONDS = numberFrom('SOAK_WARMUP_SECONDS', Math.round((7 * THINK_MS) / 1000 + 20));
 /** The clinicians arrive one after another over this long (inside the warm-up when there is one). */
 const ARRIVALS_MS = Math.min(15_000, Math.max(4000, WARMUP_SECONDS * 500));
 /** Rounds still running at the end get this long; then the soak stops anyway and counts them as errors. */
-const DRAIN_MS = 90_000;
+const DRAIN_MS = 9 * THINK_MS + 60_000;
 /** Each request's own deadline: a hung request is an error, never a hung soak. */
 const REQUEST_TIMEOUT_MS = 60_000;
 /** A "too many, wait" answer (429) is waited out and asked again at most this often per request. */
