@@ -11,8 +11,9 @@
  * 0 errors, 0 duplicates, 0 canary hits, end RSS ≤ 1.2 × start.
  *
  * Settings (environment): SOAK_CLINICIANS (50), SOAK_SECONDS (120, at least 120 unless SOAK_SHORT=1 for a trial),
- * SOAK_WARMUP_SECONDS (7 pauses + 20 s, 90 by default: one whole round of every clinician before the memory baseline), SOAK_THINK_MS (10 000: a clinician's pause between steps, ±50 %; a real consent
- * discussion takes many minutes, so 50 clinicians at 10 s a step are far busier than a clinic's 50).
+ * SOAK_THINK_MS (10 000: a clinician's pause between steps, ±50 %; a real consent discussion takes many minutes,
+ * so 50 clinicians at 10 s a step are far busier than a clinic's 50), SOAK_WARMUP_SECONDS (seven pauses + 20 s,
+ * 90 by default: one whole round of every clinician before the memory baseline).
  * The sandbox EHR runs in this process, so its work shares this event loop with the clients: latencies are the
  * whole system's on this machine, not the app's alone.
  */
