@@ -1,7 +1,7 @@
 import { parseSearchRequest } from '@medplum/core';
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { WriteLogEntry } from '../../server/sandbox';
-import type { CompletedLaunch } from './launch-helpers';
+import type { AppSite, CompletedLaunch } from './launch-helpers';
 import { launchAs } from './launch-helpers';
 import type { TestSystem } from './system';
 
@@ -22,7 +22,7 @@ export interface ApiAnswer {
   body: Record<string, any>;
 }
 
-export async function call(system: TestSystem, s: { launch: CompletedLaunch; csrf: string }, method: string, url: string, body?: unknown): Promise<ApiAnswer> {
+export async function call(system: AppSite, s: { launch: CompletedLaunch; csrf: string }, method: string, url: string, body?: unknown): Promise<ApiAnswer> {
   const headers: Record<string, string> = { accept: 'application/json', origin: system.appUrl, 'x-csrf-token': s.csrf };
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -32,7 +32,7 @@ export async function call(system: TestSystem, s: { launch: CompletedLaunch; csr
 }
 
 /** A launch of this patient as this EHR vendor (and as this sandbox user: default the physician), with its CSRF token. */
-export async function openLaunch(system: TestSystem, patient: string, vendor: string, user?: string): Promise<{ launch: CompletedLaunch; csrf: string; api: string }> {
+export async function openLaunch(system: AppSite, patient: string, vendor: string, user?: string): Promise<{ launch: CompletedLaunch; csrf: string; api: string }> {
   const launch = await launchAs(system, { patient, vendor, ...(user === undefined ? {} : { user }) });
   if (launch.finalResponse.status !== 200) {
     throw new Error(`launch failed: ${launch.finalResponse.status}`);
@@ -43,7 +43,7 @@ export async function openLaunch(system: TestSystem, patient: string, vendor: st
 }
 
 /** Every clinician item answered (first option of each choice) and saved; answers with the saved view. */
-export async function completedChecklist(system: TestSystem, session: { launch: CompletedLaunch; csrf: string; api: string }): Promise<ApiAnswer> {
+export async function completedChecklist(system: AppSite, session: { launch: CompletedLaunch; csrf: string; api: string }): Promise<ApiAnswer> {
   const view = (await call(system, session, 'GET', session.api)).body;
   const answers: Record<string, { value: boolean | string }> = {};
   const firstValue = (item: Record<string, any>): boolean | string => {
@@ -61,7 +61,7 @@ export async function completedChecklist(system: TestSystem, session: { launch: 
 }
 
 /** Every clinician item answered, then attested: what a complete discussion is. */
-export async function attestedDiscussion(system: TestSystem, patient: string, vendor: string): Promise<AttestedSession> {
+export async function attestedDiscussion(system: AppSite, patient: string, vendor: string): Promise<AttestedSession> {
   const session = await openLaunch(system, patient, vendor);
   const saved = await completedChecklist(system, session);
   const attested = await call(system, session, 'POST', `${session.api}/attest`, { version: saved.body.discussion.version });
@@ -71,17 +71,17 @@ export async function attestedDiscussion(system: TestSystem, patient: string, ve
   return { ...session, discussionId: attested.body.discussion.id as string, patient };
 }
 
-export function fileNote(system: TestSystem, s: AttestedSession, discussionId: string = s.discussionId): Promise<ApiAnswer> {
+export function fileNote(system: AppSite, s: AttestedSession, discussionId: string = s.discussionId): Promise<ApiAnswer> {
   return call(system, s, 'POST', `${s.api}/file`, { discussionId });
 }
 
-export async function filingState(system: TestSystem, s: { launch: CompletedLaunch; csrf: string; api: string }, discussionId: string): Promise<Record<string, any>> {
+export async function filingState(system: AppSite, s: { launch: CompletedLaunch; csrf: string; api: string }, discussionId: string): Promise<Record<string, any>> {
   return (await call(system, s, 'GET', `${s.api}/filing?discussionId=${discussionId}`)).body;
 }
 
 /** Polls the filing state (as the page does) until `done` holds or `ms` pass; returns the last state. */
 export async function waitForFiling(
-  system: TestSystem,
+  system: AppSite,
   s: { launch: CompletedLaunch; csrf: string; api: string },
   discussionId: string,
   done: (state: Record<string, any>) => boolean = (state) => state.final === true,
@@ -107,7 +107,7 @@ export interface FaultRequest {
   resourceType?: string;
 }
 
-export async function queueFault(system: TestSystem, fault: FaultRequest): Promise<void> {
+export async function queueFault(system: AppSite, fault: FaultRequest): Promise<void> {
   const response = await fetch(`${system.sandboxUrl}/simulator/faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -118,12 +118,12 @@ export async function queueFault(system: TestSystem, fault: FaultRequest): Promi
   }
 }
 
-export async function clearFaults(system: TestSystem): Promise<void> {
+export async function clearFaults(system: AppSite): Promise<void> {
   await fetch(`${system.sandboxUrl}/simulator/faults`, { method: 'DELETE' });
 }
 
 /** The notes in the sandbox chart for this discussion (found by the discussion id the note text carries). */
-export async function notesInChart(system: TestSystem, patient: string, discussionId: string): Promise<DocumentReference[]> {
+export async function notesInChart(system: Pick<TestSystem, 'sandbox'>, patient: string, discussionId: string): Promise<DocumentReference[]> {
   const repo = system.sandbox?.sandbox.repo;
   if (repo === undefined) {
     throw new Error('no sandbox');
@@ -134,6 +134,6 @@ export async function notesInChart(system: TestSystem, patient: string, discussi
 }
 
 /** DocumentReference POSTs the sandbox received for this patient since `since` (ms). */
-export function postsSince(system: TestSystem, patient: string, since: number): WriteLogEntry[] {
+export function postsSince(system: Pick<TestSystem, 'sandbox'>, patient: string, since: number): WriteLogEntry[] {
   return system.sandbox!.sandboxWriteLog().filter((entry) => entry.method === 'POST' && entry.patientId === patient && entry.at >= since);
 }

@@ -1,8 +1,11 @@
 import type { TestSystem } from './system';
 import { CookieAgent } from './cookie-agent';
 
+/** What the helpers use of a running system: the app's public URL and the sandbox EHR's (a cluster behind nginx has both too). */
+export type AppSite = Pick<TestSystem, 'appUrl' | 'sandboxUrl'>;
+
 /** Asks the sandbox simulator for an EHR launch and returns the app URL the EHR would open (launch.html's target). */
-export async function simulatorLaunchUrl(system: TestSystem, options: Record<string, unknown>): Promise<string> {
+export async function simulatorLaunchUrl(system: AppSite, options: Record<string, unknown>): Promise<string> {
   const response = await fetch(`${system.sandboxUrl}/simulator/launch`, {
     method: 'POST',
     headers: { accept: 'application/json', 'content-type': 'application/json' },
@@ -25,14 +28,14 @@ export interface CompletedLaunch {
 }
 
 /** Runs a whole EHR launch with a cookie agent and returns where it landed. */
-export async function launchAs(system: TestSystem, options: Record<string, unknown>, agent = new CookieAgent()): Promise<CompletedLaunch> {
+export async function launchAs(system: AppSite, options: Record<string, unknown>, agent = new CookieAgent()): Promise<CompletedLaunch> {
   const { response, url } = await agent.follow(await simulatorLaunchUrl(system, options));
   const match = /\/app\/([A-Za-z0-9_-]+)$/.exec(url);
   return { agent, launchId: match?.[1] ?? '', finalResponse: response, finalUrl: url };
 }
 
 /** Stops a launch at the callback: returns the callback URL the EHR sent the browser to (code + state). */
-export async function launchUntilCallback(system: TestSystem, options: Record<string, unknown>, agent = new CookieAgent()): Promise<string> {
+export async function launchUntilCallback(system: AppSite, options: Record<string, unknown>, agent = new CookieAgent()): Promise<string> {
   let current = await simulatorLaunchUrl(system, options);
   for (let hop = 0; hop < 5; hop += 1) {
     if (current.startsWith(`${system.appUrl}/callback`)) {
@@ -48,7 +51,7 @@ export async function launchUntilCallback(system: TestSystem, options: Record<st
   throw new Error('no callback reached');
 }
 
-export async function contextOf(system: TestSystem, launch: CompletedLaunch): Promise<Record<string, any>> {
+export async function contextOf(system: AppSite, launch: CompletedLaunch): Promise<Record<string, any>> {
   const response = await launch.agent.request(`${system.appUrl}/api/launches/${launch.launchId}/context`);
   return (await response.json()) as Record<string, any>;
 }
