@@ -57,7 +57,7 @@ async function firstAnswer(url: string, limitMs: number): Promise<void> {
 }
 
 async function midDiscussion(system: Pick<TestSystem, 'appUrl' | 'sandboxUrl'>, patient: string): Promise<void> {
-  const launch = await launchAs(system as TestSystem, { patient, vendor: 'generic' });
+  const launch = await launchAs(system, { patient, vendor: 'generic' });
   if (launch.finalResponse.status !== 200) {
     throw new Error(`launch failed: ${launch.finalResponse.status}`);
   }
