@@ -193,7 +193,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
   const pdfs = handoutPdfSource(pdf, content, config.requireApprovedContent);
   const chart = { snapshots, tokens, audit };
   const filing = new FilingService({ db, box, config, discussions, store, tokens, chart, logger, pdfs, options: { leaseMs: config.writeLeaseMs } });
-  const rateLimits = await createRateLimits(db, logger, config.rateLimits);
+  const rateLimits = createRateLimits(db, logger, config.rateLimits);
   const readiness: ReadinessCheck[] = [
     {
       name: 'store',

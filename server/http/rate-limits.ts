@@ -70,25 +70,18 @@ function pgClientOf(db: QueryableDb): { query(q: { text: string; values?: unknow
   };
 }
 
-async function limiterIn(db: QueryableDb, name: string, budget: Budget): Promise<RateLimiterAbstract> {
-  const options = {
+function limiterIn(db: QueryableDb, name: string, budget: Budget): RateLimiterAbstract {
+  return new RateLimiterPostgres({
     storeClient: pgClientOf(db),
     storeType: 'pool',
     tableName: TABLE,
+    // Migration 009 makes the table: the library's own CREATE races when limiters or instances start at once.
+    tableCreated: true,
     keyPrefix: name,
     points: budget.points,
     duration: budget.seconds,
     clearExpiredByTimeout: true,
     insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: budget.points, duration: budget.seconds }),
-  };
-  return new Promise((resolve, reject) => {
-    const limiter: RateLimiterPostgres = new RateLimiterPostgres(options, (error?: Error) => {
-      if (error === undefined || error === null) {
-        resolve(limiter);
-      } else {
-        reject(error);
-      }
-    });
   });
 }
 
@@ -130,15 +123,13 @@ function guard(logger: Logger, what: string, checks: ReadonlyArray<[RateLimiterA
   };
 }
 
-export async function createRateLimits(db: QueryableDb, logger: Logger, budgets: RateLimitBudgets = DEFAULT_BUDGETS): Promise<RateLimits> {
-  const [launch, callback, api, reads, writes, refresh] = await Promise.all([
-    limiterIn(db, 'launch-addr', budgets.launchPerAddress),
-    limiterIn(db, 'callback-addr', budgets.callbackPerAddress),
-    limiterIn(db, 'api-addr', budgets.apiPerAddress),
-    limiterIn(db, 'reads-launch', budgets.readsPerLaunch),
-    limiterIn(db, 'writes-launch', budgets.writesPerLaunch),
-    limiterIn(db, 'refresh-launch', budgets.chartRefreshPerLaunch),
-  ]);
+export function createRateLimits(db: QueryableDb, logger: Logger, budgets: RateLimitBudgets = DEFAULT_BUDGETS): RateLimits {
+  const launch = limiterIn(db, 'launch-addr', budgets.launchPerAddress);
+  const callback = limiterIn(db, 'callback-addr', budgets.callbackPerAddress);
+  const api = limiterIn(db, 'api-addr', budgets.apiPerAddress);
+  const reads = limiterIn(db, 'reads-launch', budgets.readsPerLaunch);
+  const writes = limiterIn(db, 'writes-launch', budgets.writesPerLaunch);
+  const refresh = limiterIn(db, 'refresh-launch', budgets.chartRefreshPerLaunch);
   const readGuard = guard(logger, 'requests', [[api, addressKey], [reads, launchKey]]);
   const writeGuard = guard(logger, 'changes', [[api, addressKey], [writes, launchKey]]);
   return {

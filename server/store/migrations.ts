@@ -8,6 +8,7 @@ import { auditTrail005 } from './migrations/005_audit_trail';
 import { contentApprovals006 } from './migrations/006_content_approvals';
 import { complianceDashboard007 } from './migrations/007_compliance_dashboard';
 import { tokenRefreshLease008 } from './migrations/008_token_refresh_lease';
+import { rateLimits009 } from './migrations/009_rate_limits';
 
 /**
  * One schema change. Applied migrations are never edited: change the schema by appending a new one.
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   contentApprovals006,
   complianceDashboard007,
   tokenRefreshLease008,
+  rateLimits009,
 ];
 
 const MIGRATION_ID = /^\d{3}_[a-z0-9_]+$/;

@@ -22,7 +22,7 @@ test('X17: the response iss must be the EHR\'s issuer (metadata issuer, else the
   expect(() => checkResponseIssuer('https://attacker.example/fhir', { ...endpoints, issParameterSupported: false }, tenant)).toThrow(/another server/);
 });
 
-describe('X17 through the sandbox EHR', () => {
+describe('X17: through the sandbox EHR', () => {
   let system: TestSystem;
 
   beforeAll(async () => {
