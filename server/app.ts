@@ -106,12 +106,19 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/', (_req, res) => {
     res.type('html').send(homePage(config));
   });
-  app.get('/launch.html', (_req, res) => {
-    res.sendFile(path.join(projectRoot(), 'launch.html'));
+  // The registered launch URL. Opened with `iss` or `launch` (as every EHR opens it) the server starts the sign-in at
+  // once (the launch route below): a redirect, so no page or script load sits between the chart and the EHR's
+  // sign-in, and nothing stays in history. Without them it is the page, whose script forwards what it was given.
+  app.get('/launch.html', (req, res, next) => {
+    if (req.query.iss === undefined && req.query.launch === undefined) {
+      res.sendFile(path.join(projectRoot(), 'launch.html'));
+    } else {
+      next();
+    }
   });
   app.use(assetRoutes({ production: config.env === 'production' }));
   // Budgets before any body is read or any session looked up, so a flood costs the least.
-  app.use(['/launch', '/standalone', '/compliance/launch'], deps.rateLimits.launch);
+  app.use(['/launch', '/launch.html', '/standalone', '/compliance/launch'], deps.rateLimits.launch);
   app.use('/callback', deps.rateLimits.callback);
   app.use(['/api/launches/:launchId', '/app/:launchId', '/compliance/:launchId', '/api/compliance/:launchId'], deps.rateLimits.launchApi);
   app.use('/api/launches/:launchId/chart/refresh', deps.rateLimits.chartRefresh);

@@ -10,6 +10,9 @@
  * the tagged template (escape by default, `SafeHtml` to opt out) is what makes forgetting to escape hard; the
  * template libraries that do this (lit-html, htm) are client-side renderers, not string builders for a server.
  */
+
+import { versionedAssetUrl } from './asset-urls';
+
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML element content and quoted attribute values. `null`/`undefined` are the text "null"/"undefined"; the `html` template renders them as nothing. */
@@ -62,7 +65,7 @@ const APP_STYLESHEET = '/assets/app.css';
 
 export function renderPage(options: PageOptions): string {
   const meta = Object.entries(options.meta ?? {}).map(([name, content]) => html`<meta name="${name}" content="${content}">`);
-  const scripts = (options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`);
+  const scripts = (options.scripts ?? []).map((src) => html`<script src="${versionedAssetUrl(src)}" defer></script>`);
   const site = options.site === undefined ? APP_SITE : options.site;
   const title = site === null ? options.title : `${options.title} · ${site}`;
   return html`<!doctype html>
@@ -73,7 +76,7 @@ export function renderPage(options: PageOptions): string {
 <meta name="referrer" content="no-referrer">
 ${meta}
 <title>${title}</title>
-<link rel="stylesheet" href="${options.stylesheet ?? APP_STYLESHEET}">
+<link rel="stylesheet" href="${versionedAssetUrl(options.stylesheet ?? APP_STYLESHEET)}">
 ${scripts}
 </head>
 <body>

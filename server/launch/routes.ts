@@ -15,7 +15,7 @@ import { beginLaunch, completeLaunch } from './launch-service';
 
 /**
  * SMART launch routes. Handlers only read input, call the launch service and redirect.
- *   GET /launch?iss&launch   EHR launch (what launch.html forwards to)
+ *   GET /launch?iss&launch   EHR launch; /launch.html?iss&launch (the registered launch URL) is the same
  *   GET /standalone?tenant   standalone launch (patient picked at the EHR)
  *   GET /compliance/launch?tenant   the compliance dashboard's standalone launch (`openid fhirUser`, no patient)
  *   GET /callback            redirect_uri
@@ -128,7 +128,7 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
 
 export function launchRoutes(deps: LaunchRouteDeps): Router {
   const router = Router();
-  router.get('/launch', ehrLaunchHandler(deps));
+  router.get(['/launch', '/launch.html'], ehrLaunchHandler(deps));
   router.get('/standalone', standaloneHandler(deps, 'clinical'));
   router.get('/compliance/launch', standaloneHandler(deps, 'compliance'));
   router.get('/callback', callbackHandler(deps));

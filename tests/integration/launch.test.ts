@@ -43,6 +43,24 @@ describe('EHR launch', () => {
     expect(system.sandbox!.requestCount()).toBeGreaterThanOrEqual(requests.length);
   });
 
+  // A launch once loaded launch.html and its script, which then forwarded to /launch: a page load and a script run
+  // between the chart and the EHR's sign-in, inside the EHR's frame, at every launch (about 0.2–0.3 s in the bench).
+  test('the registered launch URL starts the sign-in with one redirect; opened bare it is the launch page', async () => {
+    const registered = await simulatorLaunchUrl(system, { patient: 'anticoagulant-patient' });
+    expect(new URL(registered).pathname).toBe('/launch.html');
+    const first = await new CookieAgent().request(registered);
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toMatch(new RegExp(`^${system.sandboxUrl ?? ''}/auth/authorize\\?`));
+    expect(first.headers.get('set-cookie')).toMatch(/__Host-itdd_sid=/);
+    const bare = await fetch(`${system.appUrl}/launch.html`);
+    expect(bare.status).toBe(200);
+    expect(await bare.text()).toContain('<script src="/assets/launch.js"></script>');
+    // Only one of the two is refused as /launch refuses it, never served as the page.
+    const half = await fetch(`${system.appUrl}/launch.html?launch=abc`);
+    expect(half.status).toBe(400);
+    expect(await pageText(half)).toMatch(/opened from a patient&#39;s chart[\s\S]*iss_missing/);
+  });
+
   test('lands on /app/<launch> and the context is the launched patient and encounter', async () => {
     const launch = await launchAs(system, { patient: 'anticoagulant-patient' });
     expect(launch.finalResponse.status).toBe(200);

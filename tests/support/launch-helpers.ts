@@ -4,7 +4,7 @@ import { CookieAgent } from './cookie-agent';
 /** What the helpers use of a running system: the app's public URL and the sandbox EHR's (a cluster behind nginx has both too). */
 export type AppSite = Pick<TestSystem, 'appUrl' | 'sandboxUrl'>;
 
-/** Asks the sandbox simulator for an EHR launch and returns the app URL the EHR would open (launch.html's target). */
+/** Asks the sandbox simulator for an EHR launch and returns the app URL the EHR opens (the registered launch.html). */
 export async function simulatorLaunchUrl(system: AppSite, options: Record<string, unknown>): Promise<string> {
   const response = await fetch(`${system.sandboxUrl}/simulator/launch`, {
     method: 'POST',
@@ -15,9 +15,9 @@ export async function simulatorLaunchUrl(system: AppSite, options: Record<string
     throw new Error(`simulator refused the launch: ${response.status} ${await response.text()}`);
   }
   const { launchUrl } = (await response.json()) as { launchUrl: string };
-  // launch.html only forwards iss + launch to /launch; integration tests (no JavaScript) go there directly.
+  // The registered launch URL itself (launch.html?iss&launch), which the server answers with the sign-in redirect.
   const url = new URL(launchUrl);
-  return `${system.appUrl}/launch${url.search}`;
+  return `${system.appUrl}${url.pathname}${url.search}`;
 }
 
 export interface CompletedLaunch {

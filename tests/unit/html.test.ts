@@ -85,7 +85,7 @@ describe('renderPage', () => {
     });
     expect(page.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
     expect(page).toContain('<title>A &lt;b&gt; &amp; &quot;c&quot; · ITDD Consent</title>');
-    expect(page).toContain('<link rel="stylesheet" href="/assets/app.css">');
+    expect(page).toMatch(/<link rel="stylesheet" href="\/assets\/app\.css\?v=[0-9a-f]{12}">/);
     expect(page).toContain('<meta name="itdd-launch" content="&quot;&gt;&lt;script&gt;">');
     expect(page).toContain('<script src="/assets/app.js?&quot;x" defer></script>');
     expect(page).toContain('<meta name="referrer" content="no-referrer">');
