@@ -128,7 +128,8 @@ function callbackHandler(deps: LaunchRouteDeps): RequestHandler {
 
 export function launchRoutes(deps: LaunchRouteDeps): Router {
   const router = Router();
-  router.get(['/launch', '/launch.html'], ehrLaunchHandler(deps));
+  router.get('/launch', ehrLaunchHandler(deps));
+  router.get('/launch.html', ehrLaunchHandler(deps));
   router.get('/standalone', standaloneHandler(deps, 'clinical'));
   router.get('/compliance/launch', standaloneHandler(deps, 'compliance'));
   router.get('/callback', callbackHandler(deps));

@@ -64,7 +64,7 @@ function sandboxGeneric(): TenantConfig {
 const sandboxIss = (): string => `${system.sandboxUrl ?? ''}/r4`;
 const launchUrl = (iss: string, launch = 'launch-123'): string => `${system.appUrl}/launch?iss=${encodeURIComponent(iss)}&launch=${launch}`;
 
-/** The EHR opens the app: GET /launch?iss&launch, as launch.html forwards it. */
+/** The EHR opens the app: GET /launch?iss&launch (the same route as the registered launch.html?iss&launch). */
 async function startLaunch(ehr: FakeEhr, agent = new CookieAgent()): Promise<Response> {
   return agent.request(launchUrl(ehr.iss));
 }

@@ -65,7 +65,7 @@ const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>
 const pageText = async (response: Response): Promise<string> =>
   (await response.text()).replace(/<[^>]+>/g, ' ').replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity);
 
-/** The EHR opens the app (as launch.html forwards it), timed. */
+/** The EHR opens the app (GET /launch?iss&launch, the route behind the registered launch.html), timed. */
 async function timedLaunch(iss: string): Promise<{ response: Response; ms: number }> {
   const started = Date.now();
   const response = await fetch(`${system.appUrl}/launch?iss=${encodeURIComponent(iss)}&launch=launch-123`, { redirect: 'manual' });

@@ -99,12 +99,12 @@ suite('two app instances on one PostgreSQL behind nginx', () => {
     expect(notes).toHaveLength(1);
     expect(notes[0]?.id).toBe(state.documentId);
 
-    // Both instances served this one launch, and the one that took `/launch` was not the only one after it.
+    // Both instances served this one launch, and the one that took the launch URL was not the only one after it.
     const served = new Set(agent.served.map((s) => s.upstream));
     expect([...served].sort()).toEqual(c.instances.map((i) => i.address).sort());
-    const started = agent.served.find((s) => s.path === '/launch')?.upstream;
+    const started = agent.served.find((s) => s.path === '/launch.html')?.upstream;
     expect(started).toBeDefined();
-    expect(agent.served.some((s) => s.path !== '/launch' && s.upstream !== started)).toBe(true);
+    expect(agent.served.some((s) => s.path !== '/launch.html' && s.upstream !== started)).toBe(true);
     // Each instance's own request log agrees: both answered API requests.
     for (const instance of c.instances) {
       expect(instance.logLines.some((line) => line.includes('"http.request"') && line.includes('/api/launches/:launchId'))).toBe(true);

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 /** Where a GET legitimately writes: the SMART launch itself (the OAuth redirect is a GET by the spec). */
-const LAUNCH_FLOW = new Set(['/launch', '/standalone', '/compliance/launch', '/callback']);
+const LAUNCH_FLOW = new Set(['/launch', '/launch.html', '/standalone', '/compliance/launch', '/callback']);
 const TABLES = ['discussions', 'write_intents', 'chart_snapshots', 'launch_sessions'];
 /** The session's activity time (its idle timeout) moves with every request; it is not part of the record. */
 const ACTIVITY = new Set(['last_seen_at']);

@@ -46,7 +46,7 @@ async function pageText(response: Response): Promise<string> {
   return (await response.text()).replace(/<[^>]+>/g, ' ').replace(/&(amp|lt|gt|quot|#39);/g, (entity) => ENTITIES[entity] ?? entity);
 }
 
-/** The EHR opens the app: GET /launch?iss&launch, as launch.html forwards it. */
+/** The EHR opens the app: GET /launch?iss&launch (the same route as the registered launch.html?iss&launch). */
 async function startLaunch(ehr: FakeEhr, agent = new CookieAgent()): Promise<Response> {
   return agent.request(`${system.appUrl}/launch?iss=${encodeURIComponent(ehr.iss)}&launch=launch-123`);
 }
