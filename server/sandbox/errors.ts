@@ -64,8 +64,10 @@ function normalize(error: unknown): AppError {
   if (status === 400) {
     return fhirError('bad_request', 'The request body is not valid JSON or form data.', 'invalid');
   }
-  // Only the error's type is logged: messages can carry resource content.
-  console.error('[sandbox] unexpected error:', error instanceof Error ? error.name : typeof error);
+  // Only the error's type and where it was thrown are logged (the stack's frames, not its first line): messages can
+  // carry resource content.
+  const frames = error instanceof Error ? (error.stack ?? '').split('\n').slice(1, 6).map((line) => line.trim()) : [];
+  console.error('[sandbox] unexpected error:', error instanceof Error ? error.name : typeof error, frames.join(' | '));
   return new AppError('internal', 'The sandbox EHR failed unexpectedly.', { cause: error });
 }
 

@@ -165,6 +165,19 @@ describe('each vendor accepts what its builder produces', () => {
     const res = await fhirPost(h, token, 'DocumentReference', note, { prefer: 'return=minimal' });
     expect(res.status).toBe(201);
   });
+
+  it('refuses attachment data that is not base64, naming the element, and still checks the structure', async () => {
+    const token = await tokenFor('generic');
+    const broken = buildNote('generic');
+    broken.content = [{ ...broken.content[0], attachment: { ...broken.content[0]?.attachment, data: 'not base64!' } }] as typeof broken.content;
+    await expectRefusal(await fhirPost(h, token, 'DocumentReference', broken), 400, 'content[0].attachment.data');
+    // With valid data, Medplum still checks the rest (here a date that is not one).
+    const badDate = buildNote('generic');
+    (badDate as { date: string }).date = 'yesterday';
+    const refused = await fhirPost(h, token, 'DocumentReference', badDate);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await json<OperationOutcome>(refused))).toContain('DocumentReference.date');
+  });
 });
 
 describe('vendor refusals', () => {

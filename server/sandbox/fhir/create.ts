@@ -58,10 +58,48 @@ function conditionHeader(req: Request, type: string, access: Access): Record<str
  */
 export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
 
+/** What is wrong with an attachment's base64 `data`, if anything: decoded once; canonical base64 encodes back to itself. */
+function attachmentDataProblem(data: string): string | undefined {
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length > MAX_ATTACHMENT_BYTES) {
+    return `is larger than ${MAX_ATTACHMENT_BYTES / (1024 * 1024)} MiB`;
+  }
+  return bytes.toString('base64') === data ? undefined : 'is not valid base64';
+}
+
+/**
+ * A DocumentReference's inline attachments, checked here in linear time (size, then canonical base64) instead of by
+ * Medplum's base64 regular expression, whose backtracking can exhaust the stack on a multi-megabyte string (CI saw
+ * a RangeError on a 5 MiB PDF once); Medplum then validates the structure with a one-byte stand-in.
+ */
+function attachmentOutcome(resource: Resource): { outcome: OperationOutcomeError | undefined; standIn: Resource } {
+  if (resource.resourceType !== 'DocumentReference') {
+    return { outcome: undefined, standIn: resource };
+  }
+  const content = resource.content ?? [];
+  for (const [index, entry] of content.entries()) {
+    const data = entry.attachment?.data;
+    if (typeof data !== 'string') {
+      continue;
+    }
+    const why = attachmentDataProblem(data);
+    if (why !== undefined) {
+      const expression = `DocumentReference.content[${index}].attachment.data`;
+      return { outcome: new OperationOutcomeError(operationOutcome('invalid', `${expression} ${why}.`, expression)), standIn: resource };
+    }
+  }
+  const standIn = { ...resource, content: content.map((entry) => (typeof entry.attachment?.data === 'string' ? { ...entry, attachment: { ...entry.attachment, data: 'AA==' } } : entry)) };
+  return { outcome: undefined, standIn };
+}
+
 /** Medplum validates nothing on create; a strict EHR does. 400 with the validator's OperationOutcome. */
 export function validationOutcome(resource: Resource): OperationOutcomeError | undefined {
+  const attachments = attachmentOutcome(resource);
+  if (attachments.outcome !== undefined) {
+    return attachments.outcome;
+  }
   try {
-    validateResource(resource, { base64BinaryMaxBytes: MAX_ATTACHMENT_BYTES });
+    validateResource(attachments.standIn, { base64BinaryMaxBytes: MAX_ATTACHMENT_BYTES });
     return undefined;
   } catch (error) {
     if (error instanceof OperationOutcomeError) {
