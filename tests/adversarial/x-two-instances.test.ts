@@ -35,8 +35,11 @@ class ObservingAgent extends CookieAgent {
 
 async function attestedThrough(cluster: Cluster, patient: string, agent: ObservingAgent): Promise<AttestedSession> {
   const launch: CompletedLaunch = await launchAs(cluster, { patient, vendor: 'generic' }, agent);
-  expect(launch.finalResponse.status).toBe(200);
-  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(await launch.finalResponse.text())?.[1] ?? '';
+  const shell = await launch.finalResponse.text();
+  // A refused launch says where it stopped: the URL, the page's own words and the request that failed.
+  const stopped = launch.finalResponse.status === 200 ? undefined : { url: launch.finalUrl, page: shell.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 600), served: agent.served.slice(-3) };
+  expect({ status: launch.finalResponse.status, stopped }).toEqual({ status: 200, stopped: undefined });
+  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(shell)?.[1] ?? '';
   const session = { launch, csrf, api: `${cluster.appUrl}/api/launches/${launch.launchId}/discussion` };
   const context = await contextOf(cluster, launch);
   // On a refusal the answer's own words say why (a status alone does not).
