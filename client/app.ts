@@ -1,4 +1,5 @@
 import type { PatientContext } from '../server/chart/patient-context';
+import type { ChartReadNote, ChartView } from '../server/clinician/routes';
 import { chartReadCard } from './chart-refresh';
 import { mountChecklist } from './checklist-view';
 import { chartText, el } from './dom';
@@ -9,19 +10,7 @@ import { mountHandout } from './handout-view';
  * The clinician's first view of a launch: patient banner, the chart facts the handout will be tailored on, and
  * what could not be read. Everything is fetched from the app's own server; no EHR token is ever in this page.
  */
-interface ReadNote {
-  read: string;
-  state: 'not-authorized' | 'failed' | 'not-in-context';
-  text: string;
-}
-
-interface ContextResponse {
-  showPatientBanner: boolean;
-  user: { fhirUser: string | null; name: string | null };
-  context: PatientContext;
-  readNotes: ReadNote[];
-  chartRead?: { readAt: string; sha256: string };
-}
+type ReadNote = ChartReadNote;
 
 const launchId = document.querySelector<HTMLMetaElement>('meta[name="itdd-launch"]')?.content ?? '';
 const csrfToken = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
@@ -77,7 +66,7 @@ function status(value: string | undefined): Node | string {
   return value === undefined || value === 'active' ? '' : el('span', { class: 'status' }, ` (${value})`);
 }
 
-function render(data: ContextResponse): void {
+function render(data: ChartView): void {
   const ctx = data.context;
   const note = (read: string): ReadNote | undefined => data.readNotes.find((n) => n.read === read);
   const user = el('p', { class: 'user' }, 'Signed in as ', chartText('user-name', data.user.name ?? data.user.fhirUser ?? 'unknown user'));
@@ -133,20 +122,49 @@ type TabId = (typeof TABS)[number][0];
 /**
  * Chart, handout, checklist and filing as tabs, in the WAI-ARIA tabs pattern (APG "Tabs with automatic
  * activation"): one tab stop (roving tabindex), Left/Right (wrapping), Home and End move to a tab and open it; the
- * one panel is labelled by the selected tab. The handout and checklist are (re)loaded when opened, so they are current.
+ * one panel is labelled by the selected tab. The handout and checklist are (re)loaded when opened, so they are current,
+ * with one exception: the handout starts loading with the chart view (hidden), because it is what the clinician opens
+ * next, and that first copy is shown if no other tab was opened before it (nothing can have changed it: the chart
+ * view only reads, and "Refresh from the chart" renders all of this afresh).
  */
 function tabs(chart: HTMLElement): HTMLElement {
-  const panel = el('div', { id: 'tab-panel', role: 'tabpanel', tabindex: '0', 'aria-labelledby': 'tab-button-chart' }, chart);
-  const mounted = (id: string, mount: (container: HTMLElement) => void): void => {
-    const container = el('div', { id });
-    panel.replaceChildren(container);
-    mount(container);
+  const holders: Record<TabId, HTMLElement> = {
+    chart: el('div', {}, chart),
+    handout: el('div', { hidden: '' }),
+    checklist: el('div', { hidden: '' }),
+    filing: el('div', { hidden: '' }),
   };
-  const open: Record<TabId, () => void> = {
-    chart: () => panel.replaceChildren(chart),
-    handout: () => mounted('tab-handout', (c) => void mountHandout(c, launchId)),
-    checklist: () => mounted('tab-checklist', (c) => void mountChecklist(c, { launchId, csrfToken })),
-    filing: () => mounted('tab-filing', (c) => void mountFiling(c, { launchId, csrfToken })),
+  // An iframe moved in the DOM reloads, so every view stays in the panel and only one is shown.
+  const panel = el('div', { id: 'tab-panel', role: 'tabpanel', tabindex: '0', 'aria-labelledby': 'tab-button-chart' }, ...Object.values(holders));
+  const mounts: Record<Exclude<TabId, 'chart'>, (container: HTMLElement) => void> = {
+    handout: (c) => void mountHandout(c, launchId),
+    checklist: (c) => void mountChecklist(c, { launchId, csrfToken }),
+    filing: (c) => void mountFiling(c, { launchId, csrfToken }),
+  };
+  // Each load gets a new container: a slow answer to an earlier load fills a detached one, never the shown view.
+  const mount = (id: Exclude<TabId, 'chart'>): void => {
+    const container = el('div', { id: `tab-${id}` });
+    holders[id].replaceChildren(container);
+    mounts[id](container);
+  };
+  let preloadedHandout = true;
+  // After the chart view's first paint: the preload must not hold up the view the clinician sees first.
+  mount('handout');
+  const open = (id: TabId): void => {
+    if (id === 'checklist' || id === 'filing') {
+      preloadedHandout = false; // answers saved there can change the handout: it loads afresh
+    }
+    for (const [key, holder] of Object.entries(holders) as Array<[TabId, HTMLElement]>) {
+      holder.hidden = key !== id;
+      if (key !== id && key !== 'chart' && !(key === 'handout' && preloadedHandout)) {
+        holder.replaceChildren(); // a view left behind is dropped: opened again, it loads afresh
+      }
+    }
+    if (id === 'handout' && preloadedHandout) {
+      preloadedHandout = false;
+    } else if (id !== 'chart') {
+      mount(id);
+    }
   };
   const buttons = TABS.map(([id, label]) => el('button', {
     type: 'button', role: 'tab', id: `tab-button-${id}`, class: 'tab', 'aria-controls': 'tab-panel',
@@ -164,7 +182,7 @@ function tabs(chart: HTMLElement): HTMLElement {
     }
     button.focus();
     panel.setAttribute('aria-labelledby', button.id);
-    open[id]();
+    open(id);
   };
   buttons.forEach((button, index) => button.addEventListener('click', () => select(index)));
   const list = el('div', { role: 'tablist', 'aria-label': 'Consent discussion' }, ...buttons);
@@ -181,9 +199,24 @@ function tabs(chart: HTMLElement): HTMLElement {
   return el('div', { class: 'tabs' }, list, panel);
 }
 
+/** The chart view's data: the first time, the copy the app page carries; after a chart refresh, from the API. */
+function embeddedView(): ChartView | undefined {
+  const embedded = root?.dataset.context;
+  if (embedded === undefined) {
+    return undefined;
+  }
+  delete root?.dataset.context;
+  return JSON.parse(embedded) as ChartView;
+}
+
 async function load(): Promise<void> {
+  const embedded = embeddedView();
+  if (embedded !== undefined) {
+    render(embedded);
+    return;
+  }
   const response = await fetch(`/api/launches/${launchId}/context`, { headers: { accept: 'application/json' } });
-  const body = (await response.json()) as ContextResponse | { message: string; hint?: string };
+  const body = (await response.json()) as ChartView | { message: string; hint?: string };
   if (!response.ok || !('context' in body)) {
     const problem = body as { message?: string; hint?: string };
     root?.replaceChildren(el('div', { class: 'error-page', role: 'alert' }, el('h1', {}, problem.message ?? 'The chart could not be read.'), el('p', {}, problem.hint ?? '')));

@@ -177,7 +177,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     store.purgeExpired().catch(() => logger.warn('store.purge_failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
-  const pdf = new LazyPdfRenderer(logger);
+  const pdf = new LazyPdfRenderer(logger, config.pdfPool);
   if (options.warmPdf === true && config.warmPdf) {
     pdf.warm();
   }

@@ -132,6 +132,9 @@ const envSchema = z.object({
   WRITE_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(1024).max(5 * 1024 * 1024).optional(),
   WRITE_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   PDF_WARM: z.enum(['on', 'off']).default('on'),
+  /** The Chromium pool: browsers kept warm, and renders each runs at once (docs/performance.md weighs the shapes). */
+  PDF_BROWSERS: z.coerce.number().int().min(1).max(8).default(1),
+  PDF_PAGES_PER_BROWSER: z.coerce.number().int().min(1).max(8).default(2),
   /** JSON, any subset of the budgets in server/http/rate-limits.ts, e.g. `{"launchPerAddress":{"points":600,"seconds":60}}`. */
   RATE_LIMITS: z.string().optional(),
   /** Express `trust proxy`: the load balancer's hop count or addresses (`loopback`, `10.0.0.0/8`), so the client address is the real one. */
@@ -171,6 +174,7 @@ export interface AppConfig {
   writeLeaseMs: number;
   /** Start the Chromium pool at boot (production latency) rather than at the first PDF. */
   warmPdf: boolean;
+  pdfPool: { size: number; pagesPerBrowser: number };
   /** Request budgets per client address and per launch (server/http/rate-limits.ts). */
   rateLimits: RateLimitBudgets;
   /** Express `trust proxy` (false: the socket's address is the client's). */
@@ -369,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     writeMaxAttachmentBytes: e.WRITE_MAX_ATTACHMENT_BYTES,
     writeLeaseMs: e.WRITE_LEASE_MS,
     warmPdf: e.PDF_WARM === 'on',
+    pdfPool: { size: e.PDF_BROWSERS, pagesPerBrowser: e.PDF_PAGES_PER_BROWSER },
     rateLimits: parseRateLimits(e.RATE_LIMITS),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     contentDir: e.CONTENT_DIR === undefined || e.CONTENT_DIR === '' ? undefined : path.resolve(projectRoot(), e.CONTENT_DIR),

@@ -11,11 +11,12 @@ import { clinicianNameOf } from '../consent/discussion-snapshot';
 import type { DiscussionStore } from '../consent/discussion-store';
 import { tailor } from '../tailoring/engine';
 import type { ChartReadName } from '../chart/read-chart';
+import type { PatientContext, ReadState } from '../chart/patient-context';
 import { launchOf, requireCsrf, requireLaunch } from '../launch/session-guard';
-import type { LaunchSessionStore } from '../store/launch-sessions';
+import type { LaunchSession, LaunchSessionStore } from '../store/launch-sessions';
 
 /**
- * The clinician's view of one launch: an HTML shell (no patient data in it) and a JSON API the client renders.
+ * The clinician's view of one launch: the app page (carrying the chart view's first data) and a JSON API the client renders.
  */
 export interface ClinicianDeps {
   store: LaunchSessionStore;
@@ -27,34 +28,62 @@ export interface ClinicianDeps {
   content: ContentApprovals;
 }
 
-const shellHandler: RequestHandler = (_req, res) => {
-  const launch = launchOf(res);
-  res.set('Cache-Control', 'no-store').type('html').send(
-    renderPage({
-      title: 'Patient',
-      meta: { 'itdd-launch': launch.launchId, 'csrf-token': launch.csrfToken },
-      scripts: ['/assets/app.js'],
-      body: html`<main id="app" aria-label="ITDD Consent" aria-live="polite"><p class="loading">Reading the chart…</p></main>`,
-    }),
-  );
-};
+/** A chart read that was refused, failed or is outside the launch's context, with the sentence the clinician sees. */
+export interface ChartReadNote {
+  read: ChartReadName;
+  state: 'not-authorized' | 'failed' | 'not-in-context';
+  text: string;
+}
+
+/** The chart view's data: what `/context` answers and what the app page carries for its first render. */
+export interface ChartView {
+  showPatientBanner: boolean;
+  user: { fhirUser: string | null; name: string | null };
+  context: PatientContext;
+  readNotes: ChartReadNote[];
+  chartRead: { readAt: string; sha256: string };
+}
+
+async function contextView(deps: ClinicianDeps, launch: LaunchSession): Promise<ChartView> {
+  const { context, readAt, sha256 } = await chartSnapshotOf(deps.chart, launch);
+  const readNotes = (Object.entries(context.reads) as [ChartReadName, ReadState][]).flatMap(([read, state]): ChartReadNote[] => {
+    const text = describeReadState(read, state);
+    return state.state === 'ok' || text === undefined ? [] : [{ read, state: state.state, text }];
+  });
+  return {
+    showPatientBanner: launch.context.needPatientBanner !== false,
+    // The id_token's name when it has one; else the Practitioner record read with the chart (the SMART App
+    // Launcher sends no name claim, and Epic often does not).
+    user: { fhirUser: launch.fhirUser ?? null, name: clinicianNameOf(launch, context) ?? null },
+    context,
+    readNotes,
+    chartRead: { readAt: readAt.toISOString(), sha256 },
+  };
+}
+
+/**
+ * The app page. It carries the chart view's data from the launch's snapshot (JSON in a quoted attribute, escaped
+ * like any chart string: the page has no inline script), so the first view needs no API round trip. The page is
+ * `no-store`, as every answer with patient data is.
+ */
+function shellHandler(deps: ClinicianDeps): RequestHandler {
+  return async (_req, res) => {
+    const launch = launchOf(res);
+    const view = JSON.stringify(await contextView(deps, launch));
+    res.set('Cache-Control', 'no-store').type('html').send(
+      renderPage({
+        title: 'Patient',
+        meta: { 'itdd-launch': launch.launchId, 'csrf-token': launch.csrfToken },
+        scripts: ['/assets/app.js'],
+        body: html`<main id="app" aria-label="ITDD Consent" aria-live="polite" data-context="${view}"><p class="loading">Reading the chart…</p></main>`,
+      }),
+    );
+  };
+}
 
 function contextHandler(deps: ClinicianDeps): RequestHandler {
   return async (_req, res) => {
-    const launch = launchOf(res);
-    const { context, readAt, sha256 } = await chartSnapshotOf(deps.chart, launch);
-    const readNotes = (Object.entries(context.reads) as [ChartReadName, (typeof context.reads)[ChartReadName]][])
-      .filter(([, state]) => state.state !== 'ok')
-      .map(([name, state]) => ({ read: name, state: state.state, text: describeReadState(name, state) }));
-    res.set('Cache-Control', 'no-store').json({
-      showPatientBanner: launch.context.needPatientBanner !== false,
-      // The id_token's name when it has one; else the Practitioner record read with the chart (the SMART App
-      // Launcher sends no name claim, and Epic often does not).
-      user: { fhirUser: launch.fhirUser ?? null, name: clinicianNameOf(launch, context) ?? null },
-      context,
-      readNotes,
-      chartRead: { readAt: readAt.toISOString(), sha256 },
-    });
+    res.set('Cache-Control', 'no-store').json(await contextView(deps, launchOf(res)));
   };
 }
 
@@ -92,7 +121,7 @@ function endHandler(store: LaunchSessionStore): RequestHandler {
 export function clinicianRoutes(deps: ClinicianDeps): Router {
   const router = Router();
   const launch = requireLaunch(deps.store);
-  router.get('/app/:launchId', launch, shellHandler);
+  router.get('/app/:launchId', launch, shellHandler(deps));
   router.get('/api/launches/:launchId/context', launch, contextHandler(deps));
   router.post('/api/launches/:launchId/chart/refresh', launch, requireCsrf(deps.appBaseUrl), refreshHandler(deps));
   router.post('/api/launches/:launchId/end', launch, requireCsrf(deps.appBaseUrl), endHandler(deps.store));

@@ -85,11 +85,12 @@ const BOXES = `
 `;
 
 /**
- * Print: margins that fit both A4 and US Letter (the PDF adds its running header and "Page x of y" footer in the
+ * Print: margins that fit both A4 and US Letter (the running header and "Page x of y" footer are printed in the
  * top and bottom margins), no screen padding, and break rules that keep related lines together.
  */
-const PAGE = `
-@page { margin: 22mm 15mm 20mm 15mm; }`;
+const pageRule = (name = ''): string => `
+@page ${name}{ margin: 22mm 15mm 20mm 15mm; }`;
+const PAGE = pageRule();
 
 const print = ({ html, body }: Roots): string => `
 @media print {
@@ -109,10 +110,12 @@ const print = ({ html, body }: Roots): string => `
 /**
  * A CSS string literal that cannot break out of itself or of the `<style>` element: every character other than
  * letters, digits, space, "." and "," is written as a six-digit hex escape (CSS Syntax §4.3.7), so no quote,
- * backslash, "<" or newline from the chart ever reaches the stylesheet as itself.
+ * backslash, "<" or newline from the chart ever reaches the stylesheet as itself. Each escape ends with one space,
+ * which the escape consumes: without it a space the text has after an escaped character would be taken as the
+ * escape's terminator and lost ("· born" printed "·born").
  */
 export function cssString(text: string): string {
-  const escaped = [...text].map((ch) => (/[A-Za-z0-9 .,]/.test(ch) ? ch : `\\${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, '0')}`));
+  const escaped = [...text].map((ch) => (/[A-Za-z0-9 .,]/.test(ch) ? ch : `\\${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, '0')} `));
   return `"${escaped.join('')}"`;
 }
 
@@ -123,30 +126,39 @@ export interface RunningText {
   /** "Page" and "of", in the handout's language. */
   page: string;
   pageOf: string;
+  /** Large print sets the running text larger too. */
+  largePrint?: boolean;
 }
 
 /**
- * For the browser's own print dialog: the header text and "Page x of y" in the page margins, on every page
- * (CSS page-margin boxes, Chromium 131+; other browsers print the first-page header only). The PDF leaves these
- * out, because Chromium's header and footer templates draw the same there and both would print.
+ * The header text and "Page x of y" in the page margins of every page (CSS page-margin boxes, Chromium 131+; other
+ * browsers print the first-page header only): the PDF's and the browser's print alike. A named page gets them only
+ * on its own pages.
  */
-function marginBoxes(running: RunningText): string {
+function marginBoxes(running: RunningText, name = ''): string {
   const pages = `${cssString(`${running.page} `)} counter(page) ${cssString(` ${running.pageOf} `)} counter(pages)`;
+  const text = `font-size: ${running.largePrint === true ? '12pt' : '9pt'}; color: #333;`;
   return `
-@page {
-  @top-left { content: ${cssString(running.header)}; font-size: 9pt; color: #333; }
-  @bottom-right { content: ${pages}; font-size: 9pt; color: #333; }${running.footer === undefined ? '' : `
-  @bottom-left { content: ${cssString(running.footer)}; font-size: 9pt; color: #333; }`}
+@page ${name}{
+  @top-left { content: ${cssString(running.header)}; ${text} }
+  @bottom-right { content: ${pages}; ${text} white-space: nowrap; }${running.footer === undefined ? '' : `
+  @bottom-left { content: ${cssString(running.footer)}; ${text} }`}
 }
 `;
 }
 
-export function handoutCss(running?: RunningText): string {
-  return `${base(DOCUMENT_ROOTS)}${BOXES}${PAGE}${print(DOCUMENT_ROOTS)}${running === undefined ? '' : marginBoxes(running)}`;
+export function handoutCss(running: RunningText): string {
+  return `${base(DOCUMENT_ROOTS)}${BOXES}${PAGE}${print(DOCUMENT_ROOTS)}${marginBoxes(running)}`;
 }
 
 /** The class of the app page's print-only copy of the handout (client/handout-view.ts). */
 export const HANDOUT_COPY_CLASS = 'handout-print';
+/**
+ * The copy's pages are a named page (CSS Paged Media `page`), so its margins and running header and footer apply to
+ * the pages the copy is printed on and to no other print of the app page: the stylesheet is in the page from the
+ * moment the handout starts loading, which is before the clinician opens the Handout tab.
+ */
+const COPY_PAGE = 'handout-copy';
 
 /**
  * The same stylesheet for the print-only copy of the handout in the app page, so that the app page's own print
@@ -157,6 +169,7 @@ export const HANDOUT_COPY_CLASS = 'handout-print';
 export function handoutCopyCss(running: RunningText): string {
   return `@media print {
 @scope (.${HANDOUT_COPY_CLASS}) {${base(COPY_ROOTS)}${BOXES}${print(COPY_ROOTS)}}
-${PAGE}${marginBoxes(running)}}
+.${HANDOUT_COPY_CLASS} { page: ${COPY_PAGE}; }
+${pageRule(`${COPY_PAGE} `)}${marginBoxes(running, `${COPY_PAGE} `)}}
 `;
 }

@@ -1,10 +1,10 @@
 import type { Logger } from '../log';
-import type { PdfRenderer } from './pdf';
+import type { PdfPoolShape, PdfRenderer } from './pdf';
 import { PdfRenderer as Pool } from './pdf';
 
 /**
  * The Chromium pool, started on first use (or at boot with `warm()`), so processes that never print — most test
- * systems, the sandbox-only tools — never pay for two browsers.
+ * systems, the sandbox-only tools — never pay for a browser.
  */
 export type PdfPoolState = 'idle' | 'starting' | 'up' | 'failed';
 
@@ -12,11 +12,14 @@ export class LazyPdfRenderer {
   private pool: Promise<PdfRenderer> | undefined;
   private poolState: PdfPoolState = 'idle';
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly shape?: PdfPoolShape,
+  ) {}
 
   get(): Promise<PdfRenderer> {
     if (this.pool === undefined) {
-      this.pool = Pool.start({ logger: this.logger });
+      this.pool = Pool.start({ ...this.shape, logger: this.logger });
       this.poolState = 'starting';
       this.pool.then(
         () => {

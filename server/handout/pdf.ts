@@ -20,7 +20,7 @@ import { pdfOptions } from './pdf-templates';
 import type { PrintOptions } from './pdf-templates';
 
 export interface PdfPoolOptions {
-  /** Browsers kept warm (default 2). */
+  /** Browsers kept warm (default 1). */
   size?: number;
   /** Pages per browser, i.e. renders one browser runs at once (default 2). */
   pagesPerBrowser?: number;
@@ -57,7 +57,12 @@ interface Lease {
 
 type Attempt = { ok: true; result: PageRenderResult } | { ok: false; error: AppError; browserGone: boolean };
 
-const DEFAULTS = { size: 2, pagesPerBrowser: 2, renderTimeoutMs: 15_000, maxRendersPerBrowser: 200, maxQueue: 20 };
+/**
+ * One browser running two renders at once: on two cores it prints as many PDFs per second as two browsers × two pages
+ * and holds about 300 MB less (bench-results/latest.md). A browser that crashes is replaced and its render retried
+ * within the same deadline, so one browser costs a pause, not a failed print.
+ */
+const DEFAULTS = { size: 1, pagesPerBrowser: 2, renderTimeoutMs: 15_000, maxRendersPerBrowser: 200, maxQueue: 20 };
 const RESET_TIMEOUT_MS = 5_000;
 
 export class PdfRenderer {
@@ -82,8 +87,8 @@ export class PdfRenderer {
     return renderer;
   }
 
-  /** Renders one document to a tagged PDF with the running header and "Page x of y" footer. */
-  async render(html: string, options: PdfRenderOptions): Promise<PageRenderResult> {
+  /** Renders one document to a tagged PDF (its running header and footer are the document's own margin boxes). */
+  async render(html: string, options: PdfRenderOptions = {}): Promise<PageRenderResult> {
     const deadline = Date.now() + this.options.renderTimeoutMs;
     const first = await this.attempt(html, options, deadline);
     if (first.ok) {

@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import type { PdfRenderer } from './pdf';
 import type { HandoutRenderInput } from './render-html';
-import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from './render-html';
+import { renderHandoutHtml } from './render-html';
 
 /** `/CreationDate (D:20261124143600+00'00')` as Skia writes it; only this exact, fixed-length form is replaced. */
 const PDF_INFO_DATE = /\/(CreationDate|ModDate) \(D:\d{14}[+-]\d{2}'\d{2}'\)/g;
@@ -60,11 +60,6 @@ export function reproduciblePdf(pdf: Buffer, at: Date): Buffer {
  * time: `discussionTime`), on the same Chromium build.
  */
 export async function printHandoutPdf(renderer: PdfRenderer, input: HandoutRenderInput, printedAt: Date): Promise<Buffer> {
-  const { pdf } = await renderer.render(renderHandoutHtml(input), {
-    headerText: handoutHeaderText(input),
-    footerText: handoutFooterText(input.pack, input.clinic),
-    language: input.pack.language,
-    largePrint: input.largePrint,
-  });
+  const { pdf } = await renderer.render(renderHandoutHtml({ ...input, printTarget: 'pdf' }));
   return reproduciblePdf(pdf, printedAt);
 }

@@ -265,9 +265,13 @@ ${interpreterNotice(input, labels)}${chartNotReadNotice(input)}${first ?? ''}${c
 ${appendix.length === 0 ? '' : html`<div class="appendix">${appendix}</div>`}`;
 }
 
-/** The running header and footer the browser's print dialog puts on every page (CSS page-margin boxes). */
-function browserRunningText(input: HandoutRenderInput, labels: RenderLabels): RunningText {
-  return { header: handoutHeaderText(input), footer: clinicLine(input.clinic, input.pack.language), page: labels.page, pageOf: labels.pageOf };
+/**
+ * The running header and footer on every printed page (CSS page-margin boxes), in the PDF and in the browser's
+ * print alike. The PDF's footer also names the pack and version: it is the copy filed to the chart.
+ */
+function runningText(input: HandoutRenderInput, labels: RenderLabels): RunningText {
+  const footer = input.printTarget === 'pdf' ? handoutFooterText(input.pack, input.clinic) : clinicLine(input.clinic, input.pack.language);
+  return { header: handoutHeaderText(input), footer, page: labels.page, pageOf: labels.pageOf, largePrint: input.largePrint === true };
 }
 
 /**
@@ -275,7 +279,7 @@ function browserRunningText(input: HandoutRenderInput, labels: RenderLabels): Ru
  * print (Ctrl+P) prints, with the same running header and footer as the preview.
  */
 export function renderHandoutCopyCss(input: HandoutRenderInput): string {
-  return handoutCopyCss(browserRunningText(input, labelsFor(input.pack.language)));
+  return handoutCopyCss(runningText(input, labelsFor(input.pack.language)));
 }
 
 /**
@@ -286,7 +290,7 @@ export function renderHandoutHtml(input: HandoutRenderInput): string {
   checkNotes(input.clinicianNotes);
   const labels = labelsFor(input.pack.language);
   const language = input.pack.language;
-  const running = input.printTarget === 'pdf' ? undefined : browserRunningText(input, labels);
+  const running = runningText(input, labels);
   return html`<!doctype html>
 <html lang="${language}" dir="${RTL_LANGUAGES.has(language) ? 'rtl' : 'ltr'}" class="${input.largePrint ? 'large-print' : 'normal-print'}">
 <head>

@@ -71,8 +71,9 @@ describe('E1: the app in a cross-site EHR frame, third-party cookies blocked', (
   test('E1: the launch completes on the partitioned session cookie, shows the patient, and never loops', async () => {
     const page = await openSimulator(browser, system.sandboxUrl ?? '', { patient: 'anticoagulant-patient', embed: true });
     const committed: string[] = [];
+    // What commits in the EHR's frame itself (the app page's own preview frame, nested in it, is not a launch hop).
     page.on('framenavigated', (frame) => {
-      if (frame !== page.mainFrame()) {
+      if (frame.parentFrame() === page.mainFrame()) {
         committed.push(frame.url());
       }
     });

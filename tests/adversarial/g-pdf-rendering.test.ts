@@ -109,7 +109,7 @@ describe('G1: nothing a document asks for is fetched', () => {
   test('G1: a document with no CSP at all: interception refuses every request, keeping only scheme and host', async () => {
     const html = `<!doctype html><html><head>${attacks(server.origin)}</head><body><p id="t">ORIGINAL TEXT</p>
 <script>document.getElementById('t').textContent = 'SCRIPT RAN'; fetch('${server.origin}/fetch');</script></body></html>`;
-    const { pdf, blockedRequests } = await renderer.render(html, { headerText: 'h', language: 'en' });
+    const { pdf, blockedRequests } = await renderer.render(html);
     const text = normalizeText(pdfText(pdf));
     expect(text).toContain('ORIGINAL TEXT');
     expect(text).not.toContain('SCRIPT RAN');
@@ -123,8 +123,8 @@ describe('G1: nothing a document asks for is fetched', () => {
     const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1 });
     try {
       const strict = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'"><p>first patient</p>`;
-      await pool.render(strict, { headerText: 'h', language: 'en' });
-      const next = await pool.render(`<p>second patient</p><img src="${METADATA}/x">`, { headerText: 'h', language: 'en' });
+      await pool.render(strict);
+      const next = await pool.render(`<p>second patient</p><img src="${METADATA}/x">`);
       expect(next.blockedRequests).toEqual([METADATA]);
       expect(normalizeText(pdfText(next.pdf))).not.toContain('first patient');
     } finally {
@@ -151,7 +151,7 @@ describe('G2: script never runs in the renderer', () => {
 <svg><animate onbegin="${write('SVG')}" attributeName="x" dur="1s"/></svg>
 <iframe src="javascript:parent.document.body.append('JS URL RAN')"></iframe>
 <iframe srcdoc="<script>parent.document.body.append('SRCDOC RAN')</script>"></iframe></body></html>`;
-    const { pdf } = await renderer.render(html, { headerText: 'h', language: 'en' });
+    const { pdf } = await renderer.render(html);
     const text = normalizeText(pdfText(pdf));
     expect(text).toContain('ORIGINAL TEXT');
     expect(text).not.toMatch(/RAN/);
@@ -167,10 +167,10 @@ describe('G3: a pathological document', () => {
       const trees = new Map(before.map((pid) => [pid, processTree(browserPid([pid]))]));
       const huge = `<!doctype html><html><body><table>${'<tr><td>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</td><td>x</td></tr>'.repeat(60_000)}</table></body></html>`;
       const started = Date.now();
-      await expect(pool.render(huge, { headerText: 'h', language: 'en' })).rejects.toMatchObject({ code: 'gateway_timeout', status: 504 });
+      await expect(pool.render(huge)).rejects.toMatchObject({ code: 'gateway_timeout', status: 504 });
       expect(Date.now() - started).toBeLessThan(6_000);
       for (let i = 0; i < 3; i += 1) {
-        const { pdf } = await pool.render('<p style="margin-top:30mm">after the timeout</p>', { headerText: 'h', language: 'en' });
+        const { pdf } = await pool.render('<p style="margin-top:30mm">after the timeout</p>');
         expect(normalizeText(pdfText(pdf))).toContain('after the timeout');
       }
       // Exactly the browser that ran the stuck render was replaced.
@@ -196,13 +196,13 @@ describe('G3: a pathological document', () => {
     try {
       const idle = browserPid(pool.stats().pids);
       process.kill(idle, 'SIGKILL');
-      const afterIdleCrash = await pool.render('<p>after the crash</p>', { headerText: 'h', language: 'en' });
+      const afterIdleCrash = await pool.render('<p>after the crash</p>');
       expect(normalizeText(pdfText(afterIdleCrash.pdf))).toContain('after the crash');
       expect(pool.stats().pids).not.toContain(idle);
 
       const busy = browserPid(pool.stats().pids);
       const slow = `<!doctype html><html><body>${'<p>Lorem ipsum dolor sit amet.</p>'.repeat(3_000)}<p>LAST LINE</p></body></html>`;
-      const rendering = pool.render(slow, { headerText: 'h', language: 'en' });
+      const rendering = pool.render(slow);
       await new Promise((resolve) => setTimeout(resolve, 150));
       process.kill(busy, 'SIGKILL');
       expect(normalizeText(pdfText((await rendering).pdf))).toContain('LAST LINE');
@@ -220,7 +220,7 @@ describe('G3: a pathological document', () => {
       const pids = new Set<number>();
       for (let i = 0; i < 5; i += 1) {
         // Below the running header: a bare page has no margins of its own, and the header would print over the line.
-        const { pdf } = await pool.render(`<p style="margin-top:30mm">render ${i}</p>`, { headerText: 'h', language: 'en' });
+        const { pdf } = await pool.render(`<p style="margin-top:30mm">render ${i}</p>`);
         expect(normalizeText(pdfText(pdf))).toContain(`render ${i}`);
         pool.stats().pids.forEach((pid) => pids.add(pid));
       }
@@ -240,7 +240,7 @@ describe('G4: concurrent renders', () => {
         const stats = pool.stats();
         samples.push({ rendering: stats.rendering, waiting: stats.waiting, browsers: stats.pids.length });
       }, 10);
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.render(`<p style="margin-top:30mm">patient ${i}</p>`, { headerText: 'h', language: 'en' })));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.render(`<p style="margin-top:30mm">patient ${i}</p>`)));
       clearInterval(sampler);
       results.forEach(({ pdf }, i) => expect(normalizeText(pdfText(pdf))).toContain(`patient ${i}`));
       expect(Math.max(...samples.map((s) => s.rendering))).toBeLessThanOrEqual(2);
@@ -260,7 +260,7 @@ describe('G4: concurrent renders', () => {
   test('G4: past 20 waiting callers the pool refuses at once with too_many_requests', async () => {
     const pool = await PdfRenderer.start({ size: 1, pagesPerBrowser: 1, renderTimeoutMs: 60_000 });
     try {
-      const results = await Promise.allSettled(Array.from({ length: 25 }, () => pool.render('<p>queued</p>', { headerText: 'h', language: 'en' })));
+      const results = await Promise.allSettled(Array.from({ length: 25 }, () => pool.render('<p>queued</p>')));
       const refused = results.filter((r) => r.status === 'rejected');
       expect(refused).toHaveLength(4);
       expect(refused.map((r) => (r.status === 'rejected' ? r.reason : undefined))).toEqual(Array(4).fill(expect.objectContaining({ code: 'too_many_requests' })));

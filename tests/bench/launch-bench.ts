@@ -98,7 +98,8 @@ function phasesOf(clickedEpoch: number, doneEpoch: number, ehr: readonly EhrRequ
     wave_end: at(toEpoch(Math.max(...fhir.map((r) => r.end)))),
     shell_end: at(last((p) => /^\/app\/[^/]+$/.test(p))),
     script_end: at(last((p) => p.endsWith('.js'))),
-    context_end: at(last((p) => p.endsWith('/context'))),
+    // The chart view's data comes with the app page; a `/context` fetch is made only when it did not.
+    context_end: at(last((p) => p.endsWith('/context')) ?? last((p) => /^\/app\/[^/]+$/.test(p))),
     handout_fetches_end: at(last((p) => p.includes('/handout') || p.includes('/preview') || p.includes('/discussion'))),
     rendered: at(doneEpoch),
   };

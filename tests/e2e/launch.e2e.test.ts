@@ -65,6 +65,31 @@ describe('EHR launch from the simulator', () => {
     await page.close();
   });
 
+  test('the chart view comes with the page (no API call), and the handout is ready before its tab is opened', async () => {
+    const page = await launchInNewWindow('anticoagulant-patient');
+    const fetched = (path: RegExp): Promise<number> =>
+      page.evaluate((source) => performance.getEntriesByType('resource').filter((e) => new RegExp(source).test(new URL(e.name).pathname)).length, path.source);
+    expect(await fetched(/\/context$/)).toBe(0);
+    // The preview loads hidden while the clinician reads the chart.
+    await page.waitForFunction(() => {
+      const frame = document.querySelector<HTMLIFrameElement>('#handout-preview');
+      return frame?.contentDocument?.querySelector('h1') !== null && frame?.contentDocument?.readyState === 'complete';
+    });
+    expect(await page.$eval('#tab-handout', (el) => el.checkVisibility())).toBe(false);
+    expect(await fetched(/\/handout$/)).toBe(1);
+    await page.click('#tab-button-handout');
+    expect(await page.$eval('#handout-preview', (el) => el.checkVisibility())).toBe(true);
+    expect(await fetched(/\/handout$/)).toBe(1);
+    // After the checklist (whose answers can change the handout) the Handout tab loads it afresh.
+    await page.click('#tab-button-checklist');
+    await page.waitForSelector('#tab-checklist [data-item-id]');
+    expect(await page.$('#handout-preview')).toBeNull();
+    await page.click('#tab-button-handout');
+    await page.waitForFunction(() => (document.querySelector<HTMLIFrameElement>('#handout-preview')?.contentDocument?.querySelector('h1') ?? null) !== null);
+    expect(await fetched(/\/handout$/)).toBe(2);
+    await page.close();
+  });
+
   test('an Arabic name is shown right to left', async () => {
     const page = await launchInNewWindow('arabic-rtl-name-patient');
     const direction = await page.$eval('[data-field="patient-name"]', (el) => getComputedStyle(el).direction);

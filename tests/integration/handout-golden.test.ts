@@ -9,7 +9,8 @@ import { BODY_SIZE_PT } from '../../server/handout/handout-styles';
 import { PdfRenderer } from '../../server/handout/pdf';
 import { visibleSections } from '../../server/handout/render-blocks';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
-import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
+import { renderHandoutHtml } from '../../server/handout/render-html';
+import { printHandoutPdf } from '../../server/handout/printed-pdf';
 import { escapeHtml } from '../../server/http/html';
 import { loneLines, normalizeText, paragraphTexts, pdfColumns, pdfPages, pdfText } from '../support/pdf-text';
 import { plainName } from '../../server/handout/chart-findings';
@@ -42,14 +43,9 @@ function inputFor(entry: IndexEntry, choices: { largePrint?: boolean; language?:
   return servedHandoutOfSynthetic(entry, NOW, { date: '2026-11-25', printTarget: 'pdf', ...choices });
 }
 
-async function pdfOf(input: HandoutRenderInput): Promise<Buffer> {
-  const { pdf } = await renderer.render(renderHandoutHtml(input), {
-    headerText: handoutHeaderText(input),
-    footerText: handoutFooterText(input.pack, input.clinic),
-    language: input.pack.language,
-    largePrint: input.largePrint,
-  });
-  return pdf;
+/** The PDF as the app prints it (the served function). */
+function pdfOf(input: HandoutRenderInput): Promise<Buffer> {
+  return printHandoutPdf(renderer, input, NOW);
 }
 
 /** The lone lines of one print: its PDF read column by column (normal print sets two), against its own HTML. */

@@ -2,7 +2,9 @@
  * The PDF itself: tagged for screen readers, and large print is larger. (The renderer against hostile input —
  * no request, no script, deadlines, crashes, a bounded queue — is tests/adversarial/g-pdf-rendering.test.ts.)
  */
+import fs from 'node:fs';
 import { PdfRenderer } from '../../server/handout/pdf';
+import { processTree } from '../bench/process-memory';
 import { handoutInput, printHandout } from '../support/handout-print';
 import { median, pdfWordHeights } from '../support/pdf-text';
 
@@ -32,4 +34,14 @@ describe('the PDF itself', () => {
     expect(large.text).toMatch(/^Ann Lee ?· born January 2, 1960 · November 25, 2026 · Elena Rivera, MD /);
     expect(large.text).toMatch(/Page 1 of (\d+)/);
   });
+
+  test('its browser runs one renderer per page and no other (no spare, no browser-UI page): the pool\'s memory', async () => {
+    await printHandout(renderer, handoutInput({}));
+    const [pid] = renderer.stats().pids;
+    const types = processTree(pid ?? -1).map((p) => /--type=([a-z-]+)/.exec(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8'))?.[1] ?? 'browser');
+    expect(types.filter((t) => t === 'renderer')).toHaveLength(1);
+    // The GPU and network services run inside the browser process.
+    expect(types).not.toContain('gpu-process');
+  });
 });
+

@@ -1,7 +1,7 @@
 import { loadHandoutPack } from '../../server/content/content-packs';
 import type { PdfRenderer } from '../../server/handout/pdf';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
-import { handoutFooterText, handoutHeaderText, renderHandoutHtml } from '../../server/handout/render-html';
+import { renderHandoutHtml } from '../../server/handout/render-html';
 import { normalizeText, pdfText } from './pdf-text';
 
 /**
@@ -34,7 +34,6 @@ export interface PrintedHandout {
 
 /** Prints `input` (or `html`, e.g. the handout with something spliced in) with the handout's header and footer. */
 export async function printHandout(renderer: PdfRenderer, input: HandoutRenderInput, html = renderHandoutHtml(input)): Promise<PrintedHandout> {
-  const options = { headerText: handoutHeaderText(input), footerText: handoutFooterText(input.pack), language: input.pack.language, largePrint: input.largePrint };
-  const { pdf, blockedRequests } = await renderer.render(html, options);
+  const { pdf, blockedRequests } = await renderer.render(html);
   return { text: normalizeText(pdfText(pdf)), blocked: blockedRequests, pdf };
 }

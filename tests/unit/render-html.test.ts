@@ -10,9 +10,9 @@ import { interpreterNoticeFor, loadHandoutPack } from '../../server/content/cont
 import type { Block, HandoutPack } from '../../server/content/content-schema';
 import { servedHandout } from '../support/served-handout';
 import { cssString } from '../../server/handout/handout-styles';
-import { footerTemplate, headerTemplate } from '../../server/handout/pdf-templates';
+import { pdfOptions } from '../../server/handout/pdf-templates';
 import type { HandoutRenderInput } from '../../server/handout/render-html';
-import { HANDOUT_CSP, handoutHeaderText, renderHandoutCopyCss, renderHandoutHtml } from '../../server/handout/render-html';
+import { HANDOUT_CSP, handoutFooterText, handoutHeaderText, renderHandoutCopyCss, renderHandoutHtml } from '../../server/handout/render-html';
 import { formatFhirDate } from '../../server/handout/render-labels';
 import { escapeHtml } from '../../server/http/html';
 import { chartReadsFromBundle, launchContextFromBundle } from '../support/chart-reads-from-bundle';
@@ -201,7 +201,9 @@ describe('chart and clinician text is data, never markup', () => {
     expect(style).toContain(cssString(handoutHeaderText(input({ patient: { name } }))));
     expect(style).not.toMatch(/<|display: none/);
     expect(html.match(/<\/style>/g)).toHaveLength(1);
-    expect(cssString('a"\\<\n')).toBe('"a\\000022\\00005c\\00003c\\00000a"');
+    expect(cssString('a"\\<\n')).toBe('"a\\000022 \\00005c \\00003c \\00000a "');
+    // The space that ends an escape is consumed by it, so the text's own space after it is kept.
+    expect(cssString('a · b')).toBe('"a \\0000b7  b"');
   });
 
   test("the app page's print copy stylesheet: print only, scoped to the copy, the same header as a CSS string", () => {
@@ -216,15 +218,18 @@ describe('chart and clinician text is data, never markup', () => {
     expect(scoped).toContain(':scope.large-print');
   });
 
-  test('the PDF leaves the margin header to Chromium, whose templates escape it', () => {
-    expect(renderHandoutHtml(input({ printTarget: 'pdf' }))).not.toContain('@top-left');
-    expect(renderHandoutHtml(input())).toContain('@top-left');
-    const header = headerTemplate({ headerText: handoutHeaderText(input({ patient: { name: HOSTILE } })), language: 'en' });
-    expect(header).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    expect(header).not.toContain('<img');
-    const footer = footerTemplate({ headerText: '', footerText: '<b>x</b>', language: 'es' });
-    expect(footer).toContain('&lt;b&gt;x&lt;/b&gt;');
-    expect(footer).toContain('Página <span class="pageNumber"></span> de <span class="totalPages"></span>');
+  test('the PDF prints the running text from its own margin boxes: header, clinic, pack version, "Page x of y", escaped', () => {
+    const hostile = input({ patient: { name: HOSTILE }, printTarget: 'pdf' });
+    const style = /<style>([\s\S]*?)<\/style>/.exec(renderHandoutHtml(hostile))?.[1] ?? '';
+    expect(style).toContain(`@top-left { content: ${cssString(handoutHeaderText(hostile))}; font-size: 9pt;`);
+    expect(style).toContain(`@bottom-left { content: ${cssString(handoutFooterText(hostile.pack, hostile.clinic))};`);
+    expect(style).not.toMatch(/<img|onerror=/);
+    // The browser's print names the clinic; the PDF, filed to the chart, also names the pack and its version.
+    expect(handoutFooterText(hostile.pack, hostile.clinic)).toContain(hostile.pack.version);
+    const spanish = /<style>([\s\S]*?)<\/style>/.exec(renderHandoutHtml(input({ pack: es, printTarget: 'pdf', largePrint: true })))?.[1] ?? '';
+    expect(spanish).toContain(`${cssString('Página ')} counter(page) ${cssString(' de ')} counter(pages); font-size: 12pt;`);
+    // Chromium's own header and footer templates stay off: they would print the running text a second time.
+    expect(pdfOptions({}, 1000)).toMatchObject({ displayHeaderFooter: false, tagged: true, printBackground: true });
   });
 });
 
