@@ -10,8 +10,6 @@ import { mountHandout } from './handout-view';
  * The clinician's first view of a launch: patient banner, the chart facts the handout will be tailored on, and
  * what could not be read. Everything is fetched from the app's own server; no EHR token is ever in this page.
  */
-type ReadNote = ChartReadNote;
-
 const launchId = document.querySelector<HTMLMetaElement>('meta[name="itdd-launch"]')?.content ?? '';
 const csrfToken = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')?.content ?? '';
 const root = document.getElementById('app');
@@ -42,7 +40,7 @@ function banner(ctx: PatientContext): HTMLElement {
 }
 
 /** A read that was refused or failed says so; only a successful, empty read says "None recorded". */
-function sectionBody<T>(items: T[], note: ReadNote | undefined, render: (item: T) => Array<Node | string>): Node {
+function sectionBody<T>(items: T[], note: ChartReadNote | undefined, render: (item: T) => Array<Node | string>): Node {
   if (note !== undefined) {
     return el('p', { class: `read-note ${note.state}`, 'data-read-state': note.state }, note.text);
   }
@@ -56,7 +54,7 @@ function listSection<T>(
   title: string,
   section: string,
   items: T[],
-  note: ReadNote | undefined,
+  note: ChartReadNote | undefined,
   render: (item: T) => Array<Node | string>,
 ): HTMLElement {
   return el('section', { class: 'card', 'data-section': section }, el('h2', {}, title), sectionBody(items, note, render));
@@ -68,7 +66,7 @@ function status(value: string | undefined): Node | string {
 
 function render(data: ChartView): void {
   const ctx = data.context;
-  const note = (read: string): ReadNote | undefined => data.readNotes.find((n) => n.read === read);
+  const note = (read: string): ChartReadNote | undefined => data.readNotes.find((n) => n.read === read);
   const user = el('p', { class: 'user' }, 'Signed in as ', chartText('user-name', data.user.name ?? data.user.fhirUser ?? 'unknown user'));
   const views = [
     listSection('Conditions', 'conditions', ctx.conditions, note('conditions'), (c) => [chartText('condition', c.display), status(c.clinicalStatus)]),
@@ -147,8 +145,8 @@ function tabs(chart: HTMLElement): HTMLElement {
     holders[id].replaceChildren(container);
     mounts[id](container);
   };
+  // The handout starts loading now, hidden, beside the chart view: it is the tab the clinician opens next.
   let preloadedHandout = true;
-  // After the chart view's first paint: the preload must not hold up the view the clinician sees first.
   mount('handout');
   const open = (id: TabId): void => {
     if (id === 'checklist' || id === 'filing') {

@@ -59,7 +59,7 @@ type Attempt = { ok: true; result: PageRenderResult } | { ok: false; error: AppE
 
 /**
  * One browser running two renders at once: on two cores it prints as many PDFs per second as two browsers × two pages
- * and holds about 300 MB less (bench-results/latest.md). A browser that crashes is replaced and its render retried
+ * and holds a browser less (bench-results/latest.md). A browser that crashes is replaced and its render retried
  * within the same deadline, so one browser costs a pause, not a failed print.
  */
 const DEFAULTS = { size: 1, pagesPerBrowser: 2, renderTimeoutMs: 15_000, maxRendersPerBrowser: 200, maxQueue: 20 };

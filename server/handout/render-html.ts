@@ -52,8 +52,9 @@ export interface HandoutRenderInput {
   /** Print a visible DRAFT mark (the sandbox prints drafts; production refuses them upstream). */
   draft: boolean;
   /**
-   * Who draws the running header and page numbers: the browser's print dialog (CSS page-margin boxes, the
-   * default) or the PDF renderer (`pdf`: Chromium's header and footer templates, so the CSS ones are left out).
+   * Where the handout is printed: from the browser (the default) or as the PDF, whose page footer also names the
+   * pack and its version, because the PDF is the copy filed to the chart. Both print the running text from the
+   * document's CSS page-margin boxes.
    */
   printTarget?: 'browser' | 'pdf';
 }
