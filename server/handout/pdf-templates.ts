@@ -7,19 +7,17 @@
  */
 import type { PDFOptions } from 'puppeteer';
 
-export interface PrintOptions {
-  /** Paper size when the document does not set one (default US Letter). */
-  paper?: 'letter' | 'a4';
-}
-
-/** Chromium's print settings: tagged (screen readers), backgrounds (the boxes' tints), the document's page size. */
-export function pdfOptions(options: PrintOptions, timeout: number): PDFOptions {
+/**
+ * Chromium's print settings: tagged (screen readers), backgrounds (the boxes' tints), US Letter unless the document
+ * sets its own page size. The document carries everything else, so there is nothing per render to choose.
+ */
+export function pdfOptions(timeout: number): PDFOptions {
   return {
     tagged: true,
     printBackground: true,
     displayHeaderFooter: false,
     preferCSSPageSize: true,
-    format: options.paper ?? 'letter',
+    format: 'letter',
     timeout,
   };
 }

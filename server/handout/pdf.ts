@@ -17,7 +17,6 @@ import { PooledBrowser } from './pdf-browser';
 import type { PageRenderResult, RenderPage } from './pdf-browser';
 import { isTimeout, timeoutError, WaitQueue, withDeadline } from './pdf-queue';
 import { pdfOptions } from './pdf-templates';
-import type { PrintOptions } from './pdf-templates';
 
 export interface PdfPoolOptions {
   /** Browsers kept warm (default 1). */
@@ -32,8 +31,6 @@ export interface PdfPoolOptions {
   maxQueue?: number;
   logger?: Logger;
 }
-
-export type PdfRenderOptions = PrintOptions;
 
 /** How many browsers the pool keeps, and how many renders each runs at once. */
 export interface PdfPoolShape {
@@ -88,9 +85,9 @@ export class PdfRenderer {
   }
 
   /** Renders one document to a tagged PDF (its running header and footer are the document's own margin boxes). */
-  async render(html: string, options: PdfRenderOptions = {}): Promise<PageRenderResult> {
+  async render(html: string): Promise<PageRenderResult> {
     const deadline = Date.now() + this.options.renderTimeoutMs;
-    const first = await this.attempt(html, options, deadline);
+    const first = await this.attempt(html, deadline);
     if (first.ok) {
       return first.result;
     }
@@ -98,7 +95,7 @@ export class PdfRenderer {
       throw first.error;
     }
     this.options.logger?.warn('pdf.render_retried', { reason: 'browser-gone' });
-    const second = await this.attempt(html, options, deadline);
+    const second = await this.attempt(html, deadline);
     if (second.ok) {
       return second.result;
     }
@@ -127,9 +124,9 @@ export class PdfRenderer {
     this.browsers.clear();
   }
 
-  private async attempt(html: string, options: PdfRenderOptions, deadline: number): Promise<Attempt> {
+  private async attempt(html: string, deadline: number): Promise<Attempt> {
     const lease = await this.acquire(deadline);
-    const work = lease.page.render(html, pdfOptions(options, Math.max(1, deadline - Date.now())));
+    const work = lease.page.render(html, pdfOptions(Math.max(1, deadline - Date.now())));
     try {
       const result = await withDeadline(work, Math.max(1, deadline - Date.now()));
       void this.resetAndRelease(lease);

@@ -18,7 +18,6 @@ import { PdfRenderer } from '../../server/handout/pdf';
 import type { PdfPoolShape } from '../../server/handout/pdf';
 import type { LaunchedChromium } from '../../server/handout/pdf-browser';
 import { launchChromium } from '../../server/handout/pdf-browser';
-import type { PrintOptions } from '../../server/handout/pdf-templates';
 import { pdfOptions } from '../../server/handout/pdf-templates';
 import { renderHandoutHtml } from '../../server/handout/render-html';
 import { projectRoot } from '../../server/project-root';
@@ -31,11 +30,6 @@ const PER_ROUND_C1 = 10;
 const PER_ROUND_C4 = 24;
 const WARMUP = 4;
 
-interface BenchDocument {
-  html: string;
-  options: PrintOptions;
-}
-
 interface Timing {
   latencies: number[];
   seconds: number;
@@ -44,7 +38,7 @@ interface Timing {
 type Render = () => Promise<unknown>;
 
 /** The handout of a typical synthetic patient (anticoagulant: one tailored caution), as the app would print it. */
-function benchDocument(): BenchDocument {
+function benchDocument(): string {
   const file = path.join(projectRoot(), 'fhir-resources', 'patients', 'anticoagulant.json');
   const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as Bundle;
   const launch = launchContextFromBundle(bundle);
@@ -53,7 +47,7 @@ function benchDocument(): BenchDocument {
   }
   const context = buildPatientContext(chartReadsFromBundle(bundle, launch), new Date());
   const input = servedHandout(context, { date: '2026-11-25', patientId: launch.patientId, printTarget: 'pdf' });
-  return { html: renderHandoutHtml(input), options: {} };
+  return renderHandoutHtml(input);
 }
 
 async function timed(render: Render, concurrency: number, total: number): Promise<Timing> {
@@ -93,12 +87,12 @@ function row(label: string, concurrency: number, timing: Timing): BenchRow {
 }
 
 /** Bare Chromium: a fresh page (or a fresh incognito context) per render, `setContent` + `pdf`, nothing else. */
-function bareRender(chromium: LaunchedChromium, document: BenchDocument, freshContext: boolean): Render {
+function bareRender(chromium: LaunchedChromium, html: string, freshContext: boolean): Render {
   return async () => {
     const context = freshContext ? await chromium.browser.createBrowserContext() : chromium.browser.defaultBrowserContext();
     const page = await context.newPage();
-    await page.setContent(document.html, { waitUntil: 'load' });
-    await page.pdf(pdfOptions(document.options, 30_000));
+    await page.setContent(html, { waitUntil: 'load' });
+    await page.pdf(pdfOptions(30_000));
     await (freshContext ? context.close() : page.close());
   };
 }
@@ -121,19 +115,19 @@ async function alternate(renders: readonly Render[], concurrency: number, perRou
 const OTHER_SHAPE = { size: 2, pagesPerBrowser: 2 } as const;
 
 async function runPdfBench(): Promise<BenchReport> {
-  const document = benchDocument();
+  const html = benchDocument();
   const [chromium, pool, other] = await Promise.all([launchChromium(), PdfRenderer.start(), PdfRenderer.start(OTHER_SHAPE)]);
   try {
-    const floor = bareRender(chromium, document, false);
-    const pooled: Render = () => pool.render(document.html, document.options);
-    const otherPooled: Render = () => other.render(document.html, document.options);
-    const sample = await pool.render(document.html, document.options);
+    const floor = bareRender(chromium, html, false);
+    const pooled: Render = () => pool.render(html);
+    const otherPooled: Render = () => other.render(html);
+    const sample = await pool.render(html);
     await timed(floor, 1, WARMUP);
     await timed(pooled, 4, WARMUP * 2);
     await timed(otherPooled, 4, WARMUP * 2);
     const [floor1, pool1, other1] = await alternate([floor, pooled, otherPooled], 1, PER_ROUND_C1) as [Timing, Timing, Timing];
     const [floor4, pool4, other4] = await alternate([floor, pooled, otherPooled], 4, PER_ROUND_C4) as [Timing, Timing, Timing];
-    const context1 = await timed(bareRender(chromium, document, true), 1, PER_ROUND_C1);
+    const context1 = await timed(bareRender(chromium, html, true), 1, PER_ROUND_C1);
     const shape = (s: PdfPoolShape): string => `${s.size} browser${s.size === 1 ? '' : 's'} × ${s.pagesPerBrowser} pages`;
     const rows = [
       row('bare Chromium floor (fresh page)', 1, floor1),
@@ -159,7 +153,7 @@ async function runPdfBench(): Promise<BenchReport> {
         pdf_per_s_c4: perSecond,
       },
       notes: [
-        `Document: the anticoagulant synthetic patient's handout, ${pages} pages, ${Math.round(document.html.length / 1024)} KiB of HTML, tagged PDF with header and footer templates.`,
+        `Document: the anticoagulant synthetic patient's handout, ${pages} pages, ${Math.round(html.length / 1024)} KiB of HTML, tagged PDF, running header and footer from its CSS page-margin boxes.`,
         'Latency of a pool render includes queue wait; the page reset after each render is off the caller\'s path but uses the same CPU.',
       ],
     };

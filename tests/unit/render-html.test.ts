@@ -229,7 +229,7 @@ describe('chart and clinician text is data, never markup', () => {
     const spanish = /<style>([\s\S]*?)<\/style>/.exec(renderHandoutHtml(input({ pack: es, printTarget: 'pdf', largePrint: true })))?.[1] ?? '';
     expect(spanish).toContain(`${cssString('Página ')} counter(page) ${cssString(' de ')} counter(pages); font-size: 12pt;`);
     // Chromium's own header and footer templates stay off: they would print the running text a second time.
-    expect(pdfOptions({}, 1000)).toMatchObject({ displayHeaderFooter: false, tagged: true, printBackground: true });
+    expect(pdfOptions(1000)).toMatchObject({ displayHeaderFooter: false, tagged: true, printBackground: true });
   });
 });
 
